@@ -634,6 +634,70 @@ static bool sameTarget(Block *lhs, ValueRange lhsOperands, Block *rhs,
   return lhs == rhs && llvm::equal(lhsOperands, rhsOperands);
 }
 
+/// If `block` does nothing but branch on (`br ^next(values)`), returns the
+/// target and the values a branch to `block` with `operands` would pass on.
+/// The values `block` forwards are its arguments or values defined before it,
+/// which then also dominate every branch to it.
+static std::optional<std::pair<Block *, SmallVector<Value>>>
+passThroughTarget(Block *block, ValueRange operands) {
+  if (!llvm::hasSingleElement(*block))
+    return std::nullopt;
+  auto forward = dyn_cast<BrOp>(block->getTerminator());
+  if (!forward || forward.getDest() == block)
+    return std::nullopt;
+  SmallVector<Value> values;
+  for (Value value : forward.getDestOperands()) {
+    auto argument = dyn_cast<BlockArgument>(value);
+    values.push_back(argument && argument.getOwner() == block
+                         ? operands[argument.getArgNumber()]
+                         : value);
+  }
+  return std::make_pair(forward.getDest(), std::move(values));
+}
+
+/// br to a block whose only predecessor it is: merge the two blocks.
+/// br to a block that only branches on: branch to where it goes.
+static LogicalResult simplifyBr(BrOp op, PatternRewriter &rewriter) {
+  Block *dest = op.getDest();
+  Block *current = op->getBlock();
+  if (dest != current && dest->getSinglePredecessor() == current) {
+    SmallVector<Value> operands(op.getDestOperands());
+    rewriter.eraseOp(op);
+    rewriter.mergeBlocks(dest, current, operands);
+    return success();
+  }
+  auto target = passThroughTarget(dest, op.getDestOperands());
+  if (!target)
+    return failure();
+  rewriter.replaceOpWithNewOp<BrOp>(op, target->second, target->first);
+  return success();
+}
+
+void BrOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                       MLIRContext *) {
+  patterns.add(simplifyBr);
+}
+
+/// Redirects the successors of a br_if that only branch on.
+static LogicalResult skipPassThroughSuccessors(BrIfOp op,
+                                               PatternRewriter &rewriter) {
+  auto trueTarget = passThroughTarget(op.getTrueDest(), op.getTrueDestOperands());
+  auto falseTarget =
+      passThroughTarget(op.getFalseDest(), op.getFalseDestOperands());
+  if (!trueTarget && !falseTarget)
+    return failure();
+  Block *trueDest = trueTarget ? trueTarget->first : op.getTrueDest();
+  Block *falseDest = falseTarget ? falseTarget->first : op.getFalseDest();
+  SmallVector<Value> trueOperands =
+      trueTarget ? trueTarget->second : SmallVector<Value>(op.getTrueDestOperands());
+  SmallVector<Value> falseOperands =
+      falseTarget ? falseTarget->second
+                  : SmallVector<Value>(op.getFalseDestOperands());
+  rewriter.replaceOpWithNewOp<BrIfOp>(op, op.getCondition(), trueOperands,
+                                      falseOperands, trueDest, falseDest);
+  return success();
+}
+
 /// br_if on a constant, or to one target either way, is a br.
 static LogicalResult brIfToBr(BrIfOp op, PatternRewriter &rewriter) {
   APInt condition;
@@ -669,6 +733,7 @@ void BrIfOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                          MLIRContext *) {
   patterns.add(brIfToBr);
   patterns.add(invertBrIfOfEqz);
+  patterns.add(skipPassThroughSuccessors);
 }
 
 /// br_table on a constant index, or whose every entry is the same target, is

@@ -126,7 +126,7 @@ def Twasm_FuncOp : Twasm_Op<"func", [
 }
 
 def Twasm_GlobalOp : Twasm_Op<"global", [
-    IsolatedFromAbove, Symbol, HasParent<"ModuleOp">]> {
+    IsolatedFromAbove, OpAsmOpInterface, Symbol, HasParent<"ModuleOp">]> {
   let summary = "a global variable, defined in the module or imported";
   let description = [{
     A defined global has an initializer region, a constant expression that
@@ -153,6 +153,9 @@ def Twasm_GlobalOp : Twasm_Op<"global", [
   }];
   let hasVerifier = 1;
   let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    static ::llvm::StringRef getDefaultDialect() { return "twasm"; }
+  }];
 }
 
 def Twasm_MemoryOp : Twasm_Op<"memory", [Symbol, HasParent<"ModuleOp">]> {
@@ -199,7 +202,7 @@ def Twasm_TableOp : Twasm_Op<"table", [Symbol, HasParent<"ModuleOp">]> {
 }
 
 def Twasm_DataOp : Twasm_Op<"data", [
-    IsolatedFromAbove, Symbol, HasParent<"ModuleOp">]> {
+    IsolatedFromAbove, OpAsmOpInterface, Symbol, HasParent<"ModuleOp">]> {
   let summary = "a data segment";
   let description = [{
     An active segment (with an `offset` constant expression) is copied into
@@ -224,11 +227,12 @@ def Twasm_DataOp : Twasm_Op<"data", [
   let hasRegionVerifier = 1;
   let extraClassDeclaration = [{
     bool isActive() { return !getOffset().empty(); }
+    static ::llvm::StringRef getDefaultDialect() { return "twasm"; }
   }];
 }
 
 def Twasm_ElemOp : Twasm_Op<"elem", [
-    IsolatedFromAbove, Symbol, HasParent<"ModuleOp">,
+    IsolatedFromAbove, OpAsmOpInterface, Symbol, HasParent<"ModuleOp">,
     DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "an element segment";
   let description = [{
@@ -259,6 +263,9 @@ def Twasm_ElemOp : Twasm_Op<"elem", [
   }];
   let hasVerifier = 1;
   let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    static ::llvm::StringRef getDefaultDialect() { return "twasm"; }
+  }];
 }
 
 def Twasm_ExportOp : Twasm_Op<"export", [
@@ -1103,7 +1110,7 @@ def Twasm_CallIndirectOp : Twasm_Op<"call_indirect", [
                        Variadic<Twasm_ValType>:$callee_operands);
   let results = (outs Variadic<Twasm_ValType>:$results);
   let assemblyFormat = [{
-    $table `[` $index `]` `(` $callee_operands `)` attr-dict `:`
+    $table `[` $index `]` `` `(` $callee_operands `)` attr-dict `:`
     functional-type($callee_operands, $results)
   }];
   let extraClassDeclaration = [{
@@ -1136,6 +1143,7 @@ def Twasm_BrOp : Twasm_Op<"br", [
   let assemblyFormat = [{
     $dest (`(` $dest_operands^ `:` type($dest_operands) `)`)? attr-dict
   }];
+  let hasCanonicalizer = 1;
 }
 
 def Twasm_BrIfOp : Twasm_Op<"br_if", [

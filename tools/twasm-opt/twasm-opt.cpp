@@ -28,6 +28,46 @@ static int fail(llvm::StringRef file, const llvm::Twine &reason) {
   return 1;
 }
 
+/// Imports one module and prints it as MLIR, locations included.
+static llvm::Expected<std::string> importAsMLIR(DialectRegistry &registry,
+                                                llvm::StringRef file,
+                                                llvm::StringRef contents) {
+  MLIRContext context(registry);
+  twasm::ImportOptions options;
+  options.promoteLocals = !keepLocals;
+  auto module = twasm::importWasmModule(context, file, contents, options);
+  if (!module)
+    return module.takeError();
+  std::string text;
+  llvm::raw_string_ostream stream(text);
+  (*module)->print(stream, OpPrintingFlags().enableDebugInfo());
+  return text;
+}
+
+/// With --split-input-file, a text file may hold several modules separated
+/// by ";; -----" lines. Each chunk keeps its line numbers (it is padded with
+/// the newlines before it) and becomes one "// -----" chunk of MLIR.
+static llvm::Expected<std::string>
+importSplitText(DialectRegistry &registry, llvm::StringRef file,
+                llvm::StringRef contents, llvm::StringRef mlirMarker) {
+  llvm::SmallVector<llvm::StringRef> chunks;
+  contents.split(chunks, "\n;; -----");
+  std::string result;
+  size_t linesBefore = 0;
+  for (auto [index, chunk] : llvm::enumerate(chunks)) {
+    std::string padded(linesBefore, '\n');
+    padded += chunk;
+    linesBefore += chunk.count('\n') + 1;
+    auto text = importAsMLIR(registry, file, padded);
+    if (!text)
+      return text.takeError();
+    if (index)
+      result += "\n" + mlirMarker.str() + "\n";
+    result += *text;
+  }
+  return result;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   DialectRegistry registry;
@@ -42,20 +82,18 @@ int main(int argc, char **argv) {
   std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFile, &error);
   if (!input)
     return fail(inputFile, error);
-  if (twasm::detectWasmFormat(inputFile, input->getBuffer()) !=
-      twasm::WasmFormat::NotWasm) {
-    MLIRContext context(registry);
-    twasm::ImportOptions options;
-    options.promoteLocals = !keepLocals;
-    auto module = twasm::importWasmModule(context, inputFile,
-                                          input->getBuffer(), options);
-    if (!module)
-      return fail(inputFile, llvm::toString(module.takeError()));
-    // Hand the module to MlirOptMain as text, locations included.
-    std::string text;
-    llvm::raw_string_ostream stream(text);
-    (*module)->print(stream, OpPrintingFlags().enableDebugInfo());
-    input = llvm::MemoryBuffer::getMemBufferCopy(text, inputFile);
+  twasm::WasmFormat format =
+      twasm::detectWasmFormat(inputFile, input->getBuffer());
+  if (format != twasm::WasmFormat::NotWasm) {
+    llvm::StringRef marker = config.inputSplitMarker();
+    auto text = format == twasm::WasmFormat::Text && !marker.empty()
+                    ? importSplitText(registry, inputFile, input->getBuffer(),
+                                      marker)
+                    : importAsMLIR(registry, inputFile, input->getBuffer());
+    if (!text)
+      return fail(inputFile, llvm::toString(text.takeError()));
+    // MlirOptMain takes the module from here as text.
+    input = llvm::MemoryBuffer::getMemBufferCopy(*text, inputFile);
   }
 
   std::unique_ptr<llvm::ToolOutputFile> output =

@@ -1,0 +1,34 @@
+# lit configuration for TensorWasm's compiler and tool tests.
+
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "TensorWasm"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".wat", ".test", ".c"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.twasm_obj_root, "test", "lit")
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.add_tool_substitutions(["twasm-opt"], [config.twasm_tools_dir])
+config.substitutions.append(("%twasm_src_root", config.twasm_src_root))
+
+# Tests that need an outside tool say so with REQUIRES and are skipped, not
+# failed, where it is absent.
+if shutil.which("wat2wasm"):
+    config.available_features.add("wabt")
+clang = shutil.which("clang-22")
+wasm_ld = shutil.which("wasm-ld-22") or shutil.which("wasm-ld")
+if clang and wasm_ld:
+    config.available_features.add("clang-wasm")
+    config.substitutions.append(
+        ("%clang_wasm", clang + " --target=wasm32 -nostdlib -O2 -Wl,--no-entry"))
+if shutil.which("ptxas") or os.path.exists("/usr/local/cuda/bin/ptxas"):
+    config.available_features.add("ptxas")
+if config.twasm_sanitizers:
+    config.available_features.add("sanitizers")
