@@ -9,6 +9,7 @@
 
 #include "twasm/Import/WasmImporter.h"
 
+#include "BinaryValidator.h"
 #include "Translation.h"
 #include "twasm/Transforms/Passes.h"
 
@@ -21,7 +22,9 @@
 #include "wabt/binary-reader-ir.h"
 #include "wabt/cast.h"
 #include "wabt/binary-reader.h"
+#include "wabt/binary-writer.h"
 #include "wabt/resolve-names.h"
+#include "wabt/stream.h"
 #include "wabt/validator.h"
 #include "wabt/wast-lexer.h"
 #include "wabt/wast-parser.h"
@@ -67,121 +70,6 @@ WasmFormat mlir::twasm::detectWasmFormat(llvm::StringRef filename,
 }
 
 //===----------------------------------------------------------------------===//
-// Limits
-//===----------------------------------------------------------------------===//
-
-namespace {
-/// Reads the function and code sections of a binary module for the counts
-/// and sizes the limits bound, before wabt builds anything. Malformed input is
-/// left alone here: wabt reports it precisely.
-class BinaryLimitScanner {
-public:
-  BinaryLimitScanner(llvm::StringRef bytes, const ImportLimits &limits)
-      : bytes(bytes), limits(limits) {}
-
-  llvm::Error scan() {
-    position = 8; // magic and version
-    while (position < bytes.size()) {
-      uint8_t sectionId = bytes[position++];
-      uint64_t size;
-      if (!readLeb(size) || size > bytes.size() - position)
-        return llvm::Error::success();
-      size_t end = position + size;
-      if (sectionId == kFunctionSection) {
-        uint64_t count;
-        if (readLeb(count) && count > limits.maxFunctions)
-          return makeError(llvm::formatv(
-              "the module defines {0} functions, more than the limit of {1}",
-              count, limits.maxFunctions));
-      } else if (sectionId == kCodeSection) {
-        if (llvm::Error error = scanCodeSection(end))
-          return error;
-      }
-      position = end;
-    }
-    return llvm::Error::success();
-  }
-
-private:
-  static constexpr uint8_t kFunctionSection = 3;
-  static constexpr uint8_t kCodeSection = 10;
-
-  llvm::Error scanCodeSection(size_t end) {
-    uint64_t count;
-    if (!readLeb(count))
-      return llvm::Error::success();
-    for (uint64_t index = 0; index < count && position < end; ++index) {
-      uint64_t bodySize;
-      if (!readLeb(bodySize))
-        return llvm::Error::success();
-      if (bodySize > limits.maxFunctionBodyBytes)
-        return makeError(llvm::formatv(
-            "the body of defined function {0} is {1} bytes, more than the "
-            "limit of {2} (at byte offset {3:x})",
-            index, bodySize, limits.maxFunctionBodyBytes, position));
-      if (bodySize > end - position)
-        return llvm::Error::success();
-      position += bodySize;
-    }
-    return llvm::Error::success();
-  }
-
-  bool readLeb(uint64_t &value) {
-    value = 0;
-    for (unsigned shift = 0; shift < 64 && position < bytes.size(); shift += 7) {
-      uint8_t byte = bytes[position++];
-      value |= uint64_t(byte & 0x7f) << shift;
-      if (!(byte & 0x80))
-        return true;
-    }
-    return false;
-  }
-
-  llvm::StringRef bytes;
-  const ImportLimits &limits;
-  size_t position = 0;
-};
-} // namespace
-
-static llvm::Error checkSignatureLimits(const wabt::FuncSignature &signature,
-                                        const ImportLimits &limits,
-                                        const llvm::Twine &what) {
-  if (signature.GetNumParams() > limits.maxParams)
-    return makeError(what + " has " + llvm::Twine(signature.GetNumParams()) +
-                     " parameters, more than the limit of " +
-                     llvm::Twine(limits.maxParams));
-  if (signature.GetNumResults() > limits.maxResults)
-    return makeError(what + " has " + llvm::Twine(signature.GetNumResults()) +
-                     " results, more than the limit of " +
-                     llvm::Twine(limits.maxResults));
-  return llvm::Error::success();
-}
-
-/// Checks the limits that only the parsed module shows.
-static llvm::Error checkModuleLimits(const wabt::Module &module,
-                                     const ImportLimits &limits) {
-  if (module.funcs.size() > limits.maxFunctions)
-    return makeError(llvm::formatv(
-        "the module has {0} functions, more than the limit of {1}",
-        module.funcs.size(), limits.maxFunctions));
-  for (auto [index, type] : llvm::enumerate(module.types))
-    if (auto *funcType = wabt::dyn_cast<wabt::FuncType>(type))
-      if (llvm::Error error = checkSignatureLimits(
-              funcType->sig, limits, "type " + llvm::Twine(index)))
-        return error;
-  for (auto [index, func] : llvm::enumerate(module.funcs)) {
-    uint64_t locals = 0;
-    for (const auto &decl : func->local_types.decls())
-      locals += decl.second;
-    if (locals > limits.maxLocals)
-      return makeError(llvm::formatv(
-          "function {0} declares {1} locals, more than the limit of {2}", index,
-          locals, limits.maxLocals));
-  }
-  return llvm::Error::success();
-}
-
-//===----------------------------------------------------------------------===//
 // Parsing and validation with wabt
 //===----------------------------------------------------------------------===//
 
@@ -207,48 +95,71 @@ static std::string describeWabtErrors(const wabt::Errors &errors,
 /// says SIMD is not supported yet, rather than as a malformed module.
 static wabt::Features wasm2Features() { return wabt::Features(); }
 
+static std::string describe(const import_detail::ValidationError &error) {
+  if (!error.offset)
+    return error.message;
+  return error.message +
+         llvm::formatv(" (at byte offset {0:x})", *error.offset).str();
+}
+
+/// Parses a binary module. Our own validator sees the bytes first: wabt's
+/// binary reader is not hardened against malformed input (it aborts on some),
+/// so it only ever reads modules already known to be valid.
 static llvm::Expected<std::unique_ptr<wabt::Module>>
-parseModule(const std::string &filename, llvm::StringRef contents,
-            WasmFormat format, const ImportLimits &limits) {
+parseBinary(const std::string &filename, llvm::StringRef contents,
+            const ImportLimits &limits) {
+  if (auto error = import_detail::validateBinaryModule(contents, limits))
+    return makeError(describe(*error));
   wabt::Features features = wasm2Features();
   wabt::Errors errors;
-  bool isBinary = format == WasmFormat::Binary;
-  auto module = std::make_unique<wabt::Module>();
-  if (isBinary) {
-    if (llvm::Error error = BinaryLimitScanner(contents, limits).scan())
-      return std::move(error);
-    auto read = [&](bool readNames) {
-      errors.clear();
-      module = std::make_unique<wabt::Module>();
-      // Custom sections must be well-formed as sections (name, size).
-      wabt::ReadBinaryOptions options(features, /*log_stream=*/nullptr,
-                                      readNames, /*stop_on_first_error=*/true,
-                                      /*fail_on_custom_section_error=*/true);
-      return wabt::ReadBinaryIr(filename.c_str(), contents.data(),
-                                contents.size(), options, &errors,
-                                module.get());
-    };
-    if (wabt::Failed(read(/*readNames=*/true))) {
-      // A malformed payload of the "name" section does not make the module
-      // malformed (spec appendix, custom sections): read it without names.
-      wabt::Errors firstErrors = errors;
-      if (wabt::Failed(read(/*readNames=*/false)))
-        return makeError(describeWabtErrors(firstErrors, isBinary));
-    }
-  } else {
-    std::unique_ptr<wabt::WastLexer> lexer = wabt::WastLexer::CreateBufferLexer(
-        filename, contents.data(), contents.size(), &errors);
-    wabt::WastParseOptions options(features);
-    if (wabt::Failed(wabt::ParseWatModule(lexer.get(), &module, &errors,
-                                          &options)) ||
-        wabt::Failed(wabt::ResolveNamesModule(module.get(), &errors)))
-      return makeError(describeWabtErrors(errors, isBinary));
+  std::unique_ptr<wabt::Module> module;
+  auto read = [&](bool readNames) {
+    errors.clear();
+    module = std::make_unique<wabt::Module>();
+    wabt::ReadBinaryOptions options(features, /*log_stream=*/nullptr,
+                                    readNames, /*stop_on_first_error=*/true,
+                                    /*fail_on_custom_section_error=*/true);
+    return wabt::ReadBinaryIr(filename.c_str(), contents.data(),
+                              contents.size(), options, &errors, module.get());
+  };
+  if (wabt::Failed(read(/*readNames=*/true))) {
+    // A malformed payload of the "name" section does not make the module
+    // malformed (spec appendix, custom sections): read it without names.
+    wabt::Errors firstErrors = errors;
+    if (wabt::Failed(read(/*readNames=*/false)))
+      return makeError(describeWabtErrors(firstErrors, /*isBinary=*/true));
   }
-  wabt::ValidateOptions validateOptions(features);
-  if (wabt::Failed(wabt::ValidateModule(module.get(), &errors, validateOptions)))
-    return makeError(describeWabtErrors(errors, isBinary));
-  if (llvm::Error error = checkModuleLimits(*module, limits))
-    return std::move(error);
+  return std::move(module);
+}
+
+/// Parses and validates a text module with wabt, whose errors point at lines
+/// and columns; then checks its binary encoding with our validator too, which
+/// also enforces the limits.
+static llvm::Expected<std::unique_ptr<wabt::Module>>
+parseText(const std::string &filename, llvm::StringRef contents,
+          const ImportLimits &limits) {
+  wabt::Features features = wasm2Features();
+  wabt::Errors errors;
+  std::unique_ptr<wabt::Module> module;
+  std::unique_ptr<wabt::WastLexer> lexer = wabt::WastLexer::CreateBufferLexer(
+      filename, contents.data(), contents.size(), &errors);
+  wabt::WastParseOptions options(features);
+  if (wabt::Failed(wabt::ParseWatModule(lexer.get(), &module, &errors,
+                                        &options)) ||
+      wabt::Failed(wabt::ResolveNamesModule(module.get(), &errors)) ||
+      wabt::Failed(wabt::ValidateModule(module.get(), &errors,
+                                        wabt::ValidateOptions(features))))
+    return makeError(describeWabtErrors(errors, /*isBinary=*/false));
+  wabt::MemoryStream stream;
+  if (wabt::Failed(wabt::WriteBinaryModule(&stream, module.get(),
+                                           wabt::WriteBinaryOptions())))
+    return makeError("the text module cannot be encoded in binary");
+  const std::vector<uint8_t> &encoded = stream.output_buffer().data;
+  llvm::StringRef binary(reinterpret_cast<const char *>(encoded.data()),
+                         encoded.size());
+  // Positions in the encoding mean nothing to the author of the text.
+  if (auto error = import_detail::validateBinaryModule(binary, limits))
+    return makeError(error->message);
   return std::move(module);
 }
 
@@ -272,7 +183,9 @@ mlir::twasm::importWasmModule(MLIRContext &context, llvm::StringRef filename,
 
   std::string name = filename.str();
   llvm::Expected<std::unique_ptr<wabt::Module>> parsed =
-      parseModule(name, contents, format, options.limits);
+      format == WasmFormat::Binary
+          ? parseBinary(name, contents, options.limits)
+          : parseText(name, contents, options.limits);
   if (!parsed)
     return parsed.takeError();
 
