@@ -9,6 +9,8 @@
 
 #include "BinaryValidator.h"
 
+#include "Utf8.h"
+
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringSet.h"
@@ -253,43 +255,6 @@ public:
   }
 
 private:
-  static bool isValidUtf8(llvm::StringRef text) {
-    const auto *p = reinterpret_cast<const uint8_t *>(text.data());
-    const auto *end = p + text.size();
-    while (p < end) {
-      uint8_t lead = *p++;
-      if (lead < 0x80)
-        continue;
-      unsigned extra;
-      uint32_t codePoint;
-      if ((lead & 0xE0) == 0xC0) {
-        extra = 1;
-        codePoint = lead & 0x1F;
-      } else if ((lead & 0xF0) == 0xE0) {
-        extra = 2;
-        codePoint = lead & 0x0F;
-      } else if ((lead & 0xF8) == 0xF0) {
-        extra = 3;
-        codePoint = lead & 0x07;
-      } else {
-        return false;
-      }
-      if (static_cast<size_t>(end - p) < extra)
-        return false;
-      for (unsigned i = 0; i < extra; ++i) {
-        if ((p[i] & 0xC0) != 0x80)
-          return false;
-        codePoint = (codePoint << 6) | (p[i] & 0x3F);
-      }
-      p += extra;
-      static constexpr uint32_t kMinimum[] = {0, 0x80, 0x800, 0x10000};
-      if (codePoint < kMinimum[extra] || codePoint > 0x10FFFF ||
-          (codePoint >= 0xD800 && codePoint <= 0xDFFF))
-        return false;
-    }
-    return true;
-  }
-
   const uint8_t *data;
   size_t size;
   size_t position = 0;
@@ -673,6 +638,9 @@ bool CodeValidator::instruction(uint8_t opcode) {
   case 0x03:   // loop
   case 0x04: { // if
     instructionName = opcode == 0x04 ? "if" : "a block";
+    if (frames.size() > limits.maxNestingDepth)
+      return fail(llvm::formatv("blocks nest more than {0} deep, the limit",
+                                limits.maxNestingDepth));
     TypeList in, out;
     if (!blockType(in, out))
       return false;

@@ -13,43 +13,41 @@ using namespace mlir::twasm::import_detail;
 
 ModuleTranslation::ModuleTranslation(MLIRContext &context,
                                      llvm::StringRef filename,
-                                     const wabt::Module &module, bool isBinary)
-    : context(context), module(module), filename(filename),
-      isBinary(isBinary) {}
+                                     const wabt::Module &module,
+                                     const EncodedText *text)
+    : context(context), module(module), filename(filename), text(text) {}
 
 //===----------------------------------------------------------------------===//
 // Errors and locations
 //===----------------------------------------------------------------------===//
 
-static std::string describePosition(const wabt::Location &location,
-                                    bool isBinary) {
-  if (isBinary) {
-    if (location.offset == wabt::kInvalidOffset)
-      return "";
-    return llvm::formatv(" (at byte offset {0:x})", location.offset).str();
-  }
-  if (location.line <= 0)
-    return "";
-  return llvm::formatv(" (at line {0}, column {1})", location.line,
-                       location.first_column)
-      .str();
-}
-
 LogicalResult ModuleTranslation::fail(const wabt::Location &location,
                                       const llvm::Twine &reason) {
-  if (errorMessage.empty())
-    errorMessage = reason.str() + describePosition(location, isBinary);
+  if (!errorMessage.empty())
+    return failure();
+  errorMessage = reason.str();
+  if (location.offset == wabt::kInvalidOffset)
+    return failure();
+  if (text) {
+    TextPosition position = text->positionOf(location.offset);
+    errorMessage += llvm::formatv(" (at line {0}, column {1})", position.line,
+                                  position.column);
+  } else {
+    errorMessage += llvm::formatv(" (at byte offset {0:x})", location.offset);
+  }
   return failure();
 }
 
 Location ModuleTranslation::location(const wabt::Location &location) {
-  if (isBinary)
-    return FileLineColLoc::get(&context, filename, 0,
-                               location.offset == wabt::kInvalidOffset
-                                   ? 0
-                                   : static_cast<unsigned>(location.offset));
-  return FileLineColLoc::get(&context, filename, std::max(location.line, 0),
-                             std::max(location.first_column, 0));
+  size_t offset =
+      location.offset == wabt::kInvalidOffset ? 0 : location.offset;
+  if (text) {
+    TextPosition position = text->positionOf(offset);
+    return FileLineColLoc::get(&context, filename, position.line,
+                               position.column);
+  }
+  return FileLineColLoc::get(&context, filename, 0,
+                             static_cast<unsigned>(offset));
 }
 
 //===----------------------------------------------------------------------===//

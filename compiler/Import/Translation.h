@@ -9,6 +9,8 @@
 #ifndef TWASM_COMPILER_IMPORT_TRANSLATION_H
 #define TWASM_COMPILER_IMPORT_TRANSLATION_H
 
+#include "TextParser.h"
+
 #include "twasm/TwasmOps.h"
 
 #include "mlir/IR/Builders.h"
@@ -23,8 +25,10 @@ namespace mlir::twasm::import_detail {
 
 class ModuleTranslation {
 public:
+  /// `text` is the text module `module` was encoded from, if any: byte
+  /// offsets then map back to its lines and columns.
   ModuleTranslation(MLIRContext &context, llvm::StringRef filename,
-                    const wabt::Module &module, bool isBinary);
+                    const wabt::Module &module, const EncodedText *text);
 
   /// Builds the twasm.module; on failure `error()` says why.
   OwningOpRef<ModuleOp> translate();
@@ -79,7 +83,7 @@ private:
   ImportAttr importOf(wabt::ExternalKind kind, size_t index);
 
   llvm::StringRef filename;
-  bool isBinary;
+  const EncodedText *text;
   std::string errorMessage;
   llvm::StringSet<> usedSymbols;
   SmallVector<StringAttr> funcNames, globalNames, tableNames, memoryNames,

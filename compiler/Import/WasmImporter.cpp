@@ -1,15 +1,15 @@
 //===- WasmImporter.cpp - WebAssembly modules to twasm IR ------------------===//
 //
-// wabt (the WebAssembly Binary Toolkit) parses and validates; it is the
-// reference implementation of the text format and its validator accepts
-// exactly the valid modules of the spec test suite (docs/decisions). The
-// translation to twasm then only ever sees valid modules.
+// Text is parsed and encoded by our own parser; every binary is checked by our
+// own validator before wabt's binary reader builds the IR the translation
+// walks (docs/decisions/0001-wasm-front-end.md).
 //
 //===----------------------------------------------------------------------===//
 
 #include "twasm/Import/WasmImporter.h"
 
 #include "BinaryValidator.h"
+#include "TextParser.h"
 #include "Translation.h"
 #include "twasm/Transforms/Passes.h"
 
@@ -20,14 +20,7 @@
 #include "llvm/Support/Path.h"
 
 #include "wabt/binary-reader-ir.h"
-#include "wabt/cast.h"
 #include "wabt/binary-reader.h"
-#include "wabt/binary-writer.h"
-#include "wabt/resolve-names.h"
-#include "wabt/stream.h"
-#include "wabt/validator.h"
-#include "wabt/wast-lexer.h"
-#include "wabt/wast-parser.h"
 
 using namespace mlir;
 using namespace mlir::twasm;
@@ -70,47 +63,24 @@ WasmFormat mlir::twasm::detectWasmFormat(llvm::StringRef filename,
 }
 
 //===----------------------------------------------------------------------===//
-// Parsing and validation with wabt
+// Reading a validated binary with wabt
 //===----------------------------------------------------------------------===//
 
-/// The first error wabt reported, with its position.
-static std::string describeWabtErrors(const wabt::Errors &errors,
-                                      bool isBinary) {
-  for (const wabt::Error &error : errors) {
-    if (error.error_level != wabt::ErrorLevel::Error)
-      continue;
-    std::string message = error.message;
-    if (isBinary && error.loc.offset != wabt::kInvalidOffset)
-      message += llvm::formatv(" (at byte offset {0:x})", error.loc.offset);
-    else if (!isBinary && error.loc.line > 0)
-      message += llvm::formatv(" (at line {0}, column {1})", error.loc.line,
-                               error.loc.first_column);
-    return message;
-  }
-  return "the module is malformed or invalid";
+static std::string describeWabtErrors(const wabt::Errors &errors) {
+  for (const wabt::Error &error : errors)
+    if (error.error_level == wabt::ErrorLevel::Error)
+      return error.message;
+  return "the module cannot be read";
 }
 
-/// The features of WebAssembly 2.0, which is wabt's default set. SIMD stays
-/// enabled so that a SIMD module is read and then refused with a message that
-/// says SIMD is not supported yet, rather than as a malformed module.
-static wabt::Features wasm2Features() { return wabt::Features(); }
-
-static std::string describe(const import_detail::ValidationError &error) {
-  if (!error.offset)
-    return error.message;
-  return error.message +
-         llvm::formatv(" (at byte offset {0:x})", *error.offset).str();
-}
-
-/// Parses a binary module. Our own validator sees the bytes first: wabt's
-/// binary reader is not hardened against malformed input (it aborts on some),
-/// so it only ever reads modules already known to be valid.
+/// Reads a binary module that our validator has accepted. wabt's binary
+/// reader is not hardened against malformed input (it aborts on some), so it
+/// only ever sees modules already known to be valid.
 static llvm::Expected<std::unique_ptr<wabt::Module>>
-parseBinary(const std::string &filename, llvm::StringRef contents,
-            const ImportLimits &limits) {
-  if (auto error = import_detail::validateBinaryModule(contents, limits))
-    return makeError(describe(*error));
-  wabt::Features features = wasm2Features();
+readValidatedBinary(const std::string &filename, llvm::StringRef bytes,
+                    bool useNames) {
+  // The features of WebAssembly 2.0 (wabt's defaults); SIMD never gets here.
+  wabt::Features features;
   wabt::Errors errors;
   std::unique_ptr<wabt::Module> module;
   auto read = [&](bool readNames) {
@@ -119,48 +89,32 @@ parseBinary(const std::string &filename, llvm::StringRef contents,
     wabt::ReadBinaryOptions options(features, /*log_stream=*/nullptr,
                                     readNames, /*stop_on_first_error=*/true,
                                     /*fail_on_custom_section_error=*/true);
-    return wabt::ReadBinaryIr(filename.c_str(), contents.data(),
-                              contents.size(), options, &errors, module.get());
+    return wabt::ReadBinaryIr(filename.c_str(), bytes.data(), bytes.size(),
+                              options, &errors, module.get());
   };
-  if (wabt::Failed(read(/*readNames=*/true))) {
+  if (wabt::Failed(read(useNames))) {
     // A malformed payload of the "name" section does not make the module
     // malformed (spec appendix, custom sections): read it without names.
     wabt::Errors firstErrors = errors;
     if (wabt::Failed(read(/*readNames=*/false)))
-      return makeError(describeWabtErrors(firstErrors, /*isBinary=*/true));
+      return makeError("internal error: a validated module cannot be read: " +
+                       describeWabtErrors(firstErrors));
   }
   return std::move(module);
 }
 
-/// Parses and validates a text module with wabt, whose errors point at lines
-/// and columns; then checks its binary encoding with our validator too, which
-/// also enforces the limits.
-static llvm::Expected<std::unique_ptr<wabt::Module>>
-parseText(const std::string &filename, llvm::StringRef contents,
-          const ImportLimits &limits) {
-  wabt::Features features = wasm2Features();
-  wabt::Errors errors;
-  std::unique_ptr<wabt::Module> module;
-  std::unique_ptr<wabt::WastLexer> lexer = wabt::WastLexer::CreateBufferLexer(
-      filename, contents.data(), contents.size(), &errors);
-  wabt::WastParseOptions options(features);
-  if (wabt::Failed(wabt::ParseWatModule(lexer.get(), &module, &errors,
-                                        &options)) ||
-      wabt::Failed(wabt::ResolveNamesModule(module.get(), &errors)) ||
-      wabt::Failed(wabt::ValidateModule(module.get(), &errors,
-                                        wabt::ValidateOptions(features))))
-    return makeError(describeWabtErrors(errors, /*isBinary=*/false));
-  wabt::MemoryStream stream;
-  if (wabt::Failed(wabt::WriteBinaryModule(&stream, module.get(),
-                                           wabt::WriteBinaryOptions())))
-    return makeError("the text module cannot be encoded in binary");
-  const std::vector<uint8_t> &encoded = stream.output_buffer().data;
-  llvm::StringRef binary(reinterpret_cast<const char *>(encoded.data()),
-                         encoded.size());
-  // Positions in the encoding mean nothing to the author of the text.
-  if (auto error = import_detail::validateBinaryModule(binary, limits))
-    return makeError(error->message);
-  return std::move(module);
+static std::string describe(const import_detail::ValidationError &error,
+                            const import_detail::EncodedText *text) {
+  if (!error.offset)
+    return error.message;
+  if (text) {
+    import_detail::TextPosition position = text->positionOf(*error.offset);
+    return error.message + llvm::formatv(" (at line {0}, column {1})",
+                                         position.line, position.column)
+                               .str();
+  }
+  return error.message +
+         llvm::formatv(" (at byte offset {0:x})", *error.offset).str();
 }
 
 //===----------------------------------------------------------------------===//
@@ -181,16 +135,32 @@ mlir::twasm::importWasmModule(MLIRContext &context, llvm::StringRef filename,
     return makeError("not a WebAssembly module: a binary module starts with "
                      "\"\\0asm\" and a text module with \"(module\"");
 
-  std::string name = filename.str();
+  // Text is parsed and encoded by our own parser; from there on, binary and
+  // text take the same path.
+  std::optional<import_detail::EncodedText> text;
+  llvm::StringRef binary = contents;
+  if (format == WasmFormat::Text) {
+    text.emplace();
+    import_detail::TextOptions textOptions;
+    textOptions.names = options.useNames;
+    if (auto error =
+            import_detail::encodeTextModule(contents, *text, textOptions))
+      return makeError(error->message +
+                       llvm::formatv(" (at line {0}, column {1})",
+                                     error->position.line,
+                                     error->position.column)
+                           .str());
+    binary = text->binary;
+  }
+  if (auto error = import_detail::validateBinaryModule(binary, options.limits))
+    return makeError(describe(*error, text ? &*text : nullptr));
   llvm::Expected<std::unique_ptr<wabt::Module>> parsed =
-      format == WasmFormat::Binary
-          ? parseBinary(name, contents, options.limits)
-          : parseText(name, contents, options.limits);
+      readValidatedBinary(filename.str(), binary, options.useNames);
   if (!parsed)
     return parsed.takeError();
 
   import_detail::ModuleTranslation translation(context, filename, **parsed,
-                                               format == WasmFormat::Binary);
+                                               text ? &*text : nullptr);
   OwningOpRef<twasm::ModuleOp> module = translation.translate();
   if (!module)
     return makeError(translation.error());

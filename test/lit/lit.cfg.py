@@ -8,7 +8,7 @@ from lit.llvm import llvm_config
 
 config.name = "TensorWasm"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".wat", ".test", ".c"]
+config.suffixes = [".mlir", ".wat", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.twasm_obj_root, "test", "lit")
 config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]

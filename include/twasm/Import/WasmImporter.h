@@ -31,6 +31,9 @@ struct ImportLimits {
   uint32_t maxLocals = 50'000;
   uint32_t maxParams = 1'000;
   uint32_t maxResults = 1'000;
+  /// How deeply blocks, loops and ifs (and, in text, parentheses) may nest;
+  /// the translation recurses on nesting, so this bounds its stack use.
+  uint32_t maxNestingDepth = 1'024;
 };
 
 struct ImportOptions {
@@ -38,6 +41,11 @@ struct ImportOptions {
   /// Promote locals to SSA values (`twasm-promote-locals`). Without it the
   /// bodies keep their `twasm.local` slots, mirroring Wasm one to one.
   bool promoteLocals = true;
+  /// Name definitions after the "name" section (binary) or identifiers
+  /// (text). Without it a definition is named by its first export, else by
+  /// its kind and index (`func3`), so names depend only on the module's
+  /// structure.
+  bool useNames = true;
 };
 
 enum class WasmFormat { Binary, Text, NotWasm };
