@@ -124,8 +124,8 @@ public:
     if (count > remaining())
       return fail("unexpected end: " + llvm::Twine(count) +
                   " bytes expected, " + llvm::Twine(remaining()) + " left");
-    value = llvm::StringRef(reinterpret_cast<const char *>(data + position),
-                            count);
+    value =
+        llvm::StringRef(reinterpret_cast<const char *>(data + position), count);
     position += count;
     return true;
   }
@@ -205,8 +205,7 @@ public:
     if (!u32(value))
       return false;
     if (minElementBytes && value > remaining() / minElementBytes)
-      return failAt(start, "unexpected end: a vector of " +
-                               llvm::Twine(value) +
+      return failAt(start, "unexpected end: a vector of " + llvm::Twine(value) +
                                " elements does not fit in the bytes left");
     return true;
   }
@@ -296,7 +295,8 @@ enum class Opcode : uint8_t {
 
 class CodeValidator {
 public:
-  CodeValidator(Reader &reader, const Context &context, const ImportLimits &limits)
+  CodeValidator(Reader &reader, const Context &context,
+                const ImportLimits &limits)
       : r(reader), context(context), limits(limits) {}
 
   /// Validates one function body (locals and instructions), which must end
@@ -367,10 +367,10 @@ private:
     if (!pop(frames.back().endTypes))
       return false;
     if (values.size() != frames.back().height)
-      return fail(llvm::Twine("type mismatch: values remain on the stack at "
-                              "the end of a ") +
-                  (frames.back().opcode == uint8_t(Opcode::Loop) ? "loop"
-                                                                 : "block"));
+      return fail(
+          llvm::Twine("type mismatch: values remain on the stack at "
+                      "the end of a ") +
+          (frames.back().opcode == uint8_t(Opcode::Loop) ? "loop" : "block"));
     frame = frames.pop_back_val();
     return true;
   }
@@ -1106,8 +1106,7 @@ bool CodeValidator::prefixedInstruction() {
     uint32_t table;
     if (!tableIndex(table))
       return false;
-    return pop(V::I32) && pop(context.tables[table].elemType) &&
-           pop(V::I32);
+    return pop(V::I32) && pop(context.tables[table].elemType) && pop(V::I32);
   }
   default:
     return fail("illegal opcode fc " + llvm::Twine(sub));
@@ -1211,7 +1210,8 @@ bool ModuleValidator::run() {
     if (id != kCustom) {
       if (rank <= lastRank)
         return r.failAt(idOffset, "unexpected content after last section: "
-                                  "section " + llvm::Twine(int(id)) +
+                                  "section " +
+                                      llvm::Twine(int(id)) +
                                       " is out of order or repeated");
       lastRank = rank;
     }
@@ -1224,7 +1224,8 @@ bool ModuleValidator::run() {
       return false;
     if (!s.atEnd())
       return s.fail("section size mismatch: bytes remain at the end of "
-                    "section " + llvm::Twine(int(id)));
+                    "section " +
+                    llvm::Twine(int(id)));
   }
 
   uint32_t functions = declaredFunctions.value_or(0);
@@ -1348,11 +1349,11 @@ bool ModuleValidator::limitsOf(Reader &s, uint64_t bound, const char *what) {
   if (!s.u32(min) || (flags == 1 && !s.u32(max)))
     return false;
   if (min > bound)
-    return s.failAt(at, llvm::formatv("{0} size must be at most {1}", what,
-                                      bound));
+    return s.failAt(at,
+                    llvm::formatv("{0} size must be at most {1}", what, bound));
   if (flags == 1 && max > bound)
-    return s.failAt(at, llvm::formatv("{0} size must be at most {1}", what,
-                                      bound));
+    return s.failAt(at,
+                    llvm::formatv("{0} size must be at most {1}", what, bound));
   if (flags == 1 && min > max)
     return s.failAt(at, "size minimum must not be greater than maximum");
   return true;
@@ -1400,7 +1401,8 @@ bool ModuleValidator::importSection(Reader &s) {
       GlobalType global;
       uint8_t mutability;
       size_t mutAt;
-      if (!s.valType(global.type) || ((mutAt = s.offset()), !s.byte(mutability)))
+      if (!s.valType(global.type) ||
+          ((mutAt = s.offset()), !s.byte(mutability)))
         return false;
       if (mutability > 1)
         return s.failAt(mutAt, "malformed mutability");

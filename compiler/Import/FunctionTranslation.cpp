@@ -1,4 +1,5 @@
-//===- FunctionTranslation.cpp - Wasm function bodies to twasm SSA CFGs ----===//
+//===- FunctionTranslation.cpp - Wasm function bodies to twasm SSA CFGs
+//----===//
 //
 // Walks a validated function body the way the spec's validation algorithm
 // does, keeping an operand stack of SSA values and a stack of control frames.
@@ -56,7 +57,8 @@ private:
   void push(ValueRange values) { stack.append(values.begin(), values.end()); }
   LogicalResult internalError(const wabt::Expr &expr, llvm::StringRef what);
 
-  size_t pushFrame(FrameKind kind, TypeRange labelTypes, Block *label = nullptr);
+  size_t pushFrame(FrameKind kind, TypeRange labelTypes,
+                   Block *label = nullptr);
   Block *labelOf(size_t frameIndex);
   FailureOr<size_t> frameOfLabel(const wabt::Var &var);
   /// Emits a branch from the current block to the label of `frameIndex`.
@@ -82,16 +84,14 @@ private:
   blockSignature(const wabt::BlockDeclaration &decl, const wabt::Location &loc);
   FailureOr<Value> localSlot(const wabt::Var &var);
 
-  template <typename OpT>
-  LogicalResult unary() {
+  template <typename OpT> LogicalResult unary() {
     FailureOr<Value> operand = pop();
     if (failed(operand))
       return failure();
     stack.push_back(OpT::create(builder, location, *operand));
     return success();
   }
-  template <typename OpT>
-  LogicalResult binary() {
+  template <typename OpT> LogicalResult binary() {
     FailureOr<SmallVector<Value>> operands = pop(2);
     if (failed(operands))
       return failure();
@@ -458,7 +458,8 @@ LogicalResult FunctionTranslator::translateExpr(const wabt::Expr &expr) {
   }
 
   case wabt::ExprType::Call: {
-    FailureOr<FuncOp> callee = translation.funcOp(cast<wabt::CallExpr>(&expr)->var);
+    FailureOr<FuncOp> callee =
+        translation.funcOp(cast<wabt::CallExpr>(&expr)->var);
     if (failed(callee))
       return failure();
     FailureOr<SmallVector<Value>> arguments = pop(callee->getNumArguments());
@@ -717,7 +718,8 @@ LogicalResult FunctionTranslator::translateExpr(const wabt::Expr &expr) {
   }
   case wabt::ExprType::TableInit: {
     auto *init = cast<wabt::TableInitExpr>(&expr);
-    FailureOr<FlatSymbolRefAttr> table = translation.tableSymbol(init->table_index);
+    FailureOr<FlatSymbolRefAttr> table =
+        translation.tableSymbol(init->table_index);
     FailureOr<FlatSymbolRefAttr> segment =
         translation.elemSymbol(init->segment_index);
     FailureOr<SmallVector<Value>> operands = pop(3);
@@ -743,18 +745,19 @@ LogicalResult FunctionTranslator::translateExpr(const wabt::Expr &expr) {
   case wabt::ExprType::LoadSplat:
   case wabt::ExprType::LoadZero:
   case wabt::ExprType::Ternary:
-    return translation.fail(expr.loc, "SIMD instructions are not supported yet");
-  default:
     return translation.fail(expr.loc,
-                            llvm::Twine("the instruction '") +
-                                wabt::GetExprTypeName(expr.type()) +
-                                "' is not part of WebAssembly 2.0");
+                            "SIMD instructions are not supported yet");
+  default:
+    return translation.fail(expr.loc, llvm::Twine("the instruction '") +
+                                          wabt::GetExprTypeName(expr.type()) +
+                                          "' is not part of WebAssembly 2.0");
   }
 }
 
-LogicalResult FunctionTranslator::translateMemoryAccess(
-    const wabt::Expr &expr, wabt::Opcode opcode, wabt::Address align,
-    wabt::Address offset) {
+LogicalResult FunctionTranslator::translateMemoryAccess(const wabt::Expr &expr,
+                                                        wabt::Opcode opcode,
+                                                        wabt::Address align,
+                                                        wabt::Address offset) {
   if (offset > UINT32_MAX)
     return internalError(expr, "a memory offset beyond 32 bits");
   IntegerAttr offsetAttr = builder.getI64IntegerAttr(offset);
@@ -769,8 +772,8 @@ LogicalResult FunctionTranslator::translateMemoryAccess(
     FailureOr<Value> address = pop();
     if (failed(address))
       return failure();
-    FailureOr<Type> type = translation.convertType(opcode.GetResultType(),
-                                                   expr.loc);
+    FailureOr<Type> type =
+        translation.convertType(opcode.GetResultType(), expr.loc);
     if (failed(type))
       return failure();
     stack.push_back(
@@ -788,29 +791,52 @@ LogicalResult FunctionTranslator::translateMemoryAccess(
   };
 
   switch (opcode) {
-  case wabt::Opcode::I32Load: return load(I32LoadOp());
-  case wabt::Opcode::I64Load: return load(I64LoadOp());
-  case wabt::Opcode::F32Load: return load(F32LoadOp());
-  case wabt::Opcode::F64Load: return load(F64LoadOp());
-  case wabt::Opcode::I32Load8S: return load(I32Load8SOp());
-  case wabt::Opcode::I32Load8U: return load(I32Load8UOp());
-  case wabt::Opcode::I32Load16S: return load(I32Load16SOp());
-  case wabt::Opcode::I32Load16U: return load(I32Load16UOp());
-  case wabt::Opcode::I64Load8S: return load(I64Load8SOp());
-  case wabt::Opcode::I64Load8U: return load(I64Load8UOp());
-  case wabt::Opcode::I64Load16S: return load(I64Load16SOp());
-  case wabt::Opcode::I64Load16U: return load(I64Load16UOp());
-  case wabt::Opcode::I64Load32S: return load(I64Load32SOp());
-  case wabt::Opcode::I64Load32U: return load(I64Load32UOp());
-  case wabt::Opcode::I32Store: return store(I32StoreOp());
-  case wabt::Opcode::I64Store: return store(I64StoreOp());
-  case wabt::Opcode::F32Store: return store(F32StoreOp());
-  case wabt::Opcode::F64Store: return store(F64StoreOp());
-  case wabt::Opcode::I32Store8: return store(I32Store8Op());
-  case wabt::Opcode::I32Store16: return store(I32Store16Op());
-  case wabt::Opcode::I64Store8: return store(I64Store8Op());
-  case wabt::Opcode::I64Store16: return store(I64Store16Op());
-  case wabt::Opcode::I64Store32: return store(I64Store32Op());
+  case wabt::Opcode::I32Load:
+    return load(I32LoadOp());
+  case wabt::Opcode::I64Load:
+    return load(I64LoadOp());
+  case wabt::Opcode::F32Load:
+    return load(F32LoadOp());
+  case wabt::Opcode::F64Load:
+    return load(F64LoadOp());
+  case wabt::Opcode::I32Load8S:
+    return load(I32Load8SOp());
+  case wabt::Opcode::I32Load8U:
+    return load(I32Load8UOp());
+  case wabt::Opcode::I32Load16S:
+    return load(I32Load16SOp());
+  case wabt::Opcode::I32Load16U:
+    return load(I32Load16UOp());
+  case wabt::Opcode::I64Load8S:
+    return load(I64Load8SOp());
+  case wabt::Opcode::I64Load8U:
+    return load(I64Load8UOp());
+  case wabt::Opcode::I64Load16S:
+    return load(I64Load16SOp());
+  case wabt::Opcode::I64Load16U:
+    return load(I64Load16UOp());
+  case wabt::Opcode::I64Load32S:
+    return load(I64Load32SOp());
+  case wabt::Opcode::I64Load32U:
+    return load(I64Load32UOp());
+  case wabt::Opcode::I32Store:
+    return store(I32StoreOp());
+  case wabt::Opcode::I64Store:
+    return store(I64StoreOp());
+  case wabt::Opcode::F32Store:
+    return store(F32StoreOp());
+  case wabt::Opcode::F64Store:
+    return store(F64StoreOp());
+  case wabt::Opcode::I32Store8:
+    return store(I32Store8Op());
+  case wabt::Opcode::I32Store16:
+    return store(I32Store16Op());
+  case wabt::Opcode::I64Store8:
+    return store(I64Store8Op());
+  case wabt::Opcode::I64Store16:
+    return store(I64Store16Op());
+  case wabt::Opcode::I64Store32:
+    return store(I64Store32Op());
   default:
     return translation.fail(expr.loc,
                             "SIMD memory instructions are not supported yet");
@@ -821,146 +847,282 @@ LogicalResult FunctionTranslator::translateOpcode(const wabt::Expr &expr,
                                                   wabt::Opcode opcode) {
   switch (opcode) {
   // i32
-  case wabt::Opcode::I32Eqz: return unary<I32EqzOp>();
-  case wabt::Opcode::I32Clz: return unary<I32ClzOp>();
-  case wabt::Opcode::I32Ctz: return unary<I32CtzOp>();
-  case wabt::Opcode::I32Popcnt: return unary<I32PopcntOp>();
-  case wabt::Opcode::I32Extend8S: return unary<I32Extend8SOp>();
-  case wabt::Opcode::I32Extend16S: return unary<I32Extend16SOp>();
-  case wabt::Opcode::I32Eq: return binary<I32EqOp>();
-  case wabt::Opcode::I32Ne: return binary<I32NeOp>();
-  case wabt::Opcode::I32LtS: return binary<I32LtSOp>();
-  case wabt::Opcode::I32LtU: return binary<I32LtUOp>();
-  case wabt::Opcode::I32GtS: return binary<I32GtSOp>();
-  case wabt::Opcode::I32GtU: return binary<I32GtUOp>();
-  case wabt::Opcode::I32LeS: return binary<I32LeSOp>();
-  case wabt::Opcode::I32LeU: return binary<I32LeUOp>();
-  case wabt::Opcode::I32GeS: return binary<I32GeSOp>();
-  case wabt::Opcode::I32GeU: return binary<I32GeUOp>();
-  case wabt::Opcode::I32Add: return binary<I32AddOp>();
-  case wabt::Opcode::I32Sub: return binary<I32SubOp>();
-  case wabt::Opcode::I32Mul: return binary<I32MulOp>();
-  case wabt::Opcode::I32DivS: return binary<I32DivSOp>();
-  case wabt::Opcode::I32DivU: return binary<I32DivUOp>();
-  case wabt::Opcode::I32RemS: return binary<I32RemSOp>();
-  case wabt::Opcode::I32RemU: return binary<I32RemUOp>();
-  case wabt::Opcode::I32And: return binary<I32AndOp>();
-  case wabt::Opcode::I32Or: return binary<I32OrOp>();
-  case wabt::Opcode::I32Xor: return binary<I32XorOp>();
-  case wabt::Opcode::I32Shl: return binary<I32ShlOp>();
-  case wabt::Opcode::I32ShrS: return binary<I32ShrSOp>();
-  case wabt::Opcode::I32ShrU: return binary<I32ShrUOp>();
-  case wabt::Opcode::I32Rotl: return binary<I32RotlOp>();
-  case wabt::Opcode::I32Rotr: return binary<I32RotrOp>();
+  case wabt::Opcode::I32Eqz:
+    return unary<I32EqzOp>();
+  case wabt::Opcode::I32Clz:
+    return unary<I32ClzOp>();
+  case wabt::Opcode::I32Ctz:
+    return unary<I32CtzOp>();
+  case wabt::Opcode::I32Popcnt:
+    return unary<I32PopcntOp>();
+  case wabt::Opcode::I32Extend8S:
+    return unary<I32Extend8SOp>();
+  case wabt::Opcode::I32Extend16S:
+    return unary<I32Extend16SOp>();
+  case wabt::Opcode::I32Eq:
+    return binary<I32EqOp>();
+  case wabt::Opcode::I32Ne:
+    return binary<I32NeOp>();
+  case wabt::Opcode::I32LtS:
+    return binary<I32LtSOp>();
+  case wabt::Opcode::I32LtU:
+    return binary<I32LtUOp>();
+  case wabt::Opcode::I32GtS:
+    return binary<I32GtSOp>();
+  case wabt::Opcode::I32GtU:
+    return binary<I32GtUOp>();
+  case wabt::Opcode::I32LeS:
+    return binary<I32LeSOp>();
+  case wabt::Opcode::I32LeU:
+    return binary<I32LeUOp>();
+  case wabt::Opcode::I32GeS:
+    return binary<I32GeSOp>();
+  case wabt::Opcode::I32GeU:
+    return binary<I32GeUOp>();
+  case wabt::Opcode::I32Add:
+    return binary<I32AddOp>();
+  case wabt::Opcode::I32Sub:
+    return binary<I32SubOp>();
+  case wabt::Opcode::I32Mul:
+    return binary<I32MulOp>();
+  case wabt::Opcode::I32DivS:
+    return binary<I32DivSOp>();
+  case wabt::Opcode::I32DivU:
+    return binary<I32DivUOp>();
+  case wabt::Opcode::I32RemS:
+    return binary<I32RemSOp>();
+  case wabt::Opcode::I32RemU:
+    return binary<I32RemUOp>();
+  case wabt::Opcode::I32And:
+    return binary<I32AndOp>();
+  case wabt::Opcode::I32Or:
+    return binary<I32OrOp>();
+  case wabt::Opcode::I32Xor:
+    return binary<I32XorOp>();
+  case wabt::Opcode::I32Shl:
+    return binary<I32ShlOp>();
+  case wabt::Opcode::I32ShrS:
+    return binary<I32ShrSOp>();
+  case wabt::Opcode::I32ShrU:
+    return binary<I32ShrUOp>();
+  case wabt::Opcode::I32Rotl:
+    return binary<I32RotlOp>();
+  case wabt::Opcode::I32Rotr:
+    return binary<I32RotrOp>();
   // i64
-  case wabt::Opcode::I64Eqz: return unary<I64EqzOp>();
-  case wabt::Opcode::I64Clz: return unary<I64ClzOp>();
-  case wabt::Opcode::I64Ctz: return unary<I64CtzOp>();
-  case wabt::Opcode::I64Popcnt: return unary<I64PopcntOp>();
-  case wabt::Opcode::I64Extend8S: return unary<I64Extend8SOp>();
-  case wabt::Opcode::I64Extend16S: return unary<I64Extend16SOp>();
-  case wabt::Opcode::I64Extend32S: return unary<I64Extend32SOp>();
-  case wabt::Opcode::I64Eq: return binary<I64EqOp>();
-  case wabt::Opcode::I64Ne: return binary<I64NeOp>();
-  case wabt::Opcode::I64LtS: return binary<I64LtSOp>();
-  case wabt::Opcode::I64LtU: return binary<I64LtUOp>();
-  case wabt::Opcode::I64GtS: return binary<I64GtSOp>();
-  case wabt::Opcode::I64GtU: return binary<I64GtUOp>();
-  case wabt::Opcode::I64LeS: return binary<I64LeSOp>();
-  case wabt::Opcode::I64LeU: return binary<I64LeUOp>();
-  case wabt::Opcode::I64GeS: return binary<I64GeSOp>();
-  case wabt::Opcode::I64GeU: return binary<I64GeUOp>();
-  case wabt::Opcode::I64Add: return binary<I64AddOp>();
-  case wabt::Opcode::I64Sub: return binary<I64SubOp>();
-  case wabt::Opcode::I64Mul: return binary<I64MulOp>();
-  case wabt::Opcode::I64DivS: return binary<I64DivSOp>();
-  case wabt::Opcode::I64DivU: return binary<I64DivUOp>();
-  case wabt::Opcode::I64RemS: return binary<I64RemSOp>();
-  case wabt::Opcode::I64RemU: return binary<I64RemUOp>();
-  case wabt::Opcode::I64And: return binary<I64AndOp>();
-  case wabt::Opcode::I64Or: return binary<I64OrOp>();
-  case wabt::Opcode::I64Xor: return binary<I64XorOp>();
-  case wabt::Opcode::I64Shl: return binary<I64ShlOp>();
-  case wabt::Opcode::I64ShrS: return binary<I64ShrSOp>();
-  case wabt::Opcode::I64ShrU: return binary<I64ShrUOp>();
-  case wabt::Opcode::I64Rotl: return binary<I64RotlOp>();
-  case wabt::Opcode::I64Rotr: return binary<I64RotrOp>();
+  case wabt::Opcode::I64Eqz:
+    return unary<I64EqzOp>();
+  case wabt::Opcode::I64Clz:
+    return unary<I64ClzOp>();
+  case wabt::Opcode::I64Ctz:
+    return unary<I64CtzOp>();
+  case wabt::Opcode::I64Popcnt:
+    return unary<I64PopcntOp>();
+  case wabt::Opcode::I64Extend8S:
+    return unary<I64Extend8SOp>();
+  case wabt::Opcode::I64Extend16S:
+    return unary<I64Extend16SOp>();
+  case wabt::Opcode::I64Extend32S:
+    return unary<I64Extend32SOp>();
+  case wabt::Opcode::I64Eq:
+    return binary<I64EqOp>();
+  case wabt::Opcode::I64Ne:
+    return binary<I64NeOp>();
+  case wabt::Opcode::I64LtS:
+    return binary<I64LtSOp>();
+  case wabt::Opcode::I64LtU:
+    return binary<I64LtUOp>();
+  case wabt::Opcode::I64GtS:
+    return binary<I64GtSOp>();
+  case wabt::Opcode::I64GtU:
+    return binary<I64GtUOp>();
+  case wabt::Opcode::I64LeS:
+    return binary<I64LeSOp>();
+  case wabt::Opcode::I64LeU:
+    return binary<I64LeUOp>();
+  case wabt::Opcode::I64GeS:
+    return binary<I64GeSOp>();
+  case wabt::Opcode::I64GeU:
+    return binary<I64GeUOp>();
+  case wabt::Opcode::I64Add:
+    return binary<I64AddOp>();
+  case wabt::Opcode::I64Sub:
+    return binary<I64SubOp>();
+  case wabt::Opcode::I64Mul:
+    return binary<I64MulOp>();
+  case wabt::Opcode::I64DivS:
+    return binary<I64DivSOp>();
+  case wabt::Opcode::I64DivU:
+    return binary<I64DivUOp>();
+  case wabt::Opcode::I64RemS:
+    return binary<I64RemSOp>();
+  case wabt::Opcode::I64RemU:
+    return binary<I64RemUOp>();
+  case wabt::Opcode::I64And:
+    return binary<I64AndOp>();
+  case wabt::Opcode::I64Or:
+    return binary<I64OrOp>();
+  case wabt::Opcode::I64Xor:
+    return binary<I64XorOp>();
+  case wabt::Opcode::I64Shl:
+    return binary<I64ShlOp>();
+  case wabt::Opcode::I64ShrS:
+    return binary<I64ShrSOp>();
+  case wabt::Opcode::I64ShrU:
+    return binary<I64ShrUOp>();
+  case wabt::Opcode::I64Rotl:
+    return binary<I64RotlOp>();
+  case wabt::Opcode::I64Rotr:
+    return binary<I64RotrOp>();
   // f32
-  case wabt::Opcode::F32Abs: return unary<F32AbsOp>();
-  case wabt::Opcode::F32Neg: return unary<F32NegOp>();
-  case wabt::Opcode::F32Ceil: return unary<F32CeilOp>();
-  case wabt::Opcode::F32Floor: return unary<F32FloorOp>();
-  case wabt::Opcode::F32Trunc: return unary<F32TruncOp>();
-  case wabt::Opcode::F32Nearest: return unary<F32NearestOp>();
-  case wabt::Opcode::F32Sqrt: return unary<F32SqrtOp>();
-  case wabt::Opcode::F32Add: return binary<F32AddOp>();
-  case wabt::Opcode::F32Sub: return binary<F32SubOp>();
-  case wabt::Opcode::F32Mul: return binary<F32MulOp>();
-  case wabt::Opcode::F32Div: return binary<F32DivOp>();
-  case wabt::Opcode::F32Min: return binary<F32MinOp>();
-  case wabt::Opcode::F32Max: return binary<F32MaxOp>();
-  case wabt::Opcode::F32Copysign: return binary<F32CopysignOp>();
-  case wabt::Opcode::F32Eq: return binary<F32EqOp>();
-  case wabt::Opcode::F32Ne: return binary<F32NeOp>();
-  case wabt::Opcode::F32Lt: return binary<F32LtOp>();
-  case wabt::Opcode::F32Gt: return binary<F32GtOp>();
-  case wabt::Opcode::F32Le: return binary<F32LeOp>();
-  case wabt::Opcode::F32Ge: return binary<F32GeOp>();
+  case wabt::Opcode::F32Abs:
+    return unary<F32AbsOp>();
+  case wabt::Opcode::F32Neg:
+    return unary<F32NegOp>();
+  case wabt::Opcode::F32Ceil:
+    return unary<F32CeilOp>();
+  case wabt::Opcode::F32Floor:
+    return unary<F32FloorOp>();
+  case wabt::Opcode::F32Trunc:
+    return unary<F32TruncOp>();
+  case wabt::Opcode::F32Nearest:
+    return unary<F32NearestOp>();
+  case wabt::Opcode::F32Sqrt:
+    return unary<F32SqrtOp>();
+  case wabt::Opcode::F32Add:
+    return binary<F32AddOp>();
+  case wabt::Opcode::F32Sub:
+    return binary<F32SubOp>();
+  case wabt::Opcode::F32Mul:
+    return binary<F32MulOp>();
+  case wabt::Opcode::F32Div:
+    return binary<F32DivOp>();
+  case wabt::Opcode::F32Min:
+    return binary<F32MinOp>();
+  case wabt::Opcode::F32Max:
+    return binary<F32MaxOp>();
+  case wabt::Opcode::F32Copysign:
+    return binary<F32CopysignOp>();
+  case wabt::Opcode::F32Eq:
+    return binary<F32EqOp>();
+  case wabt::Opcode::F32Ne:
+    return binary<F32NeOp>();
+  case wabt::Opcode::F32Lt:
+    return binary<F32LtOp>();
+  case wabt::Opcode::F32Gt:
+    return binary<F32GtOp>();
+  case wabt::Opcode::F32Le:
+    return binary<F32LeOp>();
+  case wabt::Opcode::F32Ge:
+    return binary<F32GeOp>();
   // f64
-  case wabt::Opcode::F64Abs: return unary<F64AbsOp>();
-  case wabt::Opcode::F64Neg: return unary<F64NegOp>();
-  case wabt::Opcode::F64Ceil: return unary<F64CeilOp>();
-  case wabt::Opcode::F64Floor: return unary<F64FloorOp>();
-  case wabt::Opcode::F64Trunc: return unary<F64TruncOp>();
-  case wabt::Opcode::F64Nearest: return unary<F64NearestOp>();
-  case wabt::Opcode::F64Sqrt: return unary<F64SqrtOp>();
-  case wabt::Opcode::F64Add: return binary<F64AddOp>();
-  case wabt::Opcode::F64Sub: return binary<F64SubOp>();
-  case wabt::Opcode::F64Mul: return binary<F64MulOp>();
-  case wabt::Opcode::F64Div: return binary<F64DivOp>();
-  case wabt::Opcode::F64Min: return binary<F64MinOp>();
-  case wabt::Opcode::F64Max: return binary<F64MaxOp>();
-  case wabt::Opcode::F64Copysign: return binary<F64CopysignOp>();
-  case wabt::Opcode::F64Eq: return binary<F64EqOp>();
-  case wabt::Opcode::F64Ne: return binary<F64NeOp>();
-  case wabt::Opcode::F64Lt: return binary<F64LtOp>();
-  case wabt::Opcode::F64Gt: return binary<F64GtOp>();
-  case wabt::Opcode::F64Le: return binary<F64LeOp>();
-  case wabt::Opcode::F64Ge: return binary<F64GeOp>();
+  case wabt::Opcode::F64Abs:
+    return unary<F64AbsOp>();
+  case wabt::Opcode::F64Neg:
+    return unary<F64NegOp>();
+  case wabt::Opcode::F64Ceil:
+    return unary<F64CeilOp>();
+  case wabt::Opcode::F64Floor:
+    return unary<F64FloorOp>();
+  case wabt::Opcode::F64Trunc:
+    return unary<F64TruncOp>();
+  case wabt::Opcode::F64Nearest:
+    return unary<F64NearestOp>();
+  case wabt::Opcode::F64Sqrt:
+    return unary<F64SqrtOp>();
+  case wabt::Opcode::F64Add:
+    return binary<F64AddOp>();
+  case wabt::Opcode::F64Sub:
+    return binary<F64SubOp>();
+  case wabt::Opcode::F64Mul:
+    return binary<F64MulOp>();
+  case wabt::Opcode::F64Div:
+    return binary<F64DivOp>();
+  case wabt::Opcode::F64Min:
+    return binary<F64MinOp>();
+  case wabt::Opcode::F64Max:
+    return binary<F64MaxOp>();
+  case wabt::Opcode::F64Copysign:
+    return binary<F64CopysignOp>();
+  case wabt::Opcode::F64Eq:
+    return binary<F64EqOp>();
+  case wabt::Opcode::F64Ne:
+    return binary<F64NeOp>();
+  case wabt::Opcode::F64Lt:
+    return binary<F64LtOp>();
+  case wabt::Opcode::F64Gt:
+    return binary<F64GtOp>();
+  case wabt::Opcode::F64Le:
+    return binary<F64LeOp>();
+  case wabt::Opcode::F64Ge:
+    return binary<F64GeOp>();
   // conversions
-  case wabt::Opcode::I32WrapI64: return unary<I32WrapI64Op>();
-  case wabt::Opcode::I32TruncF32S: return unary<I32TruncF32SOp>();
-  case wabt::Opcode::I32TruncF32U: return unary<I32TruncF32UOp>();
-  case wabt::Opcode::I32TruncF64S: return unary<I32TruncF64SOp>();
-  case wabt::Opcode::I32TruncF64U: return unary<I32TruncF64UOp>();
-  case wabt::Opcode::I64ExtendI32S: return unary<I64ExtendI32SOp>();
-  case wabt::Opcode::I64ExtendI32U: return unary<I64ExtendI32UOp>();
-  case wabt::Opcode::I64TruncF32S: return unary<I64TruncF32SOp>();
-  case wabt::Opcode::I64TruncF32U: return unary<I64TruncF32UOp>();
-  case wabt::Opcode::I64TruncF64S: return unary<I64TruncF64SOp>();
-  case wabt::Opcode::I64TruncF64U: return unary<I64TruncF64UOp>();
-  case wabt::Opcode::F32ConvertI32S: return unary<F32ConvertI32SOp>();
-  case wabt::Opcode::F32ConvertI32U: return unary<F32ConvertI32UOp>();
-  case wabt::Opcode::F32ConvertI64S: return unary<F32ConvertI64SOp>();
-  case wabt::Opcode::F32ConvertI64U: return unary<F32ConvertI64UOp>();
-  case wabt::Opcode::F32DemoteF64: return unary<F32DemoteF64Op>();
-  case wabt::Opcode::F64ConvertI32S: return unary<F64ConvertI32SOp>();
-  case wabt::Opcode::F64ConvertI32U: return unary<F64ConvertI32UOp>();
-  case wabt::Opcode::F64ConvertI64S: return unary<F64ConvertI64SOp>();
-  case wabt::Opcode::F64ConvertI64U: return unary<F64ConvertI64UOp>();
-  case wabt::Opcode::F64PromoteF32: return unary<F64PromoteF32Op>();
-  case wabt::Opcode::I32ReinterpretF32: return unary<I32ReinterpretF32Op>();
-  case wabt::Opcode::I64ReinterpretF64: return unary<I64ReinterpretF64Op>();
-  case wabt::Opcode::F32ReinterpretI32: return unary<F32ReinterpretI32Op>();
-  case wabt::Opcode::F64ReinterpretI64: return unary<F64ReinterpretI64Op>();
-  case wabt::Opcode::I32TruncSatF32S: return unary<I32TruncSatF32SOp>();
-  case wabt::Opcode::I32TruncSatF32U: return unary<I32TruncSatF32UOp>();
-  case wabt::Opcode::I32TruncSatF64S: return unary<I32TruncSatF64SOp>();
-  case wabt::Opcode::I32TruncSatF64U: return unary<I32TruncSatF64UOp>();
-  case wabt::Opcode::I64TruncSatF32S: return unary<I64TruncSatF32SOp>();
-  case wabt::Opcode::I64TruncSatF32U: return unary<I64TruncSatF32UOp>();
-  case wabt::Opcode::I64TruncSatF64S: return unary<I64TruncSatF64SOp>();
-  case wabt::Opcode::I64TruncSatF64U: return unary<I64TruncSatF64UOp>();
+  case wabt::Opcode::I32WrapI64:
+    return unary<I32WrapI64Op>();
+  case wabt::Opcode::I32TruncF32S:
+    return unary<I32TruncF32SOp>();
+  case wabt::Opcode::I32TruncF32U:
+    return unary<I32TruncF32UOp>();
+  case wabt::Opcode::I32TruncF64S:
+    return unary<I32TruncF64SOp>();
+  case wabt::Opcode::I32TruncF64U:
+    return unary<I32TruncF64UOp>();
+  case wabt::Opcode::I64ExtendI32S:
+    return unary<I64ExtendI32SOp>();
+  case wabt::Opcode::I64ExtendI32U:
+    return unary<I64ExtendI32UOp>();
+  case wabt::Opcode::I64TruncF32S:
+    return unary<I64TruncF32SOp>();
+  case wabt::Opcode::I64TruncF32U:
+    return unary<I64TruncF32UOp>();
+  case wabt::Opcode::I64TruncF64S:
+    return unary<I64TruncF64SOp>();
+  case wabt::Opcode::I64TruncF64U:
+    return unary<I64TruncF64UOp>();
+  case wabt::Opcode::F32ConvertI32S:
+    return unary<F32ConvertI32SOp>();
+  case wabt::Opcode::F32ConvertI32U:
+    return unary<F32ConvertI32UOp>();
+  case wabt::Opcode::F32ConvertI64S:
+    return unary<F32ConvertI64SOp>();
+  case wabt::Opcode::F32ConvertI64U:
+    return unary<F32ConvertI64UOp>();
+  case wabt::Opcode::F32DemoteF64:
+    return unary<F32DemoteF64Op>();
+  case wabt::Opcode::F64ConvertI32S:
+    return unary<F64ConvertI32SOp>();
+  case wabt::Opcode::F64ConvertI32U:
+    return unary<F64ConvertI32UOp>();
+  case wabt::Opcode::F64ConvertI64S:
+    return unary<F64ConvertI64SOp>();
+  case wabt::Opcode::F64ConvertI64U:
+    return unary<F64ConvertI64UOp>();
+  case wabt::Opcode::F64PromoteF32:
+    return unary<F64PromoteF32Op>();
+  case wabt::Opcode::I32ReinterpretF32:
+    return unary<I32ReinterpretF32Op>();
+  case wabt::Opcode::I64ReinterpretF64:
+    return unary<I64ReinterpretF64Op>();
+  case wabt::Opcode::F32ReinterpretI32:
+    return unary<F32ReinterpretI32Op>();
+  case wabt::Opcode::F64ReinterpretI64:
+    return unary<F64ReinterpretI64Op>();
+  case wabt::Opcode::I32TruncSatF32S:
+    return unary<I32TruncSatF32SOp>();
+  case wabt::Opcode::I32TruncSatF32U:
+    return unary<I32TruncSatF32UOp>();
+  case wabt::Opcode::I32TruncSatF64S:
+    return unary<I32TruncSatF64SOp>();
+  case wabt::Opcode::I32TruncSatF64U:
+    return unary<I32TruncSatF64UOp>();
+  case wabt::Opcode::I64TruncSatF32S:
+    return unary<I64TruncSatF32SOp>();
+  case wabt::Opcode::I64TruncSatF32U:
+    return unary<I64TruncSatF32UOp>();
+  case wabt::Opcode::I64TruncSatF64S:
+    return unary<I64TruncSatF64SOp>();
+  case wabt::Opcode::I64TruncSatF64U:
+    return unary<I64TruncSatF64UOp>();
   default:
     return translation.fail(expr.loc, llvm::Twine("the instruction '") +
                                           opcode.GetName() +
@@ -968,8 +1130,8 @@ LogicalResult FunctionTranslator::translateOpcode(const wabt::Expr &expr,
   }
 }
 
-LogicalResult import_detail::translateFunctionBody(ModuleTranslation &translation,
-                                                   const wabt::Func &func,
-                                                   FuncOp funcOp) {
+LogicalResult
+import_detail::translateFunctionBody(ModuleTranslation &translation,
+                                     const wabt::Func &func, FuncOp funcOp) {
   return FunctionTranslator(translation, func, funcOp).translate();
 }

@@ -1,4 +1,5 @@
-//===- ModuleTranslation.cpp - a validated wabt::Module to twasm.module ----===//
+//===- ModuleTranslation.cpp - a validated wabt::Module to twasm.module
+//----===//
 
 #include "Translation.h"
 
@@ -39,8 +40,7 @@ LogicalResult ModuleTranslation::fail(const wabt::Location &location,
 }
 
 Location ModuleTranslation::location(const wabt::Location &location) {
-  size_t offset =
-      location.offset == wabt::kInvalidOffset ? 0 : location.offset;
+  size_t offset = location.offset == wabt::kInvalidOffset ? 0 : location.offset;
   if (text) {
     TextPosition position = text->positionOf(offset);
     return FileLineColLoc::get(&context, filename, position.line,
@@ -161,9 +161,9 @@ void ModuleTranslation::assignSymbolNames() {
   };
 
   for (auto [index, func] : llvm::enumerate(module.funcs))
-    funcNames.push_back(uniqueSymbol(
-        preferredName(func->name, wabt::ExternalKind::Func, index), "func",
-        index));
+    funcNames.push_back(
+        uniqueSymbol(preferredName(func->name, wabt::ExternalKind::Func, index),
+                     "func", index));
   for (auto [index, global] : llvm::enumerate(module.globals))
     globalNames.push_back(uniqueSymbol(
         preferredName(global->name, wabt::ExternalKind::Global, index),
@@ -185,9 +185,8 @@ void ModuleTranslation::assignSymbolNames() {
 }
 
 FailureOr<FlatSymbolRefAttr>
-ModuleTranslation::symbolAt(llvm::ArrayRef<StringAttr> names,
-                            wabt::Index index, const wabt::Var &var,
-                            llvm::StringRef kind) {
+ModuleTranslation::symbolAt(llvm::ArrayRef<StringAttr> names, wabt::Index index,
+                            const wabt::Var &var, llvm::StringRef kind) {
   if (index >= names.size())
     return fail(var.loc, llvm::Twine("unknown ") + kind);
   return FlatSymbolRefAttr::get(names[index]);
@@ -242,8 +241,7 @@ ImportAttr ModuleTranslation::importOf(wabt::ExternalKind kind, size_t index) {
     if (import->kind() != kind)
       continue;
     if (position++ == index)
-      return ImportAttr::get(&context, import->module_name,
-                             import->field_name);
+      return ImportAttr::get(&context, import->module_name, import->field_name);
   }
   return {};
 }
@@ -295,10 +293,9 @@ LogicalResult ModuleTranslation::translateGlobal(OpBuilder &builder,
   if (failed(type))
     return failure();
   ImportAttr import = importOf(wabt::ExternalKind::Global, index);
-  auto op = GlobalOp::create(builder, location(where), globalNames[index],
-                             TypeAttr::get(*type),
-                             global.mutable_ ? builder.getUnitAttr() : UnitAttr(),
-                             import);
+  auto op = GlobalOp::create(
+      builder, location(where), globalNames[index], TypeAttr::get(*type),
+      global.mutable_ ? builder.getUnitAttr() : UnitAttr(), import);
   globalOps.push_back(op);
   if (import)
     return success();
@@ -309,11 +306,12 @@ LogicalResult ModuleTranslation::translateGlobal(OpBuilder &builder,
 LogicalResult ModuleTranslation::translateFunction(OpBuilder &builder,
                                                    size_t index) {
   const wabt::Func &func = *module.funcs[index];
-  FailureOr<FunctionType> type = convertSignature(signatureOf(func.decl),
-                                                  func.loc);
+  FailureOr<FunctionType> type =
+      convertSignature(signatureOf(func.decl), func.loc);
   if (failed(type))
     return failure();
-  auto op = FuncOp::create(builder, location(func.loc), funcNames[index], *type);
+  auto op =
+      FuncOp::create(builder, location(func.loc), funcNames[index], *type);
   if (ImportAttr import = importOf(wabt::ExternalKind::Func, index))
     op.setImportAttr(import);
   funcOps.push_back(op);
@@ -343,9 +341,9 @@ LogicalResult ModuleTranslation::translateElemSegment(OpBuilder &builder,
                            TypeAttr::get(*elemType),
                            SegmentModeAttr::get(&context, mode), table);
   if (mode == SegmentMode::Active &&
-      failed(translateConstantExpression(
-          segment.offset, op.getOffset(), builder.getI32Type(), where,
-          "element segment offset")))
+      failed(translateConstantExpression(segment.offset, op.getOffset(),
+                                         builder.getI32Type(), where,
+                                         "element segment offset")))
     return failure();
 
   // The items are constant expressions of one value each; one region yields
@@ -363,15 +361,16 @@ LogicalResult ModuleTranslation::translateElemSegment(OpBuilder &builder,
       FailureOr<FlatSymbolRefAttr> func = funcSymbol(refFunc->var);
       if (failed(func))
         return failure();
-      values.push_back(RefFuncOp::create(
-          itemBuilder, loc, FuncRefType::get(&context), *func));
+      values.push_back(RefFuncOp::create(itemBuilder, loc,
+                                         FuncRefType::get(&context), *func));
     } else if (wabt::isa<wabt::RefNullExpr>(&expr)) {
       values.push_back(RefNullOp::create(itemBuilder, loc, *elemType));
     } else if (auto *get = wabt::dyn_cast<wabt::GlobalGetExpr>(&expr)) {
       FailureOr<FlatSymbolRefAttr> global = globalSymbol(get->var);
       if (failed(global))
         return failure();
-      values.push_back(GlobalGetOp::create(itemBuilder, loc, *elemType, *global));
+      values.push_back(
+          GlobalGetOp::create(itemBuilder, loc, *elemType, *global));
     } else {
       return fail(expr.loc, "constant expression required in an element "
                             "segment item");
@@ -480,8 +479,8 @@ LogicalResult ModuleTranslation::translateConstantExpression(
       values.push_back(
           RefFuncOp::create(builder, loc, FuncRefType::get(&context), *func));
     } else {
-      return fail(expr.loc, llvm::Twine("constant expression required in a ") +
-                                what);
+      return fail(expr.loc,
+                  llvm::Twine("constant expression required in a ") + what);
     }
   }
   // wabt 1.0.32 accepts an empty offset expression; the spec calls it a type

@@ -69,10 +69,29 @@ bool isIdChar(char c) {
   if (llvm::isAlnum(c))
     return true;
   switch (c) {
-  case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
-  case '+': case '-': case '.': case '/': case ':': case '<': case '=':
-  case '>': case '?': case '@': case '\\': case '^': case '_': case '`':
-  case '|': case '~':
+  case '!':
+  case '#':
+  case '$':
+  case '%':
+  case '&':
+  case '\'':
+  case '*':
+  case '+':
+  case '-':
+  case '.':
+  case '/':
+  case ':':
+  case '<':
+  case '=':
+  case '>':
+  case '?':
+  case '@':
+  case '\\':
+  case '^':
+  case '_':
+  case '`':
+  case '|':
+  case '~':
     return true;
   default:
     return false;
@@ -87,7 +106,8 @@ struct Failure {
 
 class Lexer {
 public:
-  Lexer(StringRef source, Failure &failure) : source(source), failure(failure) {}
+  Lexer(StringRef source, Failure &failure)
+      : source(source), failure(failure) {}
 
   bool run(std::vector<Token> &tokens) {
     size_t pos = 0;
@@ -110,11 +130,12 @@ public:
         continue;
       }
       if (!isIdChar(c) && c != '"')
-        return fail(pos, llvm::formatv("unexpected character '{0}'",
-                                       llvm::isPrint(c)
-                                           ? std::string(1, c)
-                                           : llvm::formatv("\\{0:x2}",
-                                                           uint8_t(c)).str()));
+        return fail(
+            pos,
+            llvm::formatv("unexpected character '{0}'",
+                          llvm::isPrint(c)
+                              ? std::string(1, c)
+                              : llvm::formatv("\\{0:x2}", uint8_t(c)).str()));
       // A token is the longest run of identifier characters and strings; one
       // that mixes them, like `data"a"` or `"a""b"`, is reserved.
       size_t start = pos;
@@ -231,8 +252,7 @@ private:
         StringRef digits = source.slice(pos + 1, close);
         uint64_t codePoint;
         if (!parseHexWithUnderscores(digits, codePoint) ||
-            (codePoint >= 0xD800 && codePoint < 0xE000) ||
-            codePoint > 0x10FFFF)
+            (codePoint >= 0xD800 && codePoint < 0xE000) || codePoint > 0x10FFFF)
           return fail(pos, "malformed \\u escape");
         appendUtf8(value, static_cast<uint32_t>(codePoint));
         pos = close + 1;
@@ -415,9 +435,8 @@ LiteralStatus parseFloat(StringRef text, unsigned bits, uint64_t &result) {
   char exponentMarker = hex ? 'p' : 'e';
   size_t exponentAt = text.find_insensitive(exponentMarker);
   StringRef mantissa = text.substr(0, exponentAt);
-  StringRef exponent = exponentAt == StringRef::npos
-                           ? StringRef()
-                           : text.substr(exponentAt + 1);
+  StringRef exponent =
+      exponentAt == StringRef::npos ? StringRef() : text.substr(exponentAt + 1);
   size_t dot = mantissa.find('.');
   StringRef integerPart = mantissa.substr(0, dot);
   StringRef fractionPart =
@@ -533,10 +552,10 @@ struct Instr {
   const OpInfo *op = nullptr;
   uint32_t token = 0;
   Ref a, b;
-  uint64_t bits = 0;   // constants; memarg offset
-  uint32_t align = 0;  // memarg alignment in bytes; 0 = natural
-  int32_t extra = -1;  // block type, label list or type list index
-  StringRef label;     // block/loop/if/else/end label
+  uint64_t bits = 0;  // constants; memarg offset
+  uint32_t align = 0; // memarg alignment in bytes; 0 = natural
+  int32_t extra = -1; // block type, label list or type list index
+  StringRef label;    // block/loop/if/else/end label
 };
 
 /// `i32.const 0`, the offset of the segments that table and memory
@@ -704,34 +723,134 @@ const llvm::StringMap<OpInfo> &opTable() {
     add("i64.const", 0, 0x42, Imm::I64);
     add("f32.const", 0, 0x43, Imm::F32);
     add("f64.const", 0, 0x44, Imm::F64);
-    static const char *const numeric[] = {
-        "i32.eqz", "i32.eq", "i32.ne", "i32.lt_s", "i32.lt_u", "i32.gt_s",
-        "i32.gt_u", "i32.le_s", "i32.le_u", "i32.ge_s", "i32.ge_u", "i64.eqz",
-        "i64.eq", "i64.ne", "i64.lt_s", "i64.lt_u", "i64.gt_s", "i64.gt_u",
-        "i64.le_s", "i64.le_u", "i64.ge_s", "i64.ge_u", "f32.eq", "f32.ne",
-        "f32.lt", "f32.gt", "f32.le", "f32.ge", "f64.eq", "f64.ne", "f64.lt",
-        "f64.gt", "f64.le", "f64.ge", "i32.clz", "i32.ctz", "i32.popcnt",
-        "i32.add", "i32.sub", "i32.mul", "i32.div_s", "i32.div_u",
-        "i32.rem_s", "i32.rem_u", "i32.and", "i32.or", "i32.xor", "i32.shl",
-        "i32.shr_s", "i32.shr_u", "i32.rotl", "i32.rotr", "i64.clz",
-        "i64.ctz", "i64.popcnt", "i64.add", "i64.sub", "i64.mul", "i64.div_s",
-        "i64.div_u", "i64.rem_s", "i64.rem_u", "i64.and", "i64.or", "i64.xor",
-        "i64.shl", "i64.shr_s", "i64.shr_u", "i64.rotl", "i64.rotr",
-        "f32.abs", "f32.neg", "f32.ceil", "f32.floor", "f32.trunc",
-        "f32.nearest", "f32.sqrt", "f32.add", "f32.sub", "f32.mul", "f32.div",
-        "f32.min", "f32.max", "f32.copysign", "f64.abs", "f64.neg",
-        "f64.ceil", "f64.floor", "f64.trunc", "f64.nearest", "f64.sqrt",
-        "f64.add", "f64.sub", "f64.mul", "f64.div", "f64.min", "f64.max",
-        "f64.copysign", "i32.wrap_i64", "i32.trunc_f32_s", "i32.trunc_f32_u",
-        "i32.trunc_f64_s", "i32.trunc_f64_u", "i64.extend_i32_s",
-        "i64.extend_i32_u", "i64.trunc_f32_s", "i64.trunc_f32_u",
-        "i64.trunc_f64_s", "i64.trunc_f64_u", "f32.convert_i32_s",
-        "f32.convert_i32_u", "f32.convert_i64_s", "f32.convert_i64_u",
-        "f32.demote_f64", "f64.convert_i32_s", "f64.convert_i32_u",
-        "f64.convert_i64_s", "f64.convert_i64_u", "f64.promote_f32",
-        "i32.reinterpret_f32", "i64.reinterpret_f64", "f32.reinterpret_i32",
-        "f64.reinterpret_i64", "i32.extend8_s", "i32.extend16_s",
-        "i64.extend8_s", "i64.extend16_s", "i64.extend32_s"};
+    static const char *const numeric[] = {"i32.eqz",
+                                          "i32.eq",
+                                          "i32.ne",
+                                          "i32.lt_s",
+                                          "i32.lt_u",
+                                          "i32.gt_s",
+                                          "i32.gt_u",
+                                          "i32.le_s",
+                                          "i32.le_u",
+                                          "i32.ge_s",
+                                          "i32.ge_u",
+                                          "i64.eqz",
+                                          "i64.eq",
+                                          "i64.ne",
+                                          "i64.lt_s",
+                                          "i64.lt_u",
+                                          "i64.gt_s",
+                                          "i64.gt_u",
+                                          "i64.le_s",
+                                          "i64.le_u",
+                                          "i64.ge_s",
+                                          "i64.ge_u",
+                                          "f32.eq",
+                                          "f32.ne",
+                                          "f32.lt",
+                                          "f32.gt",
+                                          "f32.le",
+                                          "f32.ge",
+                                          "f64.eq",
+                                          "f64.ne",
+                                          "f64.lt",
+                                          "f64.gt",
+                                          "f64.le",
+                                          "f64.ge",
+                                          "i32.clz",
+                                          "i32.ctz",
+                                          "i32.popcnt",
+                                          "i32.add",
+                                          "i32.sub",
+                                          "i32.mul",
+                                          "i32.div_s",
+                                          "i32.div_u",
+                                          "i32.rem_s",
+                                          "i32.rem_u",
+                                          "i32.and",
+                                          "i32.or",
+                                          "i32.xor",
+                                          "i32.shl",
+                                          "i32.shr_s",
+                                          "i32.shr_u",
+                                          "i32.rotl",
+                                          "i32.rotr",
+                                          "i64.clz",
+                                          "i64.ctz",
+                                          "i64.popcnt",
+                                          "i64.add",
+                                          "i64.sub",
+                                          "i64.mul",
+                                          "i64.div_s",
+                                          "i64.div_u",
+                                          "i64.rem_s",
+                                          "i64.rem_u",
+                                          "i64.and",
+                                          "i64.or",
+                                          "i64.xor",
+                                          "i64.shl",
+                                          "i64.shr_s",
+                                          "i64.shr_u",
+                                          "i64.rotl",
+                                          "i64.rotr",
+                                          "f32.abs",
+                                          "f32.neg",
+                                          "f32.ceil",
+                                          "f32.floor",
+                                          "f32.trunc",
+                                          "f32.nearest",
+                                          "f32.sqrt",
+                                          "f32.add",
+                                          "f32.sub",
+                                          "f32.mul",
+                                          "f32.div",
+                                          "f32.min",
+                                          "f32.max",
+                                          "f32.copysign",
+                                          "f64.abs",
+                                          "f64.neg",
+                                          "f64.ceil",
+                                          "f64.floor",
+                                          "f64.trunc",
+                                          "f64.nearest",
+                                          "f64.sqrt",
+                                          "f64.add",
+                                          "f64.sub",
+                                          "f64.mul",
+                                          "f64.div",
+                                          "f64.min",
+                                          "f64.max",
+                                          "f64.copysign",
+                                          "i32.wrap_i64",
+                                          "i32.trunc_f32_s",
+                                          "i32.trunc_f32_u",
+                                          "i32.trunc_f64_s",
+                                          "i32.trunc_f64_u",
+                                          "i64.extend_i32_s",
+                                          "i64.extend_i32_u",
+                                          "i64.trunc_f32_s",
+                                          "i64.trunc_f32_u",
+                                          "i64.trunc_f64_s",
+                                          "i64.trunc_f64_u",
+                                          "f32.convert_i32_s",
+                                          "f32.convert_i32_u",
+                                          "f32.convert_i64_s",
+                                          "f32.convert_i64_u",
+                                          "f32.demote_f64",
+                                          "f64.convert_i32_s",
+                                          "f64.convert_i32_u",
+                                          "f64.convert_i64_s",
+                                          "f64.convert_i64_u",
+                                          "f64.promote_f32",
+                                          "i32.reinterpret_f32",
+                                          "i64.reinterpret_f64",
+                                          "f32.reinterpret_i32",
+                                          "f64.reinterpret_i64",
+                                          "i32.extend8_s",
+                                          "i32.extend16_s",
+                                          "i64.extend8_s",
+                                          "i64.extend16_s",
+                                          "i64.extend32_s"};
     code = 0x45;
     for (const char *name : numeric)
       add(name, 0, code++, Imm::None);
@@ -1170,9 +1289,10 @@ bool Parser::endLabel(StringRef label, uint32_t token) {
   if (peek().kind != TokenKind::Id)
     return true;
   if (peek().text != label)
-    return fail(here(), "mismatching label \"" + peek().text + "\"" +
-                            (label.empty() ? llvm::Twine(" on an unlabeled block")
-                                           : " for block " + label));
+    return fail(here(),
+                "mismatching label \"" + peek().text + "\"" +
+                    (label.empty() ? llvm::Twine(" on an unlabeled block")
+                                   : " for block " + label));
   ++pos;
   return true;
 }
@@ -1251,10 +1371,12 @@ bool Parser::plainInstruction(Code &code, const OpInfo &op, uint32_t token) {
     break;
   }
   case Imm::MemArg: {
-    if (peek().kind == TokenKind::Keyword && peek().text.starts_with("offset=")) {
+    if (peek().kind == TokenKind::Keyword &&
+        peek().text.starts_with("offset=")) {
       uint32_t at = here();
       llvm::APInt value;
-      LiteralStatus status = parseUnsigned(peek().text.drop_front(7), 32, value);
+      LiteralStatus status =
+          parseUnsigned(peek().text.drop_front(7), 32, value);
       if (status == LiteralStatus::OutOfRange)
         return fail(at, "i32 constant out of range: the offset must fit in 32 "
                         "bits");
@@ -1263,10 +1385,12 @@ bool Parser::plainInstruction(Code &code, const OpInfo &op, uint32_t token) {
       instr.bits = value.getZExtValue();
       ++pos;
     }
-    if (peek().kind == TokenKind::Keyword && peek().text.starts_with("align=")) {
+    if (peek().kind == TokenKind::Keyword &&
+        peek().text.starts_with("align=")) {
       uint32_t at = here();
       llvm::APInt value;
-      LiteralStatus status = parseUnsigned(peek().text.drop_front(6), 32, value);
+      LiteralStatus status =
+          parseUnsigned(peek().text.drop_front(6), 32, value);
       if (status != LiteralStatus::Ok)
         return fail(at, "malformed alignment \"" + peek().text + "\"");
       if (!value.isPowerOf2())
@@ -1564,8 +1688,7 @@ bool Parser::funcField(Module &module) {
     return false;
   if (func.import) {
     if (!importAllowed(module, func.token) ||
-        !typeUse(func.type, /*namedParams=*/true) ||
-        !expect(TokenKind::RParen))
+        !typeUse(func.type, /*namedParams=*/true) || !expect(TokenKind::RParen))
       return false;
     module.imports.push_back({Kind::Func, uint32_t(module.funcs.size())});
     module.funcs.push_back(std::move(func));
@@ -1654,7 +1777,8 @@ bool Parser::tableField(Module &module) {
     }
     if (!expect(TokenKind::RParen))
       return false;
-    uint64_t count = elem.usesExpressions ? elem.items.size() : elem.funcs.size();
+    uint64_t count =
+        elem.usesExpressions ? elem.items.size() : elem.funcs.size();
     table.min = count;
     table.max = count;
     module.elems.push_back(std::move(elem));
@@ -2126,7 +2250,8 @@ bool Encoder::instr(Buffer &out, const Code &code, const Instr &instr,
     if (!instr.a.byName) {
       index = instr.a.index;
     } else if (!locals || !resolve(instr.a, *locals, "local", index)) {
-      return locals ? false : fail(instr.a.token, "unknown local " + instr.a.name);
+      return locals ? false
+                    : fail(instr.a.token, "unknown local " + instr.a.name);
     }
     out.u32(index);
     return true;
@@ -2519,10 +2644,8 @@ bool Encoder::run(EncodedText &encoded) {
 
 } // namespace
 
-std::optional<TextError>
-mlir::twasm::import_detail::encodeTextModule(StringRef text,
-                                             EncodedText &encoded,
-                                             const TextOptions &options) {
+std::optional<TextError> mlir::twasm::import_detail::encodeTextModule(
+    StringRef text, EncodedText &encoded, const TextOptions &options) {
   Failure failure;
   Lexer lexer(text, failure);
   std::vector<Token> tokens;

@@ -63,8 +63,7 @@ private:
   StringAttr uniqueSymbol(llvm::StringRef preferred, llvm::StringRef kind,
                           size_t index);
   FailureOr<FlatSymbolRefAttr> symbolAt(llvm::ArrayRef<StringAttr> names,
-                                        wabt::Index index,
-                                        const wabt::Var &var,
+                                        wabt::Index index, const wabt::Var &var,
                                         llvm::StringRef kind);
 
   LogicalResult translateMemory(OpBuilder &builder, size_t index);

@@ -1,4 +1,5 @@
-//===- WasmImporter.cpp - WebAssembly modules to twasm IR ------------------===//
+//===- WasmImporter.cpp - WebAssembly modules to twasm IR
+//------------------===//
 //
 // Text is parsed and encoded by our own parser; every binary is checked by our
 // own validator before wabt's binary reader builds the IR the translation
@@ -86,8 +87,8 @@ readValidatedBinary(const std::string &filename, llvm::StringRef bytes,
   auto read = [&](bool readNames) {
     errors.clear();
     module = std::make_unique<wabt::Module>();
-    wabt::ReadBinaryOptions options(features, /*log_stream=*/nullptr,
-                                    readNames, /*stop_on_first_error=*/true,
+    wabt::ReadBinaryOptions options(features, /*log_stream=*/nullptr, readNames,
+                                    /*stop_on_first_error=*/true,
                                     /*fail_on_custom_section_error=*/true);
     return wabt::ReadBinaryIr(filename.c_str(), bytes.data(), bytes.size(),
                               options, &errors, module.get());
@@ -127,9 +128,9 @@ mlir::twasm::importWasmModule(MLIRContext &context, llvm::StringRef filename,
                               const ImportOptions &options) {
   context.getOrLoadDialect<TwasmDialect>();
   if (contents.size() > options.limits.maxModuleBytes)
-    return makeError(llvm::formatv(
-        "the module is {0} bytes, more than the limit of {1}", contents.size(),
-        options.limits.maxModuleBytes));
+    return makeError(
+        llvm::formatv("the module is {0} bytes, more than the limit of {1}",
+                      contents.size(), options.limits.maxModuleBytes));
   WasmFormat format = detectWasmFormat(filename, contents);
   if (format == WasmFormat::NotWasm)
     return makeError("not a WebAssembly module: a binary module starts with "
@@ -177,7 +178,8 @@ mlir::twasm::importWasmModule(MLIRContext &context, llvm::StringRef filename,
     PassManager passes(&context, twasm::ModuleOp::getOperationName());
     passes.addNestedPass<FuncOp>(createTwasmPromoteLocalsPass());
     if (failed(passes.run(*module)))
-      return makeError("internal error: promoting locals failed: " + diagnostic);
+      return makeError("internal error: promoting locals failed: " +
+                       diagnostic);
   }
   if (failed(verify(*module)))
     return makeError("internal error: the imported module does not verify: " +

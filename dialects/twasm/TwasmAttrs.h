@@ -1,4 +1,5 @@
-//===- TwasmAttrs.h - twasm attributes and enums -------------------*- C++ -*-===//
+//===- TwasmAttrs.h - twasm attributes and enums -------------------*- C++
+//-*-===//
 
 #ifndef TWASM_TWASMATTRS_H
 #define TWASM_TWASMATTRS_H

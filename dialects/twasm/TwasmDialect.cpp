@@ -1,4 +1,5 @@
-//===- TwasmDialect.cpp - the twasm dialect, its types and attributes ------===//
+//===- TwasmDialect.cpp - the twasm dialect, its types and attributes
+//------===//
 
 #include "twasm/TwasmDialect.h"
 

@@ -1,4 +1,5 @@
-//===- TwasmDialect.h - the twasm dialect --------------------------*- C++ -*-===//
+//===- TwasmDialect.h - the twasm dialect --------------------------*- C++
+//-*-===//
 
 #ifndef TWASM_TWASMDIALECT_H
 #define TWASM_TWASMDIALECT_H

@@ -1,4 +1,5 @@
-//===- TwasmFolds.cpp - folders and canonicalization patterns --------------===//
+//===- TwasmFolds.cpp - folders and canonicalization patterns
+//--------------===//
 //
 // Every fold computes exactly what the Wasm spec prescribes (TwasmSemantics).
 // An op that would trap on its constant operands is left alone, so the trap
@@ -53,15 +54,16 @@ static OpFoldResult foldBinary(Type resultType, Attribute lhs, Attribute rhs,
   auto rhsConstant = dyn_cast_or_null<OperandAttr>(rhs);
   if (!lhsConstant || !rhsConstant)
     return {};
-  return toAttr(resultType, apply(lhsConstant.getValue(), rhsConstant.getValue()));
+  return toAttr(resultType,
+                apply(lhsConstant.getValue(), rhsConstant.getValue()));
 }
 
 /// Whether `attr` is the integer constant `value` (sign-extended to its width).
 static bool isIntConstant(Attribute attr, int64_t value) {
   auto constant = dyn_cast_or_null<IntegerAttr>(attr);
-  return constant && constant.getValue() ==
-                         APInt(constant.getValue().getBitWidth(), value,
-                               /*isSigned=*/true);
+  return constant &&
+         constant.getValue() == APInt(constant.getValue().getBitWidth(), value,
+                                      /*isSigned=*/true);
 }
 
 /// The low bits of a shift count that a Wasm shift or rotate uses.
@@ -102,15 +104,13 @@ OpFoldResult RefIsNullOp::fold(FoldAdaptor) {
     return IMPL(*this, adaptor);                                               \
   }
 
-template <typename Fn>
-static auto intUnary(Fn apply) {
+template <typename Fn> static auto intUnary(Fn apply) {
   return [apply](auto op, auto adaptor) -> OpFoldResult {
     return foldUnary<IntegerAttr>(op.getType(), adaptor.getOperand(), apply);
   };
 }
 
-template <typename Fn>
-static auto intBinary(Fn apply) {
+template <typename Fn> static auto intBinary(Fn apply) {
   return [apply](auto op, auto adaptor) -> OpFoldResult {
     return foldBinary<IntegerAttr>(op.getType(), adaptor.getLhs(),
                                    adaptor.getRhs(), apply);
@@ -258,36 +258,36 @@ TWASM_FOLD_INTEGER_WITH(ShrU, foldShift, sem::shrUnsigned)
 TWASM_FOLD_INTEGER_WITH(Rotl, foldShift, sem::rotl)
 TWASM_FOLD_INTEGER_WITH(Rotr, foldShift, sem::rotr)
 
-TWASM_FOLD_INTEGER_WITH(Eq, foldCompare,
-                        [](const APInt &a, const APInt &b) { return a == b; },
-                        true)
-TWASM_FOLD_INTEGER_WITH(Ne, foldCompare,
-                        [](const APInt &a, const APInt &b) { return a != b; },
-                        false)
-TWASM_FOLD_INTEGER_WITH(LtS, foldCompare,
-                        [](const APInt &a, const APInt &b) { return a.slt(b); },
-                        false)
-TWASM_FOLD_INTEGER_WITH(LtU, foldCompare,
-                        [](const APInt &a, const APInt &b) { return a.ult(b); },
-                        false)
-TWASM_FOLD_INTEGER_WITH(GtS, foldCompare,
-                        [](const APInt &a, const APInt &b) { return a.sgt(b); },
-                        false)
-TWASM_FOLD_INTEGER_WITH(GtU, foldCompare,
-                        [](const APInt &a, const APInt &b) { return a.ugt(b); },
-                        false)
-TWASM_FOLD_INTEGER_WITH(LeS, foldCompare,
-                        [](const APInt &a, const APInt &b) { return a.sle(b); },
-                        true)
-TWASM_FOLD_INTEGER_WITH(LeU, foldCompare,
-                        [](const APInt &a, const APInt &b) { return a.ule(b); },
-                        true)
-TWASM_FOLD_INTEGER_WITH(GeS, foldCompare,
-                        [](const APInt &a, const APInt &b) { return a.sge(b); },
-                        true)
-TWASM_FOLD_INTEGER_WITH(GeU, foldCompare,
-                        [](const APInt &a, const APInt &b) { return a.uge(b); },
-                        true)
+TWASM_FOLD_INTEGER_WITH(
+    Eq, foldCompare, [](const APInt &a, const APInt &b) { return a == b; },
+    true)
+TWASM_FOLD_INTEGER_WITH(
+    Ne, foldCompare, [](const APInt &a, const APInt &b) { return a != b; },
+    false)
+TWASM_FOLD_INTEGER_WITH(
+    LtS, foldCompare, [](const APInt &a, const APInt &b) { return a.slt(b); },
+    false)
+TWASM_FOLD_INTEGER_WITH(
+    LtU, foldCompare, [](const APInt &a, const APInt &b) { return a.ult(b); },
+    false)
+TWASM_FOLD_INTEGER_WITH(
+    GtS, foldCompare, [](const APInt &a, const APInt &b) { return a.sgt(b); },
+    false)
+TWASM_FOLD_INTEGER_WITH(
+    GtU, foldCompare, [](const APInt &a, const APInt &b) { return a.ugt(b); },
+    false)
+TWASM_FOLD_INTEGER_WITH(
+    LeS, foldCompare, [](const APInt &a, const APInt &b) { return a.sle(b); },
+    true)
+TWASM_FOLD_INTEGER_WITH(
+    LeU, foldCompare, [](const APInt &a, const APInt &b) { return a.ule(b); },
+    true)
+TWASM_FOLD_INTEGER_WITH(
+    GeS, foldCompare, [](const APInt &a, const APInt &b) { return a.sge(b); },
+    true)
+TWASM_FOLD_INTEGER_WITH(
+    GeU, foldCompare, [](const APInt &a, const APInt &b) { return a.uge(b); },
+    true)
 
 //===----------------------------------------------------------------------===//
 // Float operations
@@ -301,15 +301,13 @@ TWASM_FOLD_INTEGER_WITH(GeU, foldCompare,
     return IMPL(*this, adaptor);                                               \
   }
 
-template <typename Fn>
-static auto floatUnary(Fn apply) {
+template <typename Fn> static auto floatUnary(Fn apply) {
   return [apply](auto op, auto adaptor) -> OpFoldResult {
     return foldUnary<FloatAttr>(op.getType(), adaptor.getOperand(), apply);
   };
 }
 
-template <typename Fn>
-static auto floatBinary(Fn apply) {
+template <typename Fn> static auto floatBinary(Fn apply) {
   return [apply](auto op, auto adaptor) -> OpFoldResult {
     return foldBinary<FloatAttr>(op.getType(), adaptor.getLhs(),
                                  adaptor.getRhs(), apply);
@@ -367,8 +365,7 @@ TWASM_FOLD_FLOAT(Min, foldFloatMin)
 TWASM_FOLD_FLOAT(Max, foldFloatMax)
 
 /// Float comparisons: with NaN possible, only constants decide them.
-template <typename Fn>
-static auto floatCompare(Fn apply) {
+template <typename Fn> static auto floatCompare(Fn apply) {
   return [apply](auto op, auto adaptor) -> OpFoldResult {
     return foldBinary<FloatAttr>(op.getType(), adaptor.getLhs(),
                                  adaptor.getRhs(), apply);
@@ -414,10 +411,9 @@ OpFoldResult I64ExtendI32UOp::fold(FoldAdaptor adaptor) {
 
 #define TWASM_FOLD_TRUNCATION(OP, WIDTH, SIGNED, FN)                           \
   OpFoldResult OP::fold(FoldAdaptor adaptor) {                                 \
-    return foldUnary<FloatAttr>(getType(), adaptor.getOperand(),               \
-                                [](const APFloat &x) {                         \
-                                  return sem::FN(x, WIDTH, SIGNED);            \
-                                });                                            \
+    return foldUnary<FloatAttr>(                                               \
+        getType(), adaptor.getOperand(),                                       \
+        [](const APFloat &x) { return sem::FN(x, WIDTH, SIGNED); });           \
   }
 TWASM_FOLD_TRUNCATION(I32TruncF32SOp, 32, true, truncToInt)
 TWASM_FOLD_TRUNCATION(I32TruncF32UOp, 32, false, truncToInt)
@@ -439,11 +435,10 @@ TWASM_FOLD_TRUNCATION(I64TruncSatF64UOp, 64, false, truncSatToInt)
 
 #define TWASM_FOLD_CONVERT(OP, SIGNED, SEMANTICS)                              \
   OpFoldResult OP::fold(FoldAdaptor adaptor) {                                 \
-    return foldUnary<IntegerAttr>(getType(), adaptor.getOperand(),             \
-                                  [](const APInt &x) {                         \
-                                    return sem::convertFromInt(                \
-                                        x, SIGNED, APFloat::SEMANTICS());      \
-                                  });                                          \
+    return foldUnary<IntegerAttr>(                                             \
+        getType(), adaptor.getOperand(), [](const APInt &x) {                  \
+          return sem::convertFromInt(x, SIGNED, APFloat::SEMANTICS());         \
+        });                                                                    \
   }
 TWASM_FOLD_CONVERT(F32ConvertI32SOp, true, IEEEsingle)
 TWASM_FOLD_CONVERT(F32ConvertI32UOp, false, IEEEsingle)
@@ -471,7 +466,8 @@ static OpFoldResult foldReinterpret(OpT op, Attribute operand) {
   if (auto constant = dyn_cast_or_null<FloatAttr>(operand))
     return IntegerAttr::get(op.getType(), constant.getValue().bitcastToAPInt());
   if (auto constant = dyn_cast_or_null<IntegerAttr>(operand))
-    return FloatAttr::get(op.getType(), sem::floatFromBits(constant.getValue()));
+    return FloatAttr::get(op.getType(),
+                          sem::floatFromBits(constant.getValue()));
   return {};
 }
 
@@ -543,15 +539,16 @@ static LogicalResult reassociateAddConstants(AddOp op,
   if (!innerAdd || !matchPattern(op.getRhs(), m_ConstantInt(&outer)) ||
       !matchPattern(innerAdd.getRhs(), m_ConstantInt(&inner)))
     return failure();
-  Value sum = createIntConstant(rewriter, op.getLoc(), op.getType(),
-                                inner + outer);
+  Value sum =
+      createIntConstant(rewriter, op.getLoc(), op.getType(), inner + outer);
   rewriter.replaceOpWithNewOp<AddOp>(op, innerAdd.getLhs(), sum);
   return success();
 }
 
 /// x - c -> x + (-c), so that constant offsets meet in one add.
 template <typename SubOp, typename AddOp>
-static LogicalResult subtractConstantAsAdd(SubOp op, PatternRewriter &rewriter) {
+static LogicalResult subtractConstantAsAdd(SubOp op,
+                                           PatternRewriter &rewriter) {
   APInt constant;
   if (!matchPattern(op.getRhs(), m_ConstantInt(&constant)) || constant.isZero())
     return failure();
@@ -574,7 +571,8 @@ static LogicalResult simplifyShiftCount(ShiftOp op, PatternRewriter &rewriter) {
     APInt reduced = constant & countMask;
     if (reduced == constant)
       return failure();
-    Value count = createIntConstant(rewriter, op.getLoc(), op.getType(), reduced);
+    Value count =
+        createIntConstant(rewriter, op.getLoc(), op.getType(), reduced);
     rewriter.modifyOpInPlace(op, [&] { op.getRhsMutable().assign(count); });
     return success();
   }
@@ -681,7 +679,8 @@ void BrOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
 /// Redirects the successors of a br_if that only branch on.
 static LogicalResult skipPassThroughSuccessors(BrIfOp op,
                                                PatternRewriter &rewriter) {
-  auto trueTarget = passThroughTarget(op.getTrueDest(), op.getTrueDestOperands());
+  auto trueTarget =
+      passThroughTarget(op.getTrueDest(), op.getTrueDestOperands());
   auto falseTarget =
       passThroughTarget(op.getFalseDest(), op.getFalseDestOperands());
   if (!trueTarget && !falseTarget)
@@ -689,7 +688,8 @@ static LogicalResult skipPassThroughSuccessors(BrIfOp op,
   Block *trueDest = trueTarget ? trueTarget->first : op.getTrueDest();
   Block *falseDest = falseTarget ? falseTarget->first : op.getFalseDest();
   SmallVector<Value> trueOperands =
-      trueTarget ? trueTarget->second : SmallVector<Value>(op.getTrueDestOperands());
+      trueTarget ? trueTarget->second
+                 : SmallVector<Value>(op.getTrueDestOperands());
   SmallVector<Value> falseOperands =
       falseTarget ? falseTarget->second
                   : SmallVector<Value>(op.getFalseDestOperands());
@@ -710,8 +710,8 @@ static LogicalResult brIfToBr(BrIfOp op, PatternRewriter &rewriter) {
                                         op.getTrueDest());
     return success();
   }
-  if (!sameTarget(op.getTrueDest(), op.getTrueDestOperands(),
-                  op.getFalseDest(), op.getFalseDestOperands()))
+  if (!sameTarget(op.getTrueDest(), op.getTrueDestOperands(), op.getFalseDest(),
+                  op.getFalseDestOperands()))
     return failure();
   rewriter.replaceOpWithNewOp<BrOp>(op, op.getTrueDestOperands(),
                                     op.getTrueDest());
@@ -723,9 +723,9 @@ static LogicalResult invertBrIfOfEqz(BrIfOp op, PatternRewriter &rewriter) {
   Value condition = eqzOperand(op.getCondition());
   if (!condition)
     return failure();
-  rewriter.replaceOpWithNewOp<BrIfOp>(
-      op, condition, op.getFalseDestOperands(), op.getTrueDestOperands(),
-      op.getFalseDest(), op.getTrueDest());
+  rewriter.replaceOpWithNewOp<BrIfOp>(op, condition, op.getFalseDestOperands(),
+                                      op.getTrueDestOperands(),
+                                      op.getFalseDest(), op.getTrueDest());
   return success();
 }
 

@@ -1,4 +1,5 @@
-//===- TwasmMemorySlots.cpp - mem2reg interfaces of twasm locals -----------===//
+//===- TwasmMemorySlots.cpp - mem2reg interfaces of twasm locals
+//-----------===//
 //
 // A `twasm.local` slot is only ever read by `twasm.local.get` and written by
 // `twasm.local.set`, so MLIR's mem2reg can always turn it into SSA values.
@@ -95,9 +96,9 @@ bool LocalSetOp::canUsesBeRemoved(
          getValue().getType() == slot.elemType;
 }
 
-DeletionKind LocalSetOp::removeBlockingUses(const MemorySlot &,
-                                            const SmallPtrSetImpl<OpOperand *> &,
-                                            OpBuilder &, Value,
-                                            const DataLayout &) {
+DeletionKind
+LocalSetOp::removeBlockingUses(const MemorySlot &,
+                               const SmallPtrSetImpl<OpOperand *> &,
+                               OpBuilder &, Value, const DataLayout &) {
   return DeletionKind::Delete;
 }

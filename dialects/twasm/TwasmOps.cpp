@@ -1,4 +1,5 @@
-//===- TwasmOps.cpp - twasm op builders, syntax, verifiers and interfaces --===//
+//===- TwasmOps.cpp - twasm op builders, syntax, verifiers and interfaces
+//--===//
 
 #include "twasm/TwasmOps.h"
 
@@ -139,7 +140,7 @@ static LogicalResult verifyLimits(Operation *op, uint64_t min,
 //===----------------------------------------------------------------------===//
 
 void twasm::ModuleOp::build(OpBuilder &builder, OperationState &state,
-                     StringRef name) {
+                            StringRef name) {
   state.addRegion()->emplaceBlock();
   if (!name.empty())
     state.addAttribute(getSymNameAttrName(state.name),
@@ -360,7 +361,8 @@ LogicalResult ElemOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 }
 
 LogicalResult ExportOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  Operation *target = symbolTable.lookupNearestSymbolFrom(*this, getTargetAttr());
+  Operation *target =
+      symbolTable.lookupNearestSymbolFrom(*this, getTargetAttr());
   bool matches = false;
   switch (getKind()) {
   case ExternKind::Func:
@@ -392,8 +394,7 @@ LogicalResult StartOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   if (type.getNumInputs() || type.getNumResults())
     return emitOpError("names ")
            << getFuncAttr()
-           << ", but a start function takes and returns nothing, not "
-           << type;
+           << ", but a start function takes and returns nothing, not " << type;
   return success();
 }
 
@@ -401,22 +402,23 @@ LogicalResult StartOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 // Globals in function bodies and constant expressions
 //===----------------------------------------------------------------------===//
 
-LogicalResult GlobalGetOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+LogicalResult
+GlobalGetOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   auto global =
       lookupDefinition<GlobalOp>(*this, symbolTable, getGlobalAttr(), "global");
   if (failed(global))
     return failure();
   if (global->getType() != getType())
-    return emitOpError("reads ")
-           << getType() << " from " << getGlobalAttr() << " of type "
-           << global->getType();
+    return emitOpError("reads ") << getType() << " from " << getGlobalAttr()
+                                 << " of type " << global->getType();
   if (isInConstantExpression(*this) && global->getIsMutable())
     return emitOpError("reads the mutable global ")
            << getGlobalAttr() << " in a constant expression";
   return success();
 }
 
-LogicalResult GlobalSetOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+LogicalResult
+GlobalSetOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   auto global =
       lookupDefinition<GlobalOp>(*this, symbolTable, getGlobalAttr(), "global");
   if (failed(global))
@@ -425,8 +427,8 @@ LogicalResult GlobalSetOp::verifySymbolUses(SymbolTableCollection &symbolTable) 
     return emitOpError("writes the immutable global ") << getGlobalAttr();
   if (global->getType() != getValue().getType())
     return emitOpError("writes ")
-           << getValue().getType() << " to " << getGlobalAttr()
-           << " of type " << global->getType();
+           << getValue().getType() << " to " << getGlobalAttr() << " of type "
+           << global->getType();
   return success();
 }
 
@@ -434,7 +436,8 @@ LogicalResult GlobalSetOp::verifySymbolUses(SymbolTableCollection &symbolTable) 
 // Segments and references
 //===----------------------------------------------------------------------===//
 
-LogicalResult MemoryInitOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+LogicalResult
+MemoryInitOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   return lookupDefinition<DataOp>(*this, symbolTable, getSegmentAttr(),
                                   "data segment");
 }
@@ -467,9 +470,8 @@ static LogicalResult verifyTableUse(Operation *user,
   if (failed(table))
     return failure();
   if (elementType && table->getElemType() != elementType)
-    return user->emitOpError("uses ")
-           << elementType << " with table " << ref << " of "
-           << table->getElemType();
+    return user->emitOpError("uses ") << elementType << " with table " << ref
+                                      << " of " << table->getElemType();
   return success();
 }
 
@@ -480,28 +482,33 @@ LogicalResult TableSetOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   return verifyTableUse(*this, symbolTable, getTableAttr(),
                         getValue().getType());
 }
-LogicalResult TableSizeOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+LogicalResult
+TableSizeOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   return verifyTableUse(*this, symbolTable, getTableAttr());
 }
-LogicalResult TableGrowOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+LogicalResult
+TableGrowOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   return verifyTableUse(*this, symbolTable, getTableAttr(),
                         getInit().getType());
 }
-LogicalResult TableFillOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+LogicalResult
+TableFillOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   return verifyTableUse(*this, symbolTable, getTableAttr(),
                         getValue().getType());
 }
 
-LogicalResult TableCopyOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  auto source = lookupDefinition<TableOp>(*this, symbolTable,
-                                          getSrcTableAttr(), "table");
+LogicalResult
+TableCopyOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto source =
+      lookupDefinition<TableOp>(*this, symbolTable, getSrcTableAttr(), "table");
   if (failed(source))
     return failure();
   return verifyTableUse(*this, symbolTable, getDstTableAttr(),
                         source->getElemType());
 }
 
-LogicalResult TableInitOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+LogicalResult
+TableInitOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   auto segment = lookupDefinition<ElemOp>(*this, symbolTable, getSegmentAttr(),
                                           "element segment");
   if (failed(segment))

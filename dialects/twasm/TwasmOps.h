@@ -1,4 +1,5 @@
-//===- TwasmOps.h - the twasm operations ---------------------------*- C++ -*-===//
+//===- TwasmOps.h - the twasm operations ---------------------------*- C++
+//-*-===//
 
 #ifndef TWASM_TWASMOPS_H
 #define TWASM_TWASMOPS_H
@@ -53,8 +54,7 @@ class ConstantExpression
     : public OpTrait::TraitBase<ConcreteType, ConstantExpression> {};
 
 /// A load or store of `Bytes` bytes; its `align` must not exceed that.
-template <unsigned Bytes>
-class AccessWidth {
+template <unsigned Bytes> class AccessWidth {
 public:
   template <typename ConcreteType>
   class Impl : public OpTrait::TraitBase<ConcreteType, Impl> {

@@ -108,12 +108,13 @@ bool isCanonicalNaN(const APFloat &x) {
 
 APFloat canonicalNaN(const fltSemantics &semantics) {
   unsigned width = APFloat::semanticsSizeInBits(semantics);
-  APInt exponentBits = APInt::getBitsSet(width, significandBits(semantics),
-                                         width - 1);
+  APInt exponentBits =
+      APInt::getBitsSet(width, significandBits(semantics), width - 1);
   return floatFromBits(exponentBits | quietBit(semantics));
 }
 
-APFloat nanResult(const fltSemantics &semantics, llvm::ArrayRef<APFloat> operands) {
+APFloat nanResult(const fltSemantics &semantics,
+                  llvm::ArrayRef<APFloat> operands) {
   for (const APFloat &operand : operands)
     if (operand.isNaN() && !isCanonicalNaN(operand))
       return floatFromBits(operand.bitcastToAPInt() | quietBit(semantics));
@@ -130,8 +131,8 @@ static APFloat arithmetic(const APFloat &lhs, const APFloat &rhs, Fn apply) {
 }
 
 APFloat add(const APFloat &lhs, const APFloat &rhs) {
-  return arithmetic(lhs, rhs,
-                    [](APFloat &r, const APFloat &b) { r.add(b, kNearestEven); });
+  return arithmetic(
+      lhs, rhs, [](APFloat &r, const APFloat &b) { r.add(b, kNearestEven); });
 }
 APFloat sub(const APFloat &lhs, const APFloat &rhs) {
   return arithmetic(lhs, rhs, [](APFloat &r, const APFloat &b) {

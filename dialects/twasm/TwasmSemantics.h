@@ -1,4 +1,5 @@
-//===- TwasmSemantics.h - Wasm numeric semantics on APInt/APFloat -*- C++ -*-===//
+//===- TwasmSemantics.h - Wasm numeric semantics on APInt/APFloat -*- C++
+//-*-===//
 //
 // The exact result of each Wasm numeric instruction on constant operands, as
 // the spec's execution rules define it (exec/numerics). The folders use these;
@@ -54,7 +55,8 @@ APInt rotr(const APInt &lhs, const APInt &count);
 // Floats
 //===----------------------------------------------------------------------===//
 
-/// Whether `x` is a canonical NaN: quiet bit set, every other payload bit clear.
+/// Whether `x` is a canonical NaN: quiet bit set, every other payload bit
+/// clear.
 bool isCanonicalNaN(const APFloat &x);
 /// The positive canonical NaN of `x`'s format.
 APFloat canonicalNaN(const llvm::fltSemantics &semantics);

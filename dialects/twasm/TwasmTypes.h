@@ -1,4 +1,5 @@
-//===- TwasmTypes.h - twasm reference and local-slot types ---------*- C++ -*-===//
+//===- TwasmTypes.h - twasm reference and local-slot types ---------*- C++
+//-*-===//
 
 #ifndef TWASM_TWASMTYPES_H
 #define TWASM_TWASMTYPES_H

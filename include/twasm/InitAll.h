@@ -1,10 +1,11 @@
-//===- InitAll.h - register TensorWasm's dialects and passes -----*- C++ -*-===//
+//===- InitAll.h - register TensorWasm's dialects and passes -----*- C++
+//-*-===//
 
 #ifndef TWASM_INITALL_H
 #define TWASM_INITALL_H
 
-#include "twasm/TwasmDialect.h"
 #include "twasm/Transforms/Passes.h"
+#include "twasm/TwasmDialect.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Transforms/Passes.h"

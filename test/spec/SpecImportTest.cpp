@@ -34,12 +34,13 @@
 
 using namespace llvm;
 
-static cl::opt<std::string> suiteDir("suite", cl::desc("The directory of .wast files"),
-                                     cl::Required);
+static cl::opt<std::string>
+    suiteDir("suite", cl::desc("The directory of .wast files"), cl::Required);
 static cl::opt<std::string> wast2jsonPath("wast2json",
                                           cl::desc("wast2json to use"),
                                           cl::init("wast2json"));
-static cl::list<std::string> only("only", cl::desc("Check only these files (stem)"));
+static cl::list<std::string> only("only",
+                                  cl::desc("Check only these files (stem)"));
 
 static constexpr int kSkipped = 77;
 
@@ -124,8 +125,8 @@ std::optional<size_t> formEnd(StringRef text, size_t open) {
 StringRef headOf(StringRef text, size_t open, size_t &after) {
   size_t start = skipBlank(text, open + 1);
   after = start;
-  while (after < text.size() && !isSpace(text[after]) &&
-         text[after] != '(' && text[after] != ')' && text[after] != ';')
+  while (after < text.size() && !isSpace(text[after]) && text[after] != '(' &&
+         text[after] != ')' && text[after] != ';')
     ++after;
   return text.slice(start, after);
 }
@@ -201,7 +202,8 @@ Counts checkFile(StringRef directory, const json::Object &script,
       continue;
     bool expectValid = type == "module" || type == "assert_unlinkable" ||
                        type == "assert_uninstantiable";
-    bool expectRejected = type == "assert_malformed" || type == "assert_invalid";
+    bool expectRejected =
+        type == "assert_malformed" || type == "assert_invalid";
     if (!expectValid && !expectRejected)
       continue;
     SmallString<256> path(directory);
@@ -212,8 +214,8 @@ Counts checkFile(StringRef directory, const json::Object &script,
       (expectValid ? counts.valid : counts.rejectable)++;
       continue;
     }
-    auto module = mlir::twasm::importWasmModule(context, path,
-                                                (*buffer)->getBuffer());
+    auto module =
+        mlir::twasm::importWasmModule(context, path, (*buffer)->getBuffer());
     std::string error;
     if (!module)
       error = toString(module.takeError());
@@ -291,11 +293,12 @@ int main(int argc, char **argv) {
 
   Counts total;
   unsigned files = 0, skipped = 0, unconverted = 0;
-  outs() << formatv("{0,-32} {1,17} {2,17} {3,17}\n", "file",
-                    "valid imported", "bad rejected", "text == binary");
+  outs() << formatv("{0,-32} {1,17} {2,17} {3,17}\n", "file", "valid imported",
+                    "bad rejected", "text == binary");
   for (const std::string &wast : wastFiles) {
     StringRef stem = sys::path::stem(wast);
-    if (!only.empty() && std::find(only.begin(), only.end(), stem) == only.end())
+    if (!only.empty() &&
+        std::find(only.begin(), only.end(), stem) == only.end())
       continue;
     if (stem.starts_with("simd")) {
       outs() << formatv("{0,-32} skipped: SIMD is not supported yet\n", stem);
@@ -308,9 +311,9 @@ int main(int argc, char **argv) {
     SmallString<256> json(directory);
     sys::path::append(json, stem + ".json");
     std::string message;
-    int status = sys::ExecuteAndWait(
-        *wast2json, {*wast2json, wast, "-o", json.str()}, std::nullopt, {}, 0,
-        0, &message);
+    int status =
+        sys::ExecuteAndWait(*wast2json, {*wast2json, wast, "-o", json.str()},
+                            std::nullopt, {}, 0, 0, &message);
     auto buffer = MemoryBuffer::getFile(json);
     Expected<json::Value> script =
         buffer ? json::parse((*buffer)->getBuffer())
@@ -328,9 +331,9 @@ int main(int argc, char **argv) {
         checkFile(directory, *script->getAsObject(), stem,
                   wastText ? (*wastText)->getBuffer() : StringRef());
     outs() << formatv("{0,-32} {1,8}/{2,-8} {3,8}/{4,-8} {5,8}/{6,-8}{7}\n",
-                      stem, counts.validImported, counts.valid,
-                      counts.rejected, counts.rejectable, counts.textsAgreeing,
-                      counts.texts, counts.allHold() ? "" : "  FAIL");
+                      stem, counts.validImported, counts.valid, counts.rejected,
+                      counts.rejectable, counts.textsAgreeing, counts.texts,
+                      counts.allHold() ? "" : "  FAIL");
     total += counts;
     ++files;
   }

@@ -66,9 +66,9 @@ std::vector<OpSpec> numericOps() {
     for (const char *op : {"clz", "ctz", "popcnt", "extend8_s", "extend16_s"})
       ops.push_back({p + "." + op, {t}, t});
     ops.push_back({p + ".eqz", {t}, Kind::I32});
-    for (const char *op : {"add", "sub", "mul", "div_s", "div_u", "rem_s",
-                           "rem_u", "and", "or", "xor", "shl", "shr_s",
-                           "shr_u", "rotl", "rotr"})
+    for (const char *op :
+         {"add", "sub", "mul", "div_s", "div_u", "rem_s", "rem_u", "and", "or",
+          "xor", "shl", "shr_s", "shr_u", "rotl", "rotr"})
       ops.push_back({p + "." + op, {t, t}, t});
     for (const char *op : {"eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s",
                            "le_u", "ge_s", "ge_u"})
@@ -149,14 +149,15 @@ std::vector<uint64_t> edgeValues(Kind kind) {
             0x80,
             0x8000};
   case Kind::F32:
-    return {0x00000000, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000,
-            0xFFC00000, 0x7FA00000, 0x7FC00001, 0xFF800001, 0x00000001,
-            0x007FFFFF, 0x00800000, 0x7F7FFFFF, f32Bits(1),  f32Bits(-1),
-            f32Bits(0.5), f32Bits(-0.5), f32Bits(1.5), f32Bits(2.5),
-            f32Bits(-2.5), f32Bits(-0.9f), f32Bits(0.49999997f),
-            0x4F000000, 0x4EFFFFFF, 0xCF000000, 0xCF000001, 0x4F800000,
-            0x4F7FFFFF, 0x5F000000, 0x5EFFFFFF, 0xDF000000, 0xDF000001,
-            0x5F800000, 0x5F7FFFFF, 0x4B000001, 0xBF7FFFFF};
+    return {0x00000000,     0x80000000,           0x7F800000,   0xFF800000,
+            0x7FC00000,     0xFFC00000,           0x7FA00000,   0x7FC00001,
+            0xFF800001,     0x00000001,           0x007FFFFF,   0x00800000,
+            0x7F7FFFFF,     f32Bits(1),           f32Bits(-1),  f32Bits(0.5),
+            f32Bits(-0.5),  f32Bits(1.5),         f32Bits(2.5), f32Bits(-2.5),
+            f32Bits(-0.9f), f32Bits(0.49999997f), 0x4F000000,   0x4EFFFFFF,
+            0xCF000000,     0xCF000001,           0x4F800000,   0x4F7FFFFF,
+            0x5F000000,     0x5EFFFFFF,           0xDF000000,   0xDF000001,
+            0x5F800000,     0x5F7FFFFF,           0x4B000001,   0xBF7FFFFF};
   case Kind::F64:
     return {0x0000000000000000,
             0x8000000000000000,
@@ -197,11 +198,12 @@ std::vector<uint64_t> edgeValues(Kind kind) {
 
 rc::Gen<uint64_t> operandGen(Kind kind) {
   uint64_t mask = isWide(kind) ? ~uint64_t(0) : 0xFFFFFFFF;
-  rc::Gen<uint64_t> randomBits = rc::gen::map(
-      rc::gen::arbitrary<uint64_t>(), [mask](uint64_t bits) { return bits & mask; });
+  rc::Gen<uint64_t> randomBits =
+      rc::gen::map(rc::gen::arbitrary<uint64_t>(),
+                   [mask](uint64_t bits) { return bits & mask; });
   // Small integers and halves exercise rounding and truncation.
-  rc::Gen<uint64_t> small = rc::gen::map(
-      rc::gen::inRange<int>(-40, 41), [kind](int n) -> uint64_t {
+  rc::Gen<uint64_t> small =
+      rc::gen::map(rc::gen::inRange<int>(-40, 41), [kind](int n) -> uint64_t {
         switch (kind) {
         case Kind::I32:
           return static_cast<uint32_t>(n);
@@ -237,14 +239,14 @@ public:
     wabt::Errors errors;
     wabt::interp::ModuleDesc description;
     wabt::ReadBinaryOptions options;
-    if (wabt::Failed(wabt::interp::ReadBinaryInterp(
-            "reference", binary.data(), binary.size(), options, &errors,
-            &description)))
+    if (wabt::Failed(wabt::interp::ReadBinaryInterp("reference", binary.data(),
+                                                    binary.size(), options,
+                                                    &errors, &description)))
       throw std::runtime_error("wabt cannot load " + wat);
     auto module = wabt::interp::Module::New(store, description);
     wabt::interp::Trap::Ptr trap;
-    instance = wabt::interp::Instance::Instantiate(store, module.ref(), {},
-                                                   &trap);
+    instance =
+        wabt::interp::Instance::Instantiate(store, module.ref(), {}, &trap);
     func = store.UnsafeGet<wabt::interp::Func>(instance->funcs()[0]);
   }
 
@@ -393,48 +395,50 @@ TEST_P(FoldingAgreesWithTheReferenceInterpreter, OnRandomAndEdgeOperands) {
   Reference reference(spec);
   Folder folder(context, spec);
 
-  bool holds = rc::check(spec.mnemonic + " folds as the interpreter computes", [&] {
-    std::vector<uint64_t> operands;
-    for (Kind kind : spec.operands)
-      operands.push_back(*operandGen(kind));
-    std::optional<uint64_t> expected = reference.run(spec, operands);
-    std::optional<uint64_t> folded = folder.fold(spec, operands);
-    if (!expected) {
-      RC_ASSERT(!folded.has_value()); // it traps: never fold it to a value
-      return;
-    }
-    RC_ASSERT(folded.has_value());
-    if (!isFloat(spec.result) || !isNaN(spec.result, *expected)) {
-      RC_ASSERT(*folded == *expected);
-      return;
-    }
-    RC_ASSERT(isNaN(spec.result, *folded));
-    if (spec.bitwise) {
-      RC_ASSERT(*folded == *expected);
-      return;
-    }
-    bool allNaNOperandsCanonical = true;
-    for (size_t i = 0; i < operands.size(); ++i)
-      if (isFloat(spec.operands[i]) && isNaN(spec.operands[i], operands[i]) &&
-          !isCanonicalNaN(spec.operands[i], operands[i]))
-        allNaNOperandsCanonical = false;
-    if (allNaNOperandsCanonical)
-      RC_ASSERT(isCanonicalNaN(spec.result, *folded));
-    else
-      RC_ASSERT(isArithmeticNaN(spec.result, *folded));
-  });
+  bool holds =
+      rc::check(spec.mnemonic + " folds as the interpreter computes", [&] {
+        std::vector<uint64_t> operands;
+        for (Kind kind : spec.operands)
+          operands.push_back(*operandGen(kind));
+        std::optional<uint64_t> expected = reference.run(spec, operands);
+        std::optional<uint64_t> folded = folder.fold(spec, operands);
+        if (!expected) {
+          RC_ASSERT(!folded.has_value()); // it traps: never fold it to a value
+          return;
+        }
+        RC_ASSERT(folded.has_value());
+        if (!isFloat(spec.result) || !isNaN(spec.result, *expected)) {
+          RC_ASSERT(*folded == *expected);
+          return;
+        }
+        RC_ASSERT(isNaN(spec.result, *folded));
+        if (spec.bitwise) {
+          RC_ASSERT(*folded == *expected);
+          return;
+        }
+        bool allNaNOperandsCanonical = true;
+        for (size_t i = 0; i < operands.size(); ++i)
+          if (isFloat(spec.operands[i]) &&
+              isNaN(spec.operands[i], operands[i]) &&
+              !isCanonicalNaN(spec.operands[i], operands[i]))
+            allNaNOperandsCanonical = false;
+        if (allNaNOperandsCanonical)
+          RC_ASSERT(isCanonicalNaN(spec.result, *folded));
+        else
+          RC_ASSERT(isArithmeticNaN(spec.result, *folded));
+      });
   EXPECT_TRUE(holds);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EveryNumericOp, FoldingAgreesWithTheReferenceInterpreter,
-    ::testing::ValuesIn(numericOps()),
-    [](const ::testing::TestParamInfo<OpSpec> &info) {
-      std::string name = info.param.mnemonic;
-      for (char &c : name)
-        if (!std::isalnum(static_cast<unsigned char>(c)))
-          c = '_';
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(EveryNumericOp,
+                         FoldingAgreesWithTheReferenceInterpreter,
+                         ::testing::ValuesIn(numericOps()),
+                         [](const ::testing::TestParamInfo<OpSpec> &info) {
+                           std::string name = info.param.mnemonic;
+                           for (char &c : name)
+                             if (!std::isalnum(static_cast<unsigned char>(c)))
+                               c = '_';
+                           return name;
+                         });
 
 } // namespace

@@ -1,4 +1,5 @@
-//===- ImporterTest.cpp - the importer's C++ API ---------------------------===//
+//===- ImporterTest.cpp - the importer's C++ API
+//---------------------------===//
 
 #include "WasmAssembler.h"
 
@@ -137,8 +138,8 @@ TEST_F(ImporterTest, EnforcesEveryLimitWithAClearError) {
       {"functions (text)", [](ImportLimits &l) { l.maxFunctions = 1; },
        "(module (func) (func))",
        "the module has 2 functions, more than the limit of 1"},
-      {"body size", [](ImportLimits &l) { l.maxFunctionBodyBytes = 8; },
-       binary, "bytes, more than the limit of 8"},
+      {"body size", [](ImportLimits &l) { l.maxFunctionBodyBytes = 8; }, binary,
+       "bytes, more than the limit of 8"},
       {"locals", [](ImportLimits &l) { l.maxLocals = 3; },
        "(module (func (local i32 i64) (local f32 f64)))",
        "the function declares 4 locals, more than the limit of 3"},

@@ -20,9 +20,8 @@ std::string mlir::twasm::test::assembleWat(std::string_view wat) {
   wabt::Features features;
   wabt::WastParseOptions parseOptions(features);
   std::unique_ptr<wabt::Module> module;
-  bool ok = wabt::Succeeded(
-                wabt::ParseWatModule(lexer.get(), &module, &errors,
-                                     &parseOptions)) &&
+  bool ok = wabt::Succeeded(wabt::ParseWatModule(lexer.get(), &module, &errors,
+                                                 &parseOptions)) &&
             wabt::Succeeded(wabt::ResolveNamesModule(module.get(), &errors)) &&
             wabt::Succeeded(wabt::ValidateModule(
                 module.get(), &errors, wabt::ValidateOptions(features)));
@@ -33,10 +32,10 @@ std::string mlir::twasm::test::assembleWat(std::string_view wat) {
   ok = ok && wabt::Succeeded(
                  wabt::WriteBinaryModule(&stream, module.get(), writeOptions));
   if (!ok) {
-    std::fprintf(stderr, "test input does not assemble:\n%s\n%s\n",
-                 std::string(wat).c_str(),
-                 wabt::FormatErrorsToString(errors, wabt::Location::Type::Text)
-                     .c_str());
+    std::fprintf(
+        stderr, "test input does not assemble:\n%s\n%s\n",
+        std::string(wat).c_str(),
+        wabt::FormatErrorsToString(errors, wabt::Location::Type::Text).c_str());
     std::abort();
   }
   const std::vector<uint8_t> &bytes = stream.output_buffer().data;

@@ -1,4 +1,5 @@
-//===- twasm-opt.cpp - mlir-opt for twasm, reading .mlir, .wasm or .wat ----===//
+//===- twasm-opt.cpp - mlir-opt for twasm, reading .mlir, .wasm or .wat
+//----===//
 //
 // A .wasm or .wat input (recognized by its magic bytes or extension) is
 // imported into the twasm dialect first; everything else is MlirOptMain's.
@@ -47,9 +48,10 @@ static llvm::Expected<std::string> importAsMLIR(DialectRegistry &registry,
 /// With --split-input-file, a text file may hold several modules separated
 /// by ";; -----" lines. Each chunk keeps its line numbers (it is padded with
 /// the newlines before it) and becomes one "// -----" chunk of MLIR.
-static llvm::Expected<std::string>
-importSplitText(DialectRegistry &registry, llvm::StringRef file,
-                llvm::StringRef contents, llvm::StringRef mlirMarker) {
+static llvm::Expected<std::string> importSplitText(DialectRegistry &registry,
+                                                   llvm::StringRef file,
+                                                   llvm::StringRef contents,
+                                                   llvm::StringRef mlirMarker) {
   llvm::SmallVector<llvm::StringRef> chunks;
   contents.split(chunks, "\n;; -----");
   std::string result;
@@ -86,10 +88,10 @@ int main(int argc, char **argv) {
       twasm::detectWasmFormat(inputFile, input->getBuffer());
   if (format != twasm::WasmFormat::NotWasm) {
     llvm::StringRef marker = config.inputSplitMarker();
-    auto text = format == twasm::WasmFormat::Text && !marker.empty()
-                    ? importSplitText(registry, inputFile, input->getBuffer(),
-                                      marker)
-                    : importAsMLIR(registry, inputFile, input->getBuffer());
+    auto text =
+        format == twasm::WasmFormat::Text && !marker.empty()
+            ? importSplitText(registry, inputFile, input->getBuffer(), marker)
+            : importAsMLIR(registry, inputFile, input->getBuffer());
     if (!text)
       return fail(inputFile, llvm::toString(text.takeError()));
     // MlirOptMain takes the module from here as text.

@@ -1,4 +1,5 @@
-//===- Passes.h - transformations of twasm IR ----------------------*- C++ -*-===//
+//===- Passes.h - transformations of twasm IR ----------------------*- C++
+//-*-===//
 
 #ifndef TWASM_TRANSFORMS_PASSES_H
 #define TWASM_TRANSFORMS_PASSES_H

@@ -1,4 +1,5 @@
-//===- PromoteLocals.cpp - promote Wasm locals to SSA values ---------------===//
+//===- PromoteLocals.cpp - promote Wasm locals to SSA values
+//---------------===//
 
 #include "twasm/Transforms/Passes.h"
 

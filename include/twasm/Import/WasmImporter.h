@@ -1,4 +1,5 @@
-//===- WasmImporter.h - WebAssembly modules to twasm IR -----------*- C++ -*-===//
+//===- WasmImporter.h - WebAssembly modules to twasm IR -----------*- C++
+//-*-===//
 //
 // Reads a WebAssembly 2.0 module (binary `.wasm` or text `.wat`), validates it
 // exactly as the spec requires, and translates it into a `twasm.module` whose
