@@ -483,8 +483,9 @@ LogicalResult ModuleTranslation::translateConstantExpression(
                   llvm::Twine("constant expression required in a ") + what);
     }
   }
-  // wabt 1.0.32 accepts an empty offset expression; the spec calls it a type
-  // mismatch (data.wast, elem.wast), so the importer checks the arity itself.
+  // The validator guarantees one value of the expected type (wabt 1.0.32's
+  // own validator does not: it accepts an empty segment offset); checked
+  // again so that a broken guarantee is an error, not a bad module.
   if (TypeRange(ValueRange(values)) != expected)
     return fail(owner, llvm::Twine("type mismatch: the ") + what +
                            " must produce exactly one value of the expected "

@@ -1,8 +1,9 @@
 //===- Translation.h - state shared by the module and body translators ----===//
 //
-// Private to the importer. The input is a wabt::Module that wabt has already
-// parsed and validated; translation still checks every assumption it relies
-// on and reports a violated one as an error, never as a crash.
+// Private to the importer. The input is a wabt::Module that wabt's binary
+// reader built from a module our validator accepted; translation still checks
+// every assumption it relies on and reports a violated one as an error, never
+// as a crash.
 //
 //===----------------------------------------------------------------------===//
 

@@ -20,9 +20,6 @@ include "mlir/Interfaces/FunctionInterfaces.td"
 include "mlir/Interfaces/MemorySlotInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
-defvar SpecNumerics = "https://webassembly.github.io/spec/core/exec/numerics.html#";
-defvar SpecInstructions = "https://webassembly.github.io/spec/core/exec/instructions.html#";
-defvar SpecModules = "https://webassembly.github.io/spec/core/syntax/modules.html#";
 
 // Marks the ops allowed in a constant expression (global initializers and
 // segment offsets and items).
@@ -60,7 +57,7 @@ def Twasm_ModuleOp : Twasm_Op<"module", [
     }
     ```
 
-    Spec: }] # SpecModules # [{modules
+    Spec: https://webassembly.github.io/spec/core/syntax/modules.html#modules
   }];
   let arguments = (ins OptionalAttr<SymbolNameAttr>:$sym_name);
   let regions = (region SizedRegion<1>:$bodyRegion);
@@ -93,7 +90,7 @@ def Twasm_FuncOp : Twasm_Op<"func", [
     }
     ```
 
-    Spec: }] # SpecModules # [{functions
+    Spec: https://webassembly.github.io/spec/core/syntax/modules.html#functions
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                        TypeAttrOf<FunctionType>:$function_type,
@@ -140,7 +137,7 @@ def Twasm_GlobalOp : Twasm_Op<"global", [
     global @base : i32 import <"env", "base">
     ```
 
-    Spec: }] # SpecModules # [{globals
+    Spec: https://webassembly.github.io/spec/core/syntax/modules.html#globals
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                        TypeAttrOf<Twasm_ValType>:$type,
@@ -167,7 +164,7 @@ def Twasm_MemoryOp : Twasm_Op<"memory", [Symbol, HasParent<"ModuleOp">]> {
     memory @memory min 1 max 16
     ```
 
-    Spec: }] # SpecModules # [{memories
+    Spec: https://webassembly.github.io/spec/core/syntax/modules.html#memories
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                        I64Attr:$min_pages,
@@ -187,7 +184,7 @@ def Twasm_TableOp : Twasm_Op<"table", [Symbol, HasParent<"ModuleOp">]> {
     table @dispatch : !twasm.funcref min 4 max 4
     ```
 
-    Spec: }] # SpecModules # [{tables
+    Spec: https://webassembly.github.io/spec/core/syntax/modules.html#tables
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                        TypeAttrOf<Twasm_RefType>:$elem_type,
@@ -216,7 +213,7 @@ def Twasm_DataOp : Twasm_Op<"data", [
     data @table passive "\01\02\03"
     ```
 
-    Spec: }] # SpecModules # [{data-segments
+    Spec: https://webassembly.github.io/spec/core/syntax/modules.html#data-segments
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, StrAttr:$bytes);
   let regions = (region AnyRegion:$offset);
@@ -250,7 +247,7 @@ def Twasm_ElemOp : Twasm_Op<"elem", [
     }
     ```
 
-    Spec: }] # SpecModules # [{element-segments
+    Spec: https://webassembly.github.io/spec/core/syntax/modules.html#element-segments
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                        TypeAttrOf<Twasm_RefType>:$elem_type,
@@ -276,7 +273,7 @@ def Twasm_ExportOp : Twasm_Op<"export", [
     export "saxpy" func @saxpy
     ```
 
-    Spec: }] # SpecModules # [{exports
+    Spec: https://webassembly.github.io/spec/core/syntax/modules.html#exports
   }];
   let arguments = (ins StrAttr:$name, Twasm_ExternKind:$kind,
                        FlatSymbolRefAttr:$target);
@@ -291,7 +288,7 @@ def Twasm_StartOp : Twasm_Op<"start", [
     start @init
     ```
 
-    Spec: }] # SpecModules # [{start-function
+    Spec: https://webassembly.github.io/spec/core/syntax/modules.html#start-function
   }];
   let arguments = (ins FlatSymbolRefAttr:$func);
   let assemblyFormat = "$func attr-dict";
@@ -327,7 +324,7 @@ def Twasm_LocalOp : Twasm_Op<"local", [
     %sum = twasm.local : !twasm.local<i32>
     ```
 
-    Spec: }] # SpecInstructions # [{variable-instructions
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#variable-instructions
   }];
   let results = (outs Twasm_LocalSlot:$slot);
   let assemblyFormat = "attr-dict `:` qualified(type($slot))";
@@ -343,7 +340,7 @@ def Twasm_LocalGetOp : Twasm_Op<"local.get", [
     %v = twasm.local.get %sum : !twasm.local<i32>
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-variable-mathsf-local-get-x
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-variable-mathsf-local-get-x
   }];
   let arguments = (ins Arg<Twasm_LocalSlot, "the slot", [MemRead]>:$slot);
   let results = (outs Twasm_ValType:$result);
@@ -362,7 +359,7 @@ def Twasm_LocalSetOp : Twasm_Op<"local.set", [
     twasm.local.set %sum, %v : !twasm.local<i32>
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-variable-mathsf-local-set-x
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-variable-mathsf-local-set-x
   }];
   let arguments = (ins Arg<Twasm_LocalSlot, "the slot", [MemWrite]>:$slot,
                        Twasm_ValType:$value);
@@ -375,10 +372,10 @@ def Twasm_LocalSetOp : Twasm_Op<"local.set", [
 
 class Twasm_ConstOp<string type, Type resultType, Attr valueAttr>
     : Twasm_Op<type # ".const", [ConstantLike, Pure, Twasm_ConstantExpression]> {
-  let summary = type # ".const: a constant";
+  let summary = "a constant of type " # type;
   let description = "Float constants keep their exact bits, NaN payloads "
       # "included.\n\n```mlir\n%c = twasm." # type # ".const 7\n```\n\n"
-      # "Spec: " # SpecInstructions # "xref-syntax-instructions-syntax-instr-numeric-mathsf-const-c";
+      # "Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-numeric-mathsf-const-c";
   let arguments = (ins valueAttr:$value);
   let results = (outs resultType:$result);
   let assemblyFormat = "$value attr-dict";
@@ -405,9 +402,9 @@ defvar MayTrap = [DeclareOpInterfaceMethods<MemoryEffectsOpInterface>];
 class Twasm_UnaryOp<string mnemonic, Type operandType, Type resultType,
                     string specAnchor, string what, list<Trait> traits = [Pure]>
     : Twasm_Op<mnemonic, traits> {
-  let summary = mnemonic # ": " # what;
+  let summary = what;
   let description = "Wasm `" # mnemonic # "`: " # what # ".\n\n```mlir\n%r = twasm."
-      # mnemonic # " %x\n```\n\nSpec: " # SpecNumerics # specAnchor;
+      # mnemonic # " %x\n```\n\nSpec: https://webassembly.github.io/spec/core/exec/numerics.html#" # specAnchor;
   let arguments = (ins operandType:$operand);
   let results = (outs resultType:$result);
   let assemblyFormat = "$operand attr-dict";
@@ -420,9 +417,9 @@ class Twasm_UnaryOp<string mnemonic, Type operandType, Type resultType,
 class Twasm_BinaryOp<string mnemonic, Type operandType, Type resultType,
                      string specAnchor, string what, list<Trait> traits = [Pure]>
     : Twasm_Op<mnemonic, traits> {
-  let summary = mnemonic # ": " # what;
+  let summary = what;
   let description = "Wasm `" # mnemonic # "`: " # what # ".\n\n```mlir\n%r = twasm."
-      # mnemonic # " %a, %b\n```\n\nSpec: " # SpecNumerics # specAnchor;
+      # mnemonic # " %a, %b\n```\n\nSpec: https://webassembly.github.io/spec/core/exec/numerics.html#" # specAnchor;
   let arguments = (ins operandType:$lhs, operandType:$rhs);
   let results = (outs resultType:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict";
@@ -636,7 +633,7 @@ def Twasm_SelectOp : Twasm_Op<"select", [
     %m = select %c, %a, %b : i32
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-parametric-mathsf-select-t-ast
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-parametric-mathsf-select-t-ast
   }];
   let arguments = (ins I32:$condition, Twasm_ValType:$true_value,
                        Twasm_ValType:$false_value);
@@ -662,7 +659,7 @@ def Twasm_GlobalGetOp : Twasm_Op<"global.get", [
     %v = twasm.global.get @counter : i32
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-variable-mathsf-global-get-x
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-variable-mathsf-global-get-x
   }];
   let arguments = (ins FlatSymbolRefAttr:$global);
   let results = (outs Twasm_ValType:$result);
@@ -678,7 +675,7 @@ def Twasm_GlobalSetOp : Twasm_Op<"global.set", [
     twasm.global.set @counter, %v : i32
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-variable-mathsf-global-set-x
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-variable-mathsf-global-set-x
   }];
   let arguments = (ins FlatSymbolRefAttr:$global, Twasm_ValType:$value);
   let assemblyFormat = "$global `,` $value attr-dict `:` type($value)";
@@ -699,13 +696,12 @@ class Twasm_LoadOp<string mnemonic, Type resultType, int bytes, string what>
     : Twasm_Op<mnemonic, [
         Twasm_AccessWidth<bytes>,
         MemoryEffects<[MemRead<Twasm_LinearMemory>, MemWrite<Twasm_Trap>]>]> {
-  let summary = mnemonic # ": " # what;
+  let summary = what;
   let description = "Wasm `" # mnemonic # "`: " # what # ". `offset` is the "
       # "static offset added to the address; `align` (in bytes, a power of two "
       # "no larger than the access) is a hint and defaults to the access size. "
       # "Traps when any accessed byte is out of bounds.\n\n```mlir\n%v = twasm."
-      # mnemonic # " %addr offset = 16\n```\n\nSpec: " # SpecInstructions
-      # "xref-syntax-instructions-syntax-instr-memory-mathsf-load-xref-syntax-instructions-syntax-memarg-mathit-memarg";
+      # mnemonic # " %addr offset = 16\n```\n\nSpec: " # "https://webassembly.github.io/spec/core/exec/instructions.html#" # "xref-syntax-instructions-syntax-instr-memory-mathsf-load-xref-syntax-instructions-syntax-memarg-mathit-memarg";
   let arguments = MemArg;
   let results = (outs resultType:$result);
   let assemblyFormat = [{
@@ -717,12 +713,11 @@ class Twasm_StoreOp<string mnemonic, Type valueType, int bytes, string what>
     : Twasm_Op<mnemonic, [
         Twasm_AccessWidth<bytes>,
         MemoryEffects<[MemWrite<Twasm_LinearMemory>, MemWrite<Twasm_Trap>]>]> {
-  let summary = mnemonic # ": " # what;
+  let summary = what;
   let description = "Wasm `" # mnemonic # "`: " # what # ". `offset` and "
       # "`align` are as for loads. Traps, writing nothing, when any accessed "
       # "byte is out of bounds.\n\n```mlir\ntwasm." # mnemonic
-      # " %addr, %v offset = 16\n```\n\nSpec: " # SpecInstructions
-      # "xref-syntax-instructions-syntax-instr-memory-mathsf-store-xref-syntax-instructions-syntax-memarg-mathit-memarg";
+      # " %addr, %v offset = 16\n```\n\nSpec: " # "https://webassembly.github.io/spec/core/exec/instructions.html#" # "xref-syntax-instructions-syntax-instr-memory-mathsf-store-xref-syntax-instructions-syntax-memarg-mathit-memarg";
   let arguments = !con((ins I32:$address, valueType:$value),
                        (ins ConfinedAttr<DefaultValuedAttr<I64Attr, "0">,
                                          [IntMinValue<0>, IntMaxValue<4294967295>]>:$offset,
@@ -780,7 +775,7 @@ def Twasm_MemorySizeOp : Twasm_Op<"memory.size", [
     %pages = twasm.memory.size
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-memory-mathsf-memory-size
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-memory-mathsf-memory-size
   }];
   let results = (outs I32:$result);
   let assemblyFormat = "attr-dict";
@@ -796,7 +791,7 @@ def Twasm_MemoryGrowOp : Twasm_Op<"memory.grow", [
     %old = twasm.memory.grow %pages
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-memory-mathsf-memory-grow
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-memory-mathsf-memory-grow
   }];
   let arguments = (ins I32:$delta);
   let results = (outs I32:$result);
@@ -814,7 +809,7 @@ def Twasm_MemoryCopyOp : Twasm_Op<"memory.copy", [
     twasm.memory.copy %dst, %src, %n
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-memory-mathsf-memory-copy
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-memory-mathsf-memory-copy
   }];
   let arguments = (ins I32:$dst, I32:$src, I32:$size);
   let assemblyFormat = "$dst `,` $src `,` $size attr-dict";
@@ -830,7 +825,7 @@ def Twasm_MemoryFillOp : Twasm_Op<"memory.fill", [
     twasm.memory.fill %dst, %byte, %n
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-memory-mathsf-memory-fill
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-memory-mathsf-memory-fill
   }];
   let arguments = (ins I32:$dst, I32:$value, I32:$size);
   let assemblyFormat = "$dst `,` $value `,` $size attr-dict";
@@ -846,7 +841,7 @@ def Twasm_MemoryInitOp : Twasm_Op<"memory.init", [
     twasm.memory.init @greeting, %dst, %src, %n
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-memory-mathsf-memory-init-x
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-memory-mathsf-memory-init-x
   }];
   let arguments = (ins FlatSymbolRefAttr:$segment, I32:$dst, I32:$src, I32:$size);
   let assemblyFormat = "$segment `,` $dst `,` $src `,` $size attr-dict";
@@ -861,7 +856,7 @@ def Twasm_DataDropOp : Twasm_Op<"data.drop", [
     twasm.data.drop @greeting
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-memory-mathsf-data-drop-x
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-memory-mathsf-data-drop-x
   }];
   let arguments = (ins FlatSymbolRefAttr:$segment);
   let assemblyFormat = "$segment attr-dict";
@@ -878,7 +873,7 @@ def Twasm_RefNullOp : Twasm_Op<"ref.null", [Pure, Twasm_ConstantExpression]> {
     %n = twasm.ref.null : !twasm.externref
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-ref-mathsf-ref-null-t
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-ref-mathsf-ref-null-t
   }];
   let results = (outs Twasm_RefType:$result);
   let assemblyFormat = "attr-dict `:` type($result)";
@@ -891,7 +886,7 @@ def Twasm_RefIsNullOp : Twasm_Op<"ref.is_null", [Pure]> {
     %b = twasm.ref.is_null %r : !twasm.funcref
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-ref-mathsf-ref-is-null
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-ref-mathsf-ref-is-null
   }];
   let arguments = (ins Twasm_RefType:$ref);
   let results = (outs I32:$result);
@@ -908,7 +903,7 @@ def Twasm_RefFuncOp : Twasm_Op<"ref.func", [
     %f = twasm.ref.func @on_start
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-ref-mathsf-ref-func-x
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-ref-mathsf-ref-func-x
   }];
   let arguments = (ins FlatSymbolRefAttr:$func);
   let results = (outs Twasm_FuncRef:$result);
@@ -924,7 +919,7 @@ def Twasm_TableGetOp : Twasm_Op<"table.get", [
     %r = twasm.table.get @dispatch[%i] : !twasm.funcref
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-table-mathsf-table-get-x
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-table-mathsf-table-get-x
   }];
   let arguments = (ins FlatSymbolRefAttr:$table, I32:$index);
   let results = (outs Twasm_RefType:$result);
@@ -940,7 +935,7 @@ def Twasm_TableSetOp : Twasm_Op<"table.set", [
     twasm.table.set @dispatch[%i], %r : !twasm.funcref
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-table-mathsf-table-set-x
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-table-mathsf-table-set-x
   }];
   let arguments = (ins FlatSymbolRefAttr:$table, I32:$index, Twasm_RefType:$value);
   let assemblyFormat = "$table `[` $index `]` `,` $value attr-dict `:` type($value)";
@@ -955,7 +950,7 @@ def Twasm_TableSizeOp : Twasm_Op<"table.size", [
     %n = twasm.table.size @dispatch
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-table-mathsf-table-size-x
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-table-mathsf-table-size-x
   }];
   let arguments = (ins FlatSymbolRefAttr:$table);
   let results = (outs I32:$result);
@@ -973,7 +968,7 @@ def Twasm_TableGrowOp : Twasm_Op<"table.grow", [
     %old = twasm.table.grow @dispatch, %init, %n : !twasm.funcref
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-table-mathsf-table-grow-x
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-table-mathsf-table-grow-x
   }];
   let arguments = (ins FlatSymbolRefAttr:$table, Twasm_RefType:$init, I32:$delta);
   let results = (outs I32:$result);
@@ -989,7 +984,7 @@ def Twasm_TableFillOp : Twasm_Op<"table.fill", [
     twasm.table.fill @dispatch, %i, %r, %n : !twasm.funcref
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-table-mathsf-table-fill-x
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-table-mathsf-table-fill-x
   }];
   let arguments = (ins FlatSymbolRefAttr:$table, I32:$index, Twasm_RefType:$value,
                        I32:$size);
@@ -1008,7 +1003,7 @@ def Twasm_TableCopyOp : Twasm_Op<"table.copy", [
     twasm.table.copy @dst, @src, %d, %s, %n
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-table-mathsf-table-copy-x-y
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-table-mathsf-table-copy-x-y
   }];
   let arguments = (ins FlatSymbolRefAttr:$dst_table, FlatSymbolRefAttr:$src_table,
                        I32:$dst, I32:$src, I32:$size);
@@ -1027,7 +1022,7 @@ def Twasm_TableInitOp : Twasm_Op<"table.init", [
     twasm.table.init @dispatch, @handlers, %d, %s, %n
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-table-mathsf-table-init-x-y
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-table-mathsf-table-init-x-y
   }];
   let arguments = (ins FlatSymbolRefAttr:$table, FlatSymbolRefAttr:$segment,
                        I32:$dst, I32:$src, I32:$size);
@@ -1045,7 +1040,7 @@ def Twasm_ElemDropOp : Twasm_Op<"elem.drop", [
     twasm.elem.drop @handlers
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-table-mathsf-elem-drop-x
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-table-mathsf-elem-drop-x
   }];
   let arguments = (ins FlatSymbolRefAttr:$segment);
   let assemblyFormat = "$segment attr-dict";
@@ -1063,7 +1058,7 @@ def Twasm_CallOp : Twasm_Op<"call", [
     %r = call @square(%x) : (f32) -> f32
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-control-mathsf-call-x
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-control-mathsf-call-x
   }];
   let arguments = (ins FlatSymbolRefAttr:$callee,
                        Variadic<Twasm_ValType>:$operands,
@@ -1104,7 +1099,7 @@ def Twasm_CallIndirectOp : Twasm_Op<"call_indirect", [
     %r = call_indirect @dispatch[%i](%x) : (i32) -> i32
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-control-mathsf-call-indirect-x-y
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-control-mathsf-call-indirect-x-y
   }];
   let arguments = (ins FlatSymbolRefAttr:$table, I32:$index,
                        Variadic<Twasm_ValType>:$callee_operands);
@@ -1136,7 +1131,7 @@ def Twasm_BrOp : Twasm_Op<"br", [
     br ^exit(%sum : i32)
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-control-mathsf-br-l
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-control-mathsf-br-l
   }];
   let arguments = (ins Variadic<AnyType>:$dest_operands);
   let successors = (successor AnySuccessor:$dest);
@@ -1158,7 +1153,7 @@ def Twasm_BrIfOp : Twasm_Op<"br_if", [
     br_if %c, ^loop(%i : i32), ^next
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-control-mathsf-br-if-l
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-control-mathsf-br-if-l
   }];
   let arguments = (ins I32:$condition,
                        Variadic<AnyType>:$true_dest_operands,
@@ -1185,7 +1180,7 @@ def Twasm_BrTableOp : Twasm_Op<"br_table", [
     br_table %i [^case0, ^case1(%x : i32)], default ^other
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-control-mathsf-br-table-l-ast-l-n
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-control-mathsf-br-table-l-ast-l-n
   }];
   let arguments = (ins I32:$index,
                        Variadic<AnyType>:$default_operands,
@@ -1211,7 +1206,7 @@ def Twasm_ReturnOp : Twasm_Op<"return", [
     return %r : i32
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-control-mathsf-return
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-control-mathsf-return
   }];
   let arguments = (ins Variadic<Twasm_ValType>:$values);
   let assemblyFormat = "($values^ `:` type($values))? attr-dict";
@@ -1226,7 +1221,7 @@ def Twasm_UnreachableOp : Twasm_Op<"unreachable", [
     unreachable
     ```
 
-    Spec: }] # SpecInstructions # [{xref-syntax-instructions-syntax-instr-control-mathsf-unreachable
+    Spec: https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-control-mathsf-unreachable
   }];
   let assemblyFormat = "attr-dict";
 }

@@ -1,0 +1,76 @@
+# TensorWasm: the commands to build, test, benchmark and check the project.
+# `make demo` sets up a fresh Debian 12 machine and runs the main job;
+# `make ci` sets it up and runs every test (what .ci/run does).
+
+PRESET       ?= default
+BUILD        := build/$(PRESET)
+JOBS         ?= $(shell nproc)
+SPEC_SUITE   ?= $(abspath ../shared/wasm-spec-testsuite)
+FUZZ_SECONDS ?= 60
+CLANG_FORMAT ?= clang-format-22
+CLANG_TIDY   ?= clang-tidy-22
+SOURCES       = $(shell git ls-files '*.cpp' '*.h' | grep -v '^build/')
+
+.PHONY: all deps configure build test bench fmt fmt-check lint check doc \
+        doc-check ci clean demo test-asan fuzz-smoke fuzz
+
+all: build
+
+deps:
+	scripts/install-deps.sh
+
+configure:
+	cmake --preset $(PRESET) -DTWASM_SPEC_TESTSUITE=$(SPEC_SUITE) >/dev/null
+
+build: configure
+	cmake --build --preset $(PRESET) -j $(JOBS)
+
+test: build
+	ctest --preset $(PRESET) -j $(JOBS)
+
+# The main job, on a fresh machine: install, build, compile a C kernel to Wasm
+# and import it into the twasm dialect.
+demo: deps build
+	scripts/demo.sh $(BUILD)
+
+bench: build
+	$(BUILD)/bin/twasm-bench-import
+
+fmt:
+	$(CLANG_FORMAT) -i $(SOURCES)
+
+fmt-check:
+	$(CLANG_FORMAT) --dry-run -Werror $(SOURCES)
+
+lint: configure
+	$(CLANG_TIDY) -p $(BUILD) --quiet \
+	  $(filter dialects/% compiler/% tools/%,$(filter %.cpp,$(SOURCES)))
+
+# Regenerates the dialect and pass documentation into docs/dialect.
+doc: build
+	scripts/generated-docs.sh $(BUILD) update
+
+doc-check: build
+	scripts/generated-docs.sh $(BUILD) check
+
+check: fmt-check doc-check
+
+# The ASan + UBSan build (with the libFuzzer targets) and its tests.
+test-asan:
+	$(MAKE) PRESET=asan test
+
+fuzz-smoke:
+	$(MAKE) PRESET=asan configure
+	cmake --build --preset asan --target twasm-import-fuzzer -j $(JOBS)
+	scripts/fuzz.sh build/asan $(FUZZ_SECONDS)
+
+# A longer fuzzing run, e.g. `make fuzz FUZZ_SECONDS=1800`.
+fuzz: fuzz-smoke
+
+ci: deps
+	$(MAKE) build test check
+	$(MAKE) test-asan
+	$(MAKE) fuzz-smoke
+
+clean:
+	rm -rf build

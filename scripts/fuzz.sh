@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the importer's libFuzzer target for a number of seconds, seeded with
+# every module of the spec test suite (when present) and of the lit tests.
+# Exits non-zero if the fuzzer finds a crash, a leak, a sanitizer report or a
+# timeout; the failing input is kept under <build>/fuzz-artifacts.
+set -euo pipefail
+
+build=$1
+seconds=${2:-60}
+root=$(cd "$(dirname "$0")/.." && pwd)
+suite=${SPEC_SUITE:-$root/../shared/wasm-spec-testsuite}
+seeds="$build/fuzz-seeds"
+corpus="$build/fuzz-corpus"
+artifacts="$build/fuzz-artifacts"
+mkdir -p "$seeds" "$corpus" "$artifacts"
+
+if [[ -z "$(ls -A "$seeds")" ]]; then
+  if [[ -d $suite ]] && command -v wast2json >/dev/null; then
+    for wast in "$suite"/*.wast; do
+      name=$(basename "$wast" .wast)
+      [[ $name == simd* ]] && continue
+      (cd "$seeds" && wast2json "$wast" -o "$name.json" >/dev/null 2>&1) || true
+    done
+    rm -f "$seeds"/*.json
+  else
+    echo "fuzz: no spec suite at $suite; seeding from the lit tests only"
+  fi
+  cp "$root"/test/lit/Target/Wasm/*.wat "$seeds"/
+fi
+
+echo "fuzz: $(ls "$seeds" | wc -l) seeds, $seconds s"
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+  "$build/bin/twasm-import-fuzzer" "$corpus" "$seeds" \
+  -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
+  -artifact_prefix="$artifacts/" -print_final_stats=1
