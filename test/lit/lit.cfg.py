@@ -17,6 +17,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["twasm-opt"], [config.twasm_tools_dir])
 config.substitutions.append(("%twasm_src_root", config.twasm_src_root))
+config.substitutions.append(("%twasm_bin", config.twasm_tools_dir))
 
 # Tests that need an outside tool say so with REQUIRES and are skipped, not
 # failed, where it is absent.
