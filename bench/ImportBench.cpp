@@ -9,19 +9,14 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "WasmAssembler.h"
+
 #include "twasm/Import/WasmImporter.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
-
-#include "wabt/binary-writer.h"
-#include "wabt/resolve-names.h"
-#include "wabt/stream.h"
-#include "wabt/validator.h"
-#include "wabt/wast-lexer.h"
-#include "wabt/wast-parser.h"
 
 #include <algorithm>
 #include <chrono>
@@ -70,25 +65,6 @@ static std::string generateText(unsigned count) {
   return text + ")\n";
 }
 
-static std::string encode(const std::string &text) {
-  wabt::Errors errors;
-  auto lexer = wabt::WastLexer::CreateBufferLexer("bench.wat", text.data(),
-                                                  text.size(), &errors);
-  wabt::Features features;
-  wabt::WastParseOptions options(features);
-  std::unique_ptr<wabt::Module> module;
-  if (wabt::Failed(
-          wabt::ParseWatModule(lexer.get(), &module, &errors, &options)) ||
-      wabt::Failed(wabt::ResolveNamesModule(module.get(), &errors)))
-    report_fatal_error("the generated module does not parse");
-  wabt::MemoryStream stream;
-  if (wabt::Failed(wabt::WriteBinaryModule(&stream, module.get(),
-                                           wabt::WriteBinaryOptions())))
-    report_fatal_error("the generated module does not encode");
-  const auto &bytes = stream.output_buffer().data;
-  return std::string(bytes.begin(), bytes.end());
-}
-
 /// The median seconds one import of `contents` takes.
 static double timeImport(StringRef name, StringRef contents,
                          bool promoteLocals) {
@@ -113,7 +89,7 @@ static double timeImport(StringRef name, StringRef contents,
 int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "TensorWasm import benchmark\n");
   std::string text = generateText(numFunctions);
-  std::string binary = encode(text);
+  std::string binary = mlir::twasm::test::assembleWat(text);
   outs() << formatv("module: {0} functions; binary {1} KiB, text {2} KiB; "
                     "median of {3} imports\n\n",
                     numFunctions, binary.size() / 1024, text.size() / 1024,

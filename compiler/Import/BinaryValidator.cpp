@@ -9,6 +9,7 @@
 
 #include "BinaryValidator.h"
 
+#include "BinaryFormat.h"
 #include "Utf8.h"
 
 #include "llvm/ADT/DenseSet.h"
@@ -28,14 +29,15 @@ namespace {
 // Types
 //===----------------------------------------------------------------------===//
 
+/// The encoded value types, plus the type of a value popped from an
+/// unreachable, polymorphic stack.
 enum class ValType : uint8_t {
-  I32 = 0x7F,
-  I64 = 0x7E,
-  F32 = 0x7D,
-  F64 = 0x7C,
-  FuncRef = 0x70,
-  ExternRef = 0x6F,
-  /// The type of a value popped from an unreachable, polymorphic stack.
+  I32 = uint8_t(binary::ValType::I32),
+  I64 = uint8_t(binary::ValType::I64),
+  F32 = uint8_t(binary::ValType::F32),
+  F64 = uint8_t(binary::ValType::F64),
+  FuncRef = uint8_t(binary::ValType::FuncRef),
+  ExternRef = uint8_t(binary::ValType::ExternRef),
   Unknown = 0,
 };
 
@@ -846,67 +848,6 @@ bool CodeValidator::instruction(uint8_t opcode) {
       return unary(V::I32, elem);
     return pop(elem) && pop(V::I32);
   }
-  // Loads: natural width and result type.
-  case 0x28:
-    instructionName = "i32.load";
-    return memoryArgument(4) && unary(V::I32, V::I32);
-  case 0x29:
-    instructionName = "i64.load";
-    return memoryArgument(8) && unary(V::I32, V::I64);
-  case 0x2A:
-    instructionName = "f32.load";
-    return memoryArgument(4) && unary(V::I32, V::F32);
-  case 0x2B:
-    instructionName = "f64.load";
-    return memoryArgument(8) && unary(V::I32, V::F64);
-  case 0x2C:
-  case 0x2D:
-    instructionName = "i32.load8";
-    return memoryArgument(1) && unary(V::I32, V::I32);
-  case 0x2E:
-  case 0x2F:
-    instructionName = "i32.load16";
-    return memoryArgument(2) && unary(V::I32, V::I32);
-  case 0x30:
-  case 0x31:
-    instructionName = "i64.load8";
-    return memoryArgument(1) && unary(V::I32, V::I64);
-  case 0x32:
-  case 0x33:
-    instructionName = "i64.load16";
-    return memoryArgument(2) && unary(V::I32, V::I64);
-  case 0x34:
-  case 0x35:
-    instructionName = "i64.load32";
-    return memoryArgument(4) && unary(V::I32, V::I64);
-  // Stores: natural width and value type.
-  case 0x36:
-    instructionName = "i32.store";
-    return memoryArgument(4) && pop(V::I32) && pop(V::I32);
-  case 0x37:
-    instructionName = "i64.store";
-    return memoryArgument(8) && pop(V::I64) && pop(V::I32);
-  case 0x38:
-    instructionName = "f32.store";
-    return memoryArgument(4) && pop(V::F32) && pop(V::I32);
-  case 0x39:
-    instructionName = "f64.store";
-    return memoryArgument(8) && pop(V::F64) && pop(V::I32);
-  case 0x3A:
-    instructionName = "i32.store8";
-    return memoryArgument(1) && pop(V::I32) && pop(V::I32);
-  case 0x3B:
-    instructionName = "i32.store16";
-    return memoryArgument(2) && pop(V::I32) && pop(V::I32);
-  case 0x3C:
-    instructionName = "i64.store8";
-    return memoryArgument(1) && pop(V::I64) && pop(V::I32);
-  case 0x3D:
-    instructionName = "i64.store16";
-    return memoryArgument(2) && pop(V::I64) && pop(V::I32);
-  case 0x3E:
-    instructionName = "i64.store32";
-    return memoryArgument(4) && pop(V::I64) && pop(V::I32);
   case 0x3F: // memory.size
     instructionName = "memory.size";
     if (!zeroByte() || !requireMemory())
@@ -980,6 +921,20 @@ bool CodeValidator::instruction(uint8_t opcode) {
   }
   default:
     break;
+  }
+
+  if (opcode >= binary::kFirstMemoryAccess &&
+      opcode <
+          binary::kFirstMemoryAccess + std::size(binary::kMemoryAccesses)) {
+    const binary::MemoryAccess &access =
+        binary::kMemoryAccesses[opcode - binary::kFirstMemoryAccess];
+    instructionName = access.name;
+    auto value = static_cast<ValType>(access.valueType);
+    if (!memoryArgument(access.bytes))
+      return false;
+    if (access.isStore)
+      return pop(value) && pop(V::I32);
+    return unary(V::I32, value);
   }
 
   // Numeric instructions, by range.
@@ -1117,21 +1072,7 @@ bool CodeValidator::prefixedInstruction() {
 // Sections
 //===----------------------------------------------------------------------===//
 
-enum SectionId : uint8_t {
-  kCustom = 0,
-  kType = 1,
-  kImport = 2,
-  kFunction = 3,
-  kTable = 4,
-  kMemory = 5,
-  kGlobal = 6,
-  kExport = 7,
-  kStart = 8,
-  kElement = 9,
-  kCode = 10,
-  kData = 11,
-  kDataCount = 12,
-};
+using namespace binary;
 
 /// The position of each known section in the required order.
 int sectionRank(uint8_t id) {
@@ -1207,7 +1148,7 @@ bool ModuleValidator::run() {
     int rank = sectionRank(id);
     if (rank < 0)
       return r.failAt(idOffset, llvm::formatv("malformed section id {0}", id));
-    if (id != kCustom) {
+    if (id != kCustomSection) {
       if (rank <= lastRank)
         return r.failAt(idOffset, "unexpected content after last section: "
                                   "section " +
@@ -1239,33 +1180,33 @@ bool ModuleValidator::run() {
 
 bool ModuleValidator::section(uint8_t id, Reader &s) {
   switch (id) {
-  case kCustom: {
+  case kCustomSection: {
     llvm::StringRef name;
     return s.name(name) && s.skip(s.remaining());
   }
-  case kType:
+  case kTypeSection:
     return typeSection(s);
-  case kImport:
+  case kImportSection:
     return importSection(s);
-  case kFunction:
+  case kFunctionSection:
     return functionSection(s);
-  case kTable:
+  case kTableSection:
     return tableSection(s);
-  case kMemory:
+  case kMemorySection:
     return memorySection(s);
-  case kGlobal:
+  case kGlobalSection:
     return globalSection(s);
-  case kExport:
+  case kExportSection:
     return exportSection(s);
-  case kStart:
+  case kStartSection:
     return startSection(s);
-  case kElement:
+  case kElementSection:
     return elementSection(s);
-  case kDataCount:
+  case kDataCountSection:
     return dataCountSection(s);
-  case kCode:
+  case kCodeSection:
     return codeSection(s);
-  case kData:
+  case kDataSection:
     return dataSection(s);
   default:
     return s.fail("malformed section id");

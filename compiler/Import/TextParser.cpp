@@ -11,6 +11,7 @@
 
 #include "TextParser.h"
 
+#include "BinaryFormat.h"
 #include "Utf8.h"
 
 #include "llvm/ADT/APFloat.h"
@@ -477,14 +478,7 @@ LiteralStatus parseFloat(StringRef text, unsigned bits, uint64_t &result) {
 // Syntax tree
 //===----------------------------------------------------------------------===//
 
-enum class ValType : uint8_t {
-  I32 = 0x7F,
-  I64 = 0x7E,
-  F32 = 0x7D,
-  F64 = 0x7C,
-  FuncRef = 0x70,
-  ExternRef = 0x6F,
-};
+using binary::ValType;
 
 struct FuncType {
   SmallVector<ValType, 4> params, results;
@@ -702,21 +696,9 @@ const llvm::StringMap<OpInfo> &opTable() {
     add("global.set", 0, 0x24, Imm::Global);
     add("table.get", 0, 0x25, Imm::TableOpt);
     add("table.set", 0, 0x26, Imm::TableOpt);
-    const struct {
-      const char *name;
-      uint8_t natural;
-    } memoryOps[] = {
-        {"i32.load", 4},     {"i64.load", 8},     {"f32.load", 4},
-        {"f64.load", 8},     {"i32.load8_s", 1},  {"i32.load8_u", 1},
-        {"i32.load16_s", 2}, {"i32.load16_u", 2}, {"i64.load8_s", 1},
-        {"i64.load8_u", 1},  {"i64.load16_s", 2}, {"i64.load16_u", 2},
-        {"i64.load32_s", 4}, {"i64.load32_u", 4}, {"i32.store", 4},
-        {"i64.store", 8},    {"f32.store", 4},    {"f64.store", 8},
-        {"i32.store8", 1},   {"i32.store16", 2},  {"i64.store8", 1},
-        {"i64.store16", 2},  {"i64.store32", 4}};
-    uint32_t code = 0x28;
-    for (const auto &op : memoryOps)
-      add(op.name, 0, code++, Imm::MemArg, op.natural);
+    uint32_t code = binary::kFirstMemoryAccess;
+    for (const binary::MemoryAccess &access : binary::kMemoryAccesses)
+      add(access.name, 0, code++, Imm::MemArg, access.bytes);
     add("memory.size", 0, 0x3F, Imm::MemZero);
     add("memory.grow", 0, 0x40, Imm::MemZero);
     add("i32.const", 0, 0x41, Imm::I32);
@@ -1013,7 +995,11 @@ private:
   bool elemField(Module &module);
   bool dataField(Module &module);
   bool elemList(ElemDef &elem, bool allowBareFuncs);
+  bool elemItem(Code &item);
   bool importAllowed(Module &module, uint32_t token);
+  template <typename Def>
+  bool definitionHead(Def &def, Kind kind, uint32_t index, const char *what,
+                      Module &module);
 
   const std::vector<Token> &tokens;
   const Lexer &lexer;
@@ -1209,6 +1195,35 @@ bool Parser::importAllowed(Module &module, uint32_t token) {
   if (firstDefinition)
     return fail(token, "import after " + *firstDefinition);
   return true;
+}
+
+/// `( kind id? (export ...)* (import ...)?`, the head a function, table,
+/// memory or global field starts with; an inline import is recorded, and a
+/// definition makes later imports malformed.
+template <typename Def>
+bool Parser::definitionHead(Def &def, Kind kind, uint32_t index,
+                            const char *what, Module &module) {
+  def.token = here();
+  pos += 2;
+  if (!optionalId(def.id) || !inlineExports(kind, index, module) ||
+      !inlineImport(def.import))
+    return false;
+  if (def.import) {
+    if (!importAllowed(module, def.token))
+      return false;
+    module.imports.push_back({kind, index});
+  } else if (!firstDefinition) {
+    firstDefinition = what;
+  }
+  return true;
+}
+
+/// One element of a segment: `(item expr)`, or a single folded instruction.
+bool Parser::elemItem(Code &item) {
+  if (!atClause("item"))
+    return foldedInstruction(item);
+  pos += 2;
+  return constantExpression(item) && expect(TokenKind::RParen);
 }
 
 bool Parser::isInstructionStart() const {
@@ -1680,24 +1695,16 @@ bool Parser::importField(Module &module) {
 
 bool Parser::funcField(Module &module) {
   FuncDef func;
-  func.token = here();
-  pos += 2;
-  if (!optionalId(func.id) ||
-      !inlineExports(Kind::Func, uint32_t(module.funcs.size()), module) ||
-      !inlineImport(func.import))
+  if (!definitionHead(func, Kind::Func, uint32_t(module.funcs.size()),
+                      "function", module) ||
+      !typeUse(func.type, /*namedParams=*/true))
     return false;
   if (func.import) {
-    if (!importAllowed(module, func.token) ||
-        !typeUse(func.type, /*namedParams=*/true) || !expect(TokenKind::RParen))
+    if (!expect(TokenKind::RParen))
       return false;
-    module.imports.push_back({Kind::Func, uint32_t(module.funcs.size())});
     module.funcs.push_back(std::move(func));
     return true;
   }
-  if (!firstDefinition)
-    firstDefinition = "function";
-  if (!typeUse(func.type, /*namedParams=*/true))
-    return false;
   while (atClause("local")) {
     pos += 2;
     if (peek().kind == TokenKind::Id) {
@@ -1727,20 +1734,9 @@ bool Parser::funcField(Module &module) {
 
 bool Parser::tableField(Module &module) {
   TableDef table;
-  table.token = here();
-  pos += 2;
   uint32_t tableIndex = uint32_t(module.tables.size());
-  if (!optionalId(table.id) ||
-      !inlineExports(Kind::Table, tableIndex, module) ||
-      !inlineImport(table.import))
+  if (!definitionHead(table, Kind::Table, tableIndex, "table", module))
     return false;
-  if (table.import) {
-    if (!importAllowed(module, table.token))
-      return false;
-    module.imports.push_back({Kind::Table, tableIndex});
-  } else if (!firstDefinition) {
-    firstDefinition = "table";
-  }
   if (peek().kind == TokenKind::Keyword && !table.import) {
     // `reftype (elem ...)`: a table exactly as large as its elements.
     if (!refType(table.elemType) || !expect(TokenKind::LParen) ||
@@ -1757,15 +1753,8 @@ bool Parser::tableField(Module &module) {
     if (peek().kind == TokenKind::LParen) {
       elem.usesExpressions = true;
       while (peek().kind == TokenKind::LParen) {
-        Code item;
-        if (atClause("item")) {
-          pos += 2;
-          if (!constantExpression(item) || !expect(TokenKind::RParen))
-            return false;
-        } else if (!foldedInstruction(item)) {
+        if (!elemItem(elem.items.emplace_back()))
           return false;
-        }
-        elem.items.push_back(std::move(item));
       }
     } else {
       while (peek().kind == TokenKind::Id || peek().kind == TokenKind::Number) {
@@ -1791,20 +1780,9 @@ bool Parser::tableField(Module &module) {
 
 bool Parser::memoryField(Module &module) {
   MemoryDef memory;
-  memory.token = here();
-  pos += 2;
   uint32_t memoryIndex = uint32_t(module.memories.size());
-  if (!optionalId(memory.id) ||
-      !inlineExports(Kind::Memory, memoryIndex, module) ||
-      !inlineImport(memory.import))
+  if (!definitionHead(memory, Kind::Memory, memoryIndex, "memory", module))
     return false;
-  if (memory.import) {
-    if (!importAllowed(module, memory.token))
-      return false;
-    module.imports.push_back({Kind::Memory, memoryIndex});
-  } else if (!firstDefinition) {
-    firstDefinition = "memory";
-  }
   if (atClause("data") && !memory.import) {
     // `(data "..."*)`: a memory exactly as large as its data.
     DataDef data;
@@ -1834,24 +1812,11 @@ bool Parser::memoryField(Module &module) {
 
 bool Parser::globalField(Module &module) {
   GlobalDef global;
-  global.token = here();
-  pos += 2;
-  uint32_t globalIndex = uint32_t(module.globals.size());
-  if (!optionalId(global.id) ||
-      !inlineExports(Kind::Global, globalIndex, module) ||
-      !inlineImport(global.import) ||
-      !globalType(global.type, global.isMutable))
+  if (!definitionHead(global, Kind::Global, uint32_t(module.globals.size()),
+                      "global", module) ||
+      !globalType(global.type, global.isMutable) ||
+      (!global.import && !constantExpression(global.init)))
     return false;
-  if (global.import) {
-    if (!importAllowed(module, global.token))
-      return false;
-    module.imports.push_back({Kind::Global, globalIndex});
-  } else {
-    if (!firstDefinition)
-      firstDefinition = "global";
-    if (!constantExpression(global.init))
-      return false;
-  }
   module.globals.push_back(std::move(global));
   return expect(TokenKind::RParen);
 }
@@ -1903,17 +1868,9 @@ bool Parser::elemList(ElemDef &elem, bool allowBareFuncs) {
     if (!refType(elem.elemType))
       return false;
     elem.usesExpressions = true;
-    while (peek().kind == TokenKind::LParen) {
-      Code item;
-      if (atClause("item")) {
-        pos += 2;
-        if (!constantExpression(item) || !expect(TokenKind::RParen))
-          return false;
-      } else if (!foldedInstruction(item)) {
+    while (peek().kind == TokenKind::LParen)
+      if (!elemItem(elem.items.emplace_back()))
         return false;
-      }
-      elem.items.push_back(std::move(item));
-    }
     return true;
   } else if (!allowBareFuncs) {
     return unexpected();

@@ -1,7 +1,7 @@
 //===- WasmAssembler.h - .wat text to .wasm bytes for tests, via wabt -----===//
 
-#ifndef TWASM_TEST_UNIT_WASMASSEMBLER_H
-#define TWASM_TEST_UNIT_WASMASSEMBLER_H
+#ifndef TWASM_TEST_SUPPORT_WASMASSEMBLER_H
+#define TWASM_TEST_SUPPORT_WASMASSEMBLER_H
 
 #include <string>
 #include <string_view>
@@ -15,4 +15,4 @@ std::string assembleWat(std::string_view wat);
 
 } // namespace mlir::twasm::test
 
-#endif // TWASM_TEST_UNIT_WASMASSEMBLER_H
+#endif // TWASM_TEST_SUPPORT_WASMASSEMBLER_H
