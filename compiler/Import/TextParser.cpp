@@ -108,7 +108,12 @@ struct Failure {
 class Lexer {
 public:
   Lexer(StringRef source, Failure &failure)
-      : source(source), failure(failure) {}
+      : source(source), failure(failure) {
+    lineStarts.push_back(0);
+    for (size_t i = 0; i < source.size(); ++i)
+      if (source[i] == '\n')
+        lineStarts.push_back(i + 1);
+  }
 
   bool run(std::vector<Token> &tokens) {
     size_t pos = 0;
@@ -311,15 +316,16 @@ private:
 
   StringRef source;
   Failure &failure;
+  /// The offset at which each line starts.
+  std::vector<size_t> lineStarts;
 
 public:
   /// Line and column (1-based) of a byte offset.
   TextPosition position(size_t offset) const {
-    StringRef before = source.substr(0, offset);
-    size_t lineStart = before.rfind('\n');
-    lineStart = lineStart == StringRef::npos ? 0 : lineStart + 1;
-    return {static_cast<uint32_t>(before.count('\n') + 1),
-            static_cast<uint32_t>(offset - lineStart + 1)};
+    auto next = std::upper_bound(lineStarts.begin(), lineStarts.end(), offset);
+    size_t line = next - lineStarts.begin();
+    return {static_cast<uint32_t>(line),
+            static_cast<uint32_t>(offset - lineStarts[line - 1] + 1)};
   }
 };
 
