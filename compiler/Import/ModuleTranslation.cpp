@@ -236,14 +236,16 @@ FailureOr<TableOp> ModuleTranslation::tableOp(const wabt::Var &var) {
 
 ImportAttr ModuleTranslation::importOf(wabt::ExternalKind kind, size_t index) {
   // Imports come first in each index space, in import order.
-  size_t position = 0;
-  for (const wabt::Import *import : module.imports) {
-    if (import->kind() != kind)
-      continue;
-    if (position++ == index)
-      return ImportAttr::get(&context, import->module_name, import->field_name);
+  if (importsByKind.empty()) {
+    importsByKind.resize(static_cast<size_t>(wabt::ExternalKind::Last) + 1);
+    for (const wabt::Import *import : module.imports)
+      importsByKind[static_cast<size_t>(import->kind())].push_back(import);
   }
-  return {};
+  const auto &imports = importsByKind[static_cast<size_t>(kind)];
+  if (index >= imports.size())
+    return {};
+  return ImportAttr::get(&context, imports[index]->module_name,
+                         imports[index]->field_name);
 }
 
 //===----------------------------------------------------------------------===//

@@ -2010,6 +2010,18 @@ struct Buffer {
   }
 };
 
+/// A function type's encoding, which identifies it.
+std::string typeKey(const FuncType &type) {
+  std::string key;
+  key.reserve(type.params.size() + type.results.size() + 1);
+  for (ValType param : type.params)
+    key += static_cast<char>(param);
+  key += '\0';
+  for (ValType result : type.results)
+    key += static_cast<char>(result);
+  return key;
+}
+
 class Encoder {
 public:
   Encoder(Module &module, const Parser &parser, Failure &failure,
@@ -2064,6 +2076,8 @@ private:
   Failure &failure;
   const TextOptions &options;
   std::vector<FuncType> types;
+  /// The first index of each distinct function type.
+  llvm::StringMap<uint32_t> typeIndices;
   llvm::StringMap<uint32_t> typeNames, funcNames, tableNames, memoryNames,
       globalNames, elemNames, dataNames;
   /// The labels of the enclosing blocks, innermost last.
@@ -2083,6 +2097,7 @@ bool Encoder::collectNames() {
   };
   for (auto [index, type] : llvm::enumerate(module.types)) {
     types.push_back(type.type);
+    typeIndices.try_emplace(typeKey(type.type), uint32_t(index));
     if (!type.id.empty() && !typeNames.try_emplace(type.id, index).second)
       return fail(type.token, "duplicate type " + type.id);
   }
@@ -2095,11 +2110,11 @@ bool Encoder::collectNames() {
 }
 
 uint32_t Encoder::typeIndexOf(const FuncType &type) {
-  for (auto [index, existing] : llvm::enumerate(types))
-    if (existing == type)
-      return static_cast<uint32_t>(index);
-  types.push_back(type);
-  return static_cast<uint32_t>(types.size() - 1);
+  auto [it, inserted] =
+      typeIndices.try_emplace(typeKey(type), uint32_t(types.size()));
+  if (inserted)
+    types.push_back(type);
+  return it->second;
 }
 
 /// Resolves a type use: `(type x)` whose inline form, if any, must agree, or

@@ -88,6 +88,8 @@ private:
   llvm::StringSet<> usedSymbols;
   SmallVector<StringAttr> funcNames, globalNames, tableNames, memoryNames,
       dataNames, elemNames;
+  /// The imports of each kind, in import order (filled on first use).
+  std::vector<std::vector<const wabt::Import *>> importsByKind;
   SmallVector<FuncOp> funcOps;
   SmallVector<GlobalOp> globalOps;
   SmallVector<TableOp> tableOps;
