@@ -107,8 +107,7 @@ struct Failure {
 
 class Lexer {
 public:
-  Lexer(StringRef source, Failure &failure)
-      : source(source), failure(failure) {
+  Lexer(StringRef source, Failure &failure) : source(source), failure(failure) {
     lineStarts.push_back(0);
     for (size_t i = 0; i < source.size(); ++i)
       if (source[i] == '\n')
