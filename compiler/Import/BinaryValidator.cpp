@@ -143,7 +143,7 @@ public:
     size_t start = offset();
     unsigned maxBytes = (bits + 6) / 7;
     for (unsigned index = 0;; ++index) {
-      uint8_t b;
+      uint8_t b = 0;
       if (!byte(b))
         return false;
       if (index == maxBytes - 1) {
@@ -345,7 +345,7 @@ private:
     return true;
   }
   bool pop(ValType expected) {
-    ValType actual;
+    ValType actual = ValType::Unknown;
     if (!popAny(actual))
       return false;
     if (actual != expected && actual != ValType::Unknown &&
@@ -1109,6 +1109,7 @@ private:
   bool dataSection(Reader &s);
 
   bool limitsOf(Reader &s, uint64_t bound, const char *what);
+  bool globalType(Reader &s, GlobalType &global);
   bool typeIndex(Reader &s, uint32_t &index);
   bool funcIndex(Reader &s, uint32_t &index);
   bool addMemory(Reader &s, size_t at);
@@ -1300,6 +1301,20 @@ bool ModuleValidator::limitsOf(Reader &s, uint64_t bound, const char *what) {
   return true;
 }
 
+/// A global's value type and mutability.
+bool ModuleValidator::globalType(Reader &s, GlobalType &global) {
+  if (!s.valType(global.type))
+    return false;
+  size_t at = s.offset();
+  uint8_t mutability = 0;
+  if (!s.byte(mutability))
+    return false;
+  if (mutability > 1)
+    return s.failAt(at, "malformed mutability");
+  global.isMutable = mutability == 1;
+  return true;
+}
+
 bool ModuleValidator::addMemory(Reader &s, size_t at) {
   if (++context.memories > 1)
     return s.failAt(at, "multiple memories: a WebAssembly 2.0 module has at "
@@ -1340,14 +1355,8 @@ bool ModuleValidator::importSection(Reader &s) {
       break;
     case 0x03: {
       GlobalType global;
-      uint8_t mutability;
-      size_t mutAt;
-      if (!s.valType(global.type) ||
-          ((mutAt = s.offset()), !s.byte(mutability)))
+      if (!globalType(s, global))
         return false;
-      if (mutability > 1)
-        return s.failAt(mutAt, "malformed mutability");
-      global.isMutable = mutability == 1;
       context.globals.push_back(global);
       ++context.importedGlobals;
       break;
@@ -1412,15 +1421,8 @@ bool ModuleValidator::globalSection(Reader &s) {
     return false;
   for (uint32_t i = 0; i < count; ++i) {
     GlobalType global;
-    uint8_t mutability;
-    if (!s.valType(global.type))
+    if (!globalType(s, global))
       return false;
-    size_t mutAt = s.offset();
-    if (!s.byte(mutability))
-      return false;
-    if (mutability > 1)
-      return s.failAt(mutAt, "malformed mutability");
-    global.isMutable = mutability == 1;
     llvm::SmallVector<uint32_t, 2> funcRefs;
     CodeValidator code(s, context, limits);
     if (!code.constantExpression(global.type, &funcRefs))

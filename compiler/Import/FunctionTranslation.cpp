@@ -37,7 +37,7 @@ public:
   LogicalResult translate();
 
 private:
-  enum class FrameKind { Function, Block, Loop, If };
+  enum class FrameKind : uint8_t { Function, Block, Loop, If };
   struct Frame {
     FrameKind kind;
     /// Where a branch to this frame's label goes; created on first use,

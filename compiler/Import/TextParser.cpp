@@ -47,7 +47,7 @@ constexpr unsigned kMaxNesting = 1024;
 // Tokens
 //===----------------------------------------------------------------------===//
 
-enum class TokenKind {
+enum class TokenKind : uint8_t {
   LParen,
   RParen,
   Keyword,
@@ -161,19 +161,16 @@ public:
         }
       }
       StringRef text = source.slice(start, pos);
-      TokenKind kind;
+      TokenKind kind = TokenKind::Reserved;
       if (strings == 1 && !idChars)
         kind = TokenKind::String;
-      else if (strings)
-        kind = TokenKind::Reserved;
-      else if (text[0] == '$' && text.size() > 1)
+      else if (strings == 0 && text[0] == '$' && text.size() > 1)
         kind = TokenKind::Id;
-      else if (text[0] >= 'a' && text[0] <= 'z')
+      else if (strings == 0 && text[0] >= 'a' && text[0] <= 'z')
         kind = TokenKind::Keyword;
-      else if (llvm::isDigit(text[0]) || text[0] == '+' || text[0] == '-')
+      else if (strings == 0 &&
+               (llvm::isDigit(text[0]) || text[0] == '+' || text[0] == '-'))
         kind = TokenKind::Number;
-      else
-        kind = TokenKind::Reserved;
       tokens.push_back({kind, text, start, std::move(value)});
     }
   }
@@ -357,7 +354,7 @@ bool stripUnderscores(StringRef digits, bool hex, std::string &out) {
   return lastWasDigit;
 }
 
-enum class LiteralStatus { Ok, Malformed, OutOfRange };
+enum class LiteralStatus : uint8_t { Ok, Malformed, OutOfRange };
 
 /// An unsigned integer literal (`num` or `0x hexnum`) below 2^bits.
 LiteralStatus parseUnsigned(StringRef text, unsigned bits, llvm::APInt &value) {

@@ -96,7 +96,7 @@ readValidatedBinary(const std::string &filename, llvm::StringRef bytes,
   if (wabt::Failed(read(useNames))) {
     // A malformed payload of the "name" section does not make the module
     // malformed (spec appendix, custom sections): read it without names.
-    wabt::Errors firstErrors = errors;
+    wabt::Errors firstErrors = std::move(errors);
     if (wabt::Failed(read(/*readNames=*/false)))
       return makeError("internal error: a validated module cannot be read: " +
                        describeWabtErrors(firstErrors));

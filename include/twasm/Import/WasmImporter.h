@@ -49,7 +49,7 @@ struct ImportOptions {
   bool useNames = true;
 };
 
-enum class WasmFormat { Binary, Text, NotWasm };
+enum class WasmFormat : uint8_t { Binary, Text, NotWasm };
 
 /// A binary module starts with "\0asm"; a text module is recognized by its
 /// `.wat`/`.wast` extension or by starting (after blanks and comments) with
