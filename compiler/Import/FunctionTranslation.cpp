@@ -541,31 +541,12 @@ LogicalResult FunctionTranslator::translateExpr(const wabt::Expr &expr) {
   }
 
   case wabt::ExprType::Const: {
-    const wabt::Const &value = cast<wabt::ConstExpr>(&expr)->const_;
-    switch (value.type()) {
-    case wabt::Type::I32:
-      stack.push_back(I32ConstOp::create(
-          builder, location, builder.getI32IntegerAttr(value.u32())));
-      return success();
-    case wabt::Type::I64:
-      stack.push_back(I64ConstOp::create(
-          builder, location,
-          builder.getI64IntegerAttr(static_cast<int64_t>(value.u64()))));
-      return success();
-    case wabt::Type::F32:
-      stack.push_back(F32ConstOp::create(
-          builder, location,
-          builder.getF32FloatAttr(llvm::bit_cast<float>(value.f32_bits()))));
-      return success();
-    case wabt::Type::F64:
-      stack.push_back(F64ConstOp::create(
-          builder, location,
-          builder.getF64FloatAttr(llvm::bit_cast<double>(value.f64_bits()))));
-      return success();
-    default:
-      return translation.fail(expr.loc,
-                              "SIMD (the v128 type) is not supported yet");
-    }
+    FailureOr<Value> constant = translation.createConstant(
+        builder, location, cast<wabt::ConstExpr>(&expr)->const_, expr.loc);
+    if (failed(constant))
+      return failure();
+    stack.push_back(*constant);
+    return success();
   }
 
   case wabt::ExprType::Unary:

@@ -357,26 +357,11 @@ LogicalResult ModuleTranslation::translateElemSegment(OpBuilder &builder,
     if (item.size() != 1)
       return fail(where, "type mismatch: an element segment item must be one "
                          "constant instruction");
-    const wabt::Expr &expr = item.front();
-    Location loc = location(expr.loc);
-    if (auto *refFunc = wabt::dyn_cast<wabt::RefFuncExpr>(&expr)) {
-      FailureOr<FlatSymbolRefAttr> func = funcSymbol(refFunc->var);
-      if (failed(func))
-        return failure();
-      values.push_back(RefFuncOp::create(itemBuilder, loc,
-                                         FuncRefType::get(&context), *func));
-    } else if (wabt::isa<wabt::RefNullExpr>(&expr)) {
-      values.push_back(RefNullOp::create(itemBuilder, loc, *elemType));
-    } else if (auto *get = wabt::dyn_cast<wabt::GlobalGetExpr>(&expr)) {
-      FailureOr<FlatSymbolRefAttr> global = globalSymbol(get->var);
-      if (failed(global))
-        return failure();
-      values.push_back(
-          GlobalGetOp::create(itemBuilder, loc, *elemType, *global));
-    } else {
-      return fail(expr.loc, "constant expression required in an element "
-                            "segment item");
-    }
+    FailureOr<Value> value =
+        constantInstruction(itemBuilder, item.front(), "element segment item");
+    if (failed(value))
+      return failure();
+    values.push_back(*value);
   }
   YieldOp::create(itemBuilder, location(where), values);
   return success();
@@ -430,6 +415,61 @@ LogicalResult ModuleTranslation::translateExport(OpBuilder &builder,
   return success();
 }
 
+FailureOr<Value>
+ModuleTranslation::createConstant(OpBuilder &builder, Location loc,
+                                  const wabt::Const &value,
+                                  const wabt::Location &where) {
+  switch (value.type()) {
+  case wabt::Type::I32:
+    return Value(I32ConstOp::create(builder, loc,
+                                    builder.getI32IntegerAttr(value.u32())));
+  case wabt::Type::I64:
+    return Value(I64ConstOp::create(
+        builder, loc,
+        builder.getI64IntegerAttr(static_cast<int64_t>(value.u64()))));
+  case wabt::Type::F32:
+    return Value(F32ConstOp::create(
+        builder, loc,
+        builder.getF32FloatAttr(llvm::bit_cast<float>(value.f32_bits()))));
+  case wabt::Type::F64:
+    return Value(F64ConstOp::create(
+        builder, loc,
+        builder.getF64FloatAttr(llvm::bit_cast<double>(value.f64_bits()))));
+  default:
+    return fail(where, "SIMD (the v128 type) is not supported yet");
+  }
+}
+
+FailureOr<Value> ModuleTranslation::constantInstruction(OpBuilder &builder,
+                                                        const wabt::Expr &expr,
+                                                        llvm::StringRef what) {
+  Location loc = location(expr.loc);
+  if (auto *constant = wabt::dyn_cast<wabt::ConstExpr>(&expr))
+    return createConstant(builder, loc, constant->const_, expr.loc);
+  if (auto *get = wabt::dyn_cast<wabt::GlobalGetExpr>(&expr)) {
+    FailureOr<GlobalOp> global = globalOp(get->var);
+    if (failed(global))
+      return failure();
+    return Value(GlobalGetOp::create(builder, loc, global->getType(),
+                                     global->getSymName()));
+  }
+  if (auto *refNull = wabt::dyn_cast<wabt::RefNullExpr>(&expr)) {
+    FailureOr<Type> type = convertType(refNull->type, expr.loc);
+    if (failed(type))
+      return failure();
+    return Value(RefNullOp::create(builder, loc, *type));
+  }
+  if (auto *refFunc = wabt::dyn_cast<wabt::RefFuncExpr>(&expr)) {
+    FailureOr<FlatSymbolRefAttr> func = funcSymbol(refFunc->var);
+    if (failed(func))
+      return failure();
+    return Value(
+        RefFuncOp::create(builder, loc, FuncRefType::get(&context), *func));
+  }
+  return fail(expr.loc,
+              llvm::Twine("constant expression required in a ") + what);
+}
+
 LogicalResult ModuleTranslation::translateConstantExpression(
     const wabt::ExprList &exprs, Region &region, TypeRange expected,
     const wabt::Location &owner, llvm::StringRef what) {
@@ -437,53 +477,10 @@ LogicalResult ModuleTranslation::translateConstantExpression(
   builder.createBlock(&region);
   SmallVector<Value> values;
   for (const wabt::Expr &expr : exprs) {
-    Location loc = location(expr.loc);
-    if (auto *constant = wabt::dyn_cast<wabt::ConstExpr>(&expr)) {
-      const wabt::Const &value = constant->const_;
-      switch (value.type()) {
-      case wabt::Type::I32:
-        values.push_back(I32ConstOp::create(
-            builder, loc, builder.getI32IntegerAttr(value.u32())));
-        break;
-      case wabt::Type::I64:
-        values.push_back(I64ConstOp::create(
-            builder, loc,
-            builder.getI64IntegerAttr(static_cast<int64_t>(value.u64()))));
-        break;
-      case wabt::Type::F32:
-        values.push_back(F32ConstOp::create(
-            builder, loc,
-            builder.getF32FloatAttr(llvm::bit_cast<float>(value.f32_bits()))));
-        break;
-      case wabt::Type::F64:
-        values.push_back(F64ConstOp::create(
-            builder, loc,
-            builder.getF64FloatAttr(llvm::bit_cast<double>(value.f64_bits()))));
-        break;
-      default:
-        return fail(expr.loc, "SIMD (the v128 type) is not supported yet");
-      }
-    } else if (auto *get = wabt::dyn_cast<wabt::GlobalGetExpr>(&expr)) {
-      FailureOr<GlobalOp> global = globalOp(get->var);
-      if (failed(global))
-        return failure();
-      values.push_back(GlobalGetOp::create(builder, loc, global->getType(),
-                                           global->getSymName()));
-    } else if (auto *refNull = wabt::dyn_cast<wabt::RefNullExpr>(&expr)) {
-      FailureOr<Type> type = convertType(refNull->type, expr.loc);
-      if (failed(type))
-        return failure();
-      values.push_back(RefNullOp::create(builder, loc, *type));
-    } else if (auto *refFunc = wabt::dyn_cast<wabt::RefFuncExpr>(&expr)) {
-      FailureOr<FlatSymbolRefAttr> func = funcSymbol(refFunc->var);
-      if (failed(func))
-        return failure();
-      values.push_back(
-          RefFuncOp::create(builder, loc, FuncRefType::get(&context), *func));
-    } else {
-      return fail(expr.loc,
-                  llvm::Twine("constant expression required in a ") + what);
-    }
+    FailureOr<Value> value = constantInstruction(builder, expr, what);
+    if (failed(value))
+      return failure();
+    values.push_back(*value);
   }
   // The validator guarantees one value of the expected type (wabt 1.0.32's
   // own validator does not: it accepts an empty segment offset); checked

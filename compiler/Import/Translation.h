@@ -53,6 +53,16 @@ public:
   FailureOr<FlatSymbolRefAttr> dataSymbol(const wabt::Var &var);
   FailureOr<FlatSymbolRefAttr> elemSymbol(const wabt::Var &var);
   FailureOr<FuncOp> funcOp(const wabt::Var &var);
+
+  /// Creates the twasm constant for an i32/i64/f32/f64 constant.
+  FailureOr<Value> createConstant(OpBuilder &builder, Location loc,
+                                  const wabt::Const &value,
+                                  const wabt::Location &where);
+  /// Translates one instruction of a constant expression (a constant,
+  /// `global.get`, `ref.null` or `ref.func`); `what` names its context.
+  FailureOr<Value> constantInstruction(OpBuilder &builder,
+                                       const wabt::Expr &expr,
+                                       llvm::StringRef what);
   FailureOr<GlobalOp> globalOp(const wabt::Var &var);
   FailureOr<TableOp> tableOp(const wabt::Var &var);
 
