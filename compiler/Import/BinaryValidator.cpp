@@ -1082,8 +1082,9 @@ int sectionRank(uint8_t id) {
 
 class ModuleValidator {
 public:
-  ModuleValidator(llvm::StringRef bytes, const ImportLimits &limits)
-      : limits(limits), r(bytes, 0, diag) {}
+  ModuleValidator(llvm::StringRef bytes, const ImportLimits &limits,
+                  std::vector<CustomSection> *customSections)
+      : limits(limits), customSections(customSections), r(bytes, 0, diag) {}
 
   bool run();
   ValidationError error() const {
@@ -1120,6 +1121,7 @@ private:
   }
 
   const ImportLimits &limits;
+  std::vector<CustomSection> *customSections;
   Diagnostic diag;
   Reader r;
   Context context;
@@ -1183,7 +1185,15 @@ bool ModuleValidator::section(uint8_t id, Reader &s) {
   switch (id) {
   case kCustomSection: {
     llvm::StringRef name;
-    return s.name(name) && s.skip(s.remaining());
+    if (!s.name(name))
+      return false;
+    size_t contentOffset = s.offset();
+    llvm::StringRef content;
+    if (!s.bytes(s.remaining(), content))
+      return false;
+    if (customSections)
+      customSections->push_back({name, content, contentOffset});
+    return true;
   }
   case kTypeSection:
     return typeSection(s);
@@ -1629,9 +1639,10 @@ bool ModuleValidator::dataSection(Reader &s) {
 } // namespace
 
 std::optional<ValidationError>
-mlir::twasm::import_detail::validateBinaryModule(llvm::StringRef bytes,
-                                                 const ImportLimits &limits) {
-  ModuleValidator validator(bytes, limits);
+mlir::twasm::import_detail::validateBinaryModule(
+    llvm::StringRef bytes, const ImportLimits &limits,
+    std::vector<CustomSection> *customSections) {
+  ModuleValidator validator(bytes, limits, customSections);
   if (validator.run())
     return std::nullopt;
   return validator.error();

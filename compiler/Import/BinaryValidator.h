@@ -17,6 +17,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mlir::twasm::import_detail {
 
@@ -27,10 +28,20 @@ struct ValidationError {
   std::optional<size_t> offset;
 };
 
+/// A custom section of a module: its name and the bytes after the name.
+struct CustomSection {
+  llvm::StringRef name;
+  llvm::StringRef content;
+  /// The byte offset of `content` in the module.
+  size_t contentOffset;
+};
+
 /// Checks that `bytes` is a valid WebAssembly 2.0 module within `limits`;
-/// returns why not, if it is not.
-std::optional<ValidationError> validateBinaryModule(llvm::StringRef bytes,
-                                                    const ImportLimits &limits);
+/// returns why not, if it is not. When `customSections` is given, it
+/// receives the module's custom sections in order (views into `bytes`).
+std::optional<ValidationError>
+validateBinaryModule(llvm::StringRef bytes, const ImportLimits &limits,
+                     std::vector<CustomSection> *customSections = nullptr);
 
 } // namespace mlir::twasm::import_detail
 

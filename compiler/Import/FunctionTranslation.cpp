@@ -758,7 +758,8 @@ LogicalResult FunctionTranslator::translateMemoryAccess(const wabt::Expr &expr,
     if (failed(type))
       return failure();
     stack.push_back(
-        OpT::create(builder, location, *type, *address, offsetAttr, alignAttr));
+        OpT::create(builder, location, *type, *address, offsetAttr, alignAttr,
+                    /*in_bounds=*/UnitAttr()));
     return success();
   };
   auto store = [&](auto op) -> LogicalResult {
@@ -767,7 +768,7 @@ LogicalResult FunctionTranslator::translateMemoryAccess(const wabt::Expr &expr,
     if (failed(operands))
       return failure();
     OpT::create(builder, location, (*operands)[0], (*operands)[1], offsetAttr,
-                alignAttr);
+                alignAttr, /*in_bounds=*/UnitAttr());
     return success();
   };
 

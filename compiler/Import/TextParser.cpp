@@ -643,6 +643,13 @@ struct DataDef {
   std::string bytes;
 };
 
+/// A custom section from the annotations proposal's `(@custom "name" ...)`.
+struct CustomDef {
+  uint32_t token;
+  std::string name;
+  std::string bytes;
+};
+
 struct TypeDef {
   StringRef id;
   uint32_t token;
@@ -663,6 +670,7 @@ struct Module {
   std::optional<Ref> start;
   /// Imports in order of appearance, across kinds: (kind, index in its space).
   std::vector<std::pair<Kind, uint32_t>> imports;
+  std::vector<CustomDef> customs;
 };
 
 //===----------------------------------------------------------------------===//
@@ -986,6 +994,7 @@ private:
 
   // Fields.
   bool field(Module &module);
+  bool annotation(Module &module);
   bool typeField(Module &module);
   bool importField(Module &module);
   bool funcField(Module &module);
@@ -1608,6 +1617,8 @@ bool Parser::parseModule(Module &module) {
 
 bool Parser::field(Module &module) {
   const Token &head = peek(1);
+  if (head.kind == TokenKind::Reserved && head.text.starts_with("@"))
+    return annotation(module);
   if (head.kind != TokenKind::Keyword)
     return fail(here() + 1, "unexpected token \"" + head.text +
                                 "\": a module field is expected");
@@ -1633,6 +1644,52 @@ bool Parser::field(Module &module) {
   if (keyword == "data")
     return dataField(module);
   return fail(here() + 1, "unknown module field \"" + keyword + "\"");
+}
+
+/// `(@custom "name" placement? "bytes"*)` becomes a custom section (placed at
+/// the end of the module: the placement only orders custom sections among the
+/// others, which nothing here depends on). Other annotations are ignored, as
+/// the annotations proposal says; their parentheses must still balance.
+bool Parser::annotation(Module &module) {
+  uint32_t start = here();
+  if (peek(1).text != "@custom") {
+    unsigned depth = 0;
+    do {
+      if (peek().kind == TokenKind::Eof)
+        return fail(start, "unclosed annotation");
+      if (peek().kind == TokenKind::LParen)
+        ++depth;
+      else if (peek().kind == TokenKind::RParen)
+        --depth;
+      ++pos;
+    } while (depth != 0);
+    return true;
+  }
+  pos += 2;
+  CustomDef custom;
+  custom.token = start;
+  if (!name(custom.name))
+    return false;
+  if (peek().kind == TokenKind::LParen) {
+    ++pos;
+    if (!atKeyword("before") && !atKeyword("after"))
+      return fail(here(), "a custom section's placement is (before ...) or "
+                          "(after ...)");
+    ++pos;
+    if (peek().kind != TokenKind::Keyword)
+      return unexpected();
+    ++pos;
+    if (!expect(TokenKind::RParen))
+      return false;
+  }
+  while (peek().kind == TokenKind::String) {
+    custom.bytes += peek().value;
+    ++pos;
+  }
+  if (!expect(TokenKind::RParen))
+    return false;
+  module.customs.push_back(std::move(custom));
+  return true;
 }
 
 bool Parser::typeField(Module &module) {
@@ -2610,6 +2667,13 @@ bool Encoder::run(EncodedText &encoded) {
   }
   if (options.names)
     nameSection(out);
+  for (const CustomDef &custom : module.customs) {
+    Buffer content;
+    content.mark(parser.position(custom.token));
+    content.name(custom.name);
+    content.raw(custom.bytes);
+    section(out, 0, content);
+  }
 
   encoded.binary = std::move(out.bytes);
   encoded.positions = std::move(out.positions);

@@ -12,11 +12,14 @@
 #include "BinaryValidator.h"
 #include "TextParser.h"
 #include "Translation.h"
+#include "Utf8.h"
 #include "twasm/Transforms/Passes.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 
@@ -119,6 +122,74 @@ static std::string describe(const import_detail::ValidationError &error,
 }
 
 //===----------------------------------------------------------------------===//
+// Kernel declarations
+//===----------------------------------------------------------------------===//
+
+/// The export names a `twasm.kernels` custom section lists: each UTF-8 and
+/// terminated by a zero byte.
+static llvm::Error
+kernelsOfSection(const import_detail::CustomSection &section,
+                 const import_detail::EncodedText *text,
+                 std::vector<std::string> &names) {
+  llvm::StringRef rest = section.content;
+  while (!rest.empty()) {
+    size_t end = rest.find('\0');
+    size_t at = section.contentOffset + (rest.data() - section.content.data());
+    auto malformed = [&](const llvm::Twine &why) {
+      return makeError(describe({("malformed twasm.kernels custom section: " +
+                                  why)
+                                     .str(),
+                                 at},
+                                text));
+    };
+    if (end == llvm::StringRef::npos)
+      return malformed("the last name is not terminated by a zero byte");
+    llvm::StringRef name = rest.take_front(end);
+    if (name.empty())
+      return malformed("an empty name");
+    if (!import_detail::isValidUtf8(name))
+      return malformed("a name is not valid UTF-8");
+    names.push_back(name.str());
+    rest = rest.drop_front(end + 1);
+  }
+  return llvm::Error::success();
+}
+
+/// Adds a `twasm.kernel` declaration for each name, after checking that it
+/// names an exported function a kernel can be (the verifier would reject the
+/// others too, but as an internal error rather than a user's).
+static llvm::Error declareKernels(twasm::ModuleOp module,
+                                  llvm::ArrayRef<std::string> names) {
+  llvm::StringMap<ExportOp> exports;
+  for (ExportOp exportOp : module.getBody()->getOps<ExportOp>())
+    exports[exportOp.getName()] = exportOp;
+  llvm::StringSet<> declared;
+  OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+  for (const std::string &name : names) {
+    if (!declared.insert(name).second)
+      continue;
+    auto it = exports.find(name);
+    if (it == exports.end() || it->second.getKind() != ExternKind::Func)
+      return makeError("\"" + name +
+                       "\" is declared a kernel, but the module exports no "
+                       "function of that name");
+    auto func = SymbolTable::lookupNearestSymbolFrom<FuncOp>(
+        it->second, it->second.getTargetAttr());
+    FunctionType type = func.getFunctionType();
+    if (type.getNumResults() != 0)
+      return makeError("kernel \"" + name +
+                       "\" returns results; a kernel returns nothing");
+    for (Type input : type.getInputs())
+      if (!isa<IntegerType, FloatType>(input))
+        return makeError("kernel \"" + name +
+                         "\" takes a reference; a kernel takes only i32, "
+                         "i64, f32 and f64");
+    KernelOp::create(builder, it->second.getLoc(), name);
+  }
+  return llvm::Error::success();
+}
+
+//===----------------------------------------------------------------------===//
 // Import
 //===----------------------------------------------------------------------===//
 
@@ -153,8 +224,18 @@ mlir::twasm::importWasmModule(MLIRContext &context, llvm::StringRef filename,
                            .str());
     binary = text->binary;
   }
-  if (auto error = import_detail::validateBinaryModule(binary, options.limits))
+  std::vector<import_detail::CustomSection> customSections;
+  if (auto error = import_detail::validateBinaryModule(binary, options.limits,
+                                                       &customSections))
     return makeError(describe(*error, text ? &*text : nullptr));
+  std::vector<std::string> kernels;
+  for (const import_detail::CustomSection &section : customSections)
+    if (section.name == "twasm.kernels")
+      if (llvm::Error error =
+              kernelsOfSection(section, text ? &*text : nullptr, kernels))
+        return std::move(error);
+  kernels.insert(kernels.end(), options.kernels.begin(),
+                 options.kernels.end());
   llvm::Expected<std::unique_ptr<wabt::Module>> parsed =
       readValidatedBinary(filename.str(), binary, options.useNames);
   if (!parsed)
@@ -165,6 +246,8 @@ mlir::twasm::importWasmModule(MLIRContext &context, llvm::StringRef filename,
   OwningOpRef<twasm::ModuleOp> module = translation.translate();
   if (!module)
     return makeError(translation.error());
+  if (llvm::Error error = declareKernels(*module, kernels))
+    return std::move(error);
 
   // Anything that goes wrong from here on is a bug in the importer; say so
   // with the diagnostic rather than printing it to the terminal.

@@ -152,13 +152,40 @@ MemoryOp twasm::ModuleOp::getMemory() {
   return memories.empty() ? MemoryOp() : *memories.begin();
 }
 
+/// Each kernel declaration names a distinct function export whose type a
+/// kernel can have (docs/kernel-abi.md section 1).
+static LogicalResult verifyKernels(twasm::ModuleOp module) {
+  llvm::StringSet<> declared;
+  for (KernelOp kernel : module.getBody()->getOps<KernelOp>()) {
+    if (!declared.insert(kernel.getName()).second)
+      return kernel.emitOpError("declares \"")
+             << kernel.getName() << "\" a kernel a second time";
+    FuncOp func = kernel.getFunction();
+    if (!func)
+      return kernel.emitOpError("names \"")
+             << kernel.getName()
+             << "\", which is not the name of a function export";
+    FunctionType type = func.getFunctionType();
+    if (type.getNumResults() != 0)
+      return kernel.emitOpError("names \"")
+             << kernel.getName() << "\", whose function returns results ("
+             << type << "); a kernel returns nothing";
+    for (Type input : type.getInputs())
+      if (!isa<IntegerType, FloatType>(input))
+        return kernel.emitOpError("names \"")
+               << kernel.getName() << "\", whose function takes a " << input
+               << "; a kernel takes only i32, i64, f32 and f64";
+  }
+  return success();
+}
+
 LogicalResult twasm::ModuleOp::verifyRegions() {
   MemoryOp memory;
   StartOp start;
   llvm::StringSet<> exportNames;
   for (Operation &op : *getBody()) {
     if (!isa<FuncOp, GlobalOp, MemoryOp, TableOp, DataOp, ElemOp, ExportOp,
-             StartOp>(op))
+             KernelOp, StartOp>(op))
       return op.emitOpError("is not a module-level definition, so it cannot "
                             "appear directly in a twasm.module");
     if (auto memoryOp = dyn_cast<MemoryOp>(op)) {
@@ -176,6 +203,8 @@ LogicalResult twasm::ModuleOp::verifyRegions() {
                << exportOp.getName() << '"';
     }
   }
+  if (failed(verifyKernels(*this)))
+    return failure();
   if (memory)
     return success();
   for (auto data : getBody()->getOps<DataOp>())
@@ -383,6 +412,17 @@ LogicalResult ExportOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
            << getTargetAttr() << ", which is not a "
            << stringifyExternKind(getKind()) << " of the module";
   return success();
+}
+
+FuncOp KernelOp::getFunction() {
+  auto module = (*this)->getParentOfType<twasm::ModuleOp>();
+  for (ExportOp exportOp : module.getBody()->getOps<ExportOp>())
+    if (exportOp.getName() == getName())
+      return exportOp.getKind() == ExternKind::Func
+                 ? SymbolTable::lookupNearestSymbolFrom<FuncOp>(
+                       exportOp, exportOp.getTargetAttr())
+                 : FuncOp();
+  return {};
 }
 
 LogicalResult StartOp::verifySymbolUses(SymbolTableCollection &symbolTable) {

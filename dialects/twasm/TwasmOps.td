@@ -280,6 +280,29 @@ def Twasm_ExportOp : Twasm_Op<"export", [
   let assemblyFormat = "$name $kind $target attr-dict";
 }
 
+def Twasm_KernelOp : Twasm_Op<"kernel", [HasParent<"ModuleOp">]> {
+  let summary = "declares that an exported function is a kernel";
+  let description = [{
+    One entry of the module's `twasm.kernels` custom section (or of
+    `--kernel` on the command line): the export `name` is a kernel, a function
+    launched once per thread of a grid (docs/kernel-abi.md). The export must
+    name a function with no results and only i32, i64, f32 and f64
+    parameters.
+
+    ```mlir
+    export "saxpy" func @saxpy
+    kernel "saxpy"
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let assemblyFormat = "$name attr-dict";
+  let extraClassDeclaration = [{
+    /// The kernel's function; null when the module does not export one
+    /// under this name (which the verifier rejects).
+    FuncOp getFunction();
+  }];
+}
+
 def Twasm_StartOp : Twasm_Op<"start", [
     HasParent<"ModuleOp">, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "names the function run at instantiation";
@@ -687,10 +710,15 @@ def Twasm_GlobalSetOp : Twasm_Op<"global.set", [
 
 // The effective address is `address + offset` in 33-bit arithmetic; an access
 // any byte of which falls outside the memory traps.
-defvar MemArg = (ins I32:$address,
-                     ConfinedAttr<DefaultValuedAttr<I64Attr, "0">,
-                                  [IntMinValue<0>, IntMaxValue<4294967295>]>:$offset,
-                     OptionalAttr<I64Attr>:$align);
+// `in_bounds` records that the compiler proved the access in bounds (see
+// twasm-eliminate-bounds-checks), so lowering emits no check for it. Like
+// LLVM's `inbounds`, it is a promise: a wrong one is undefined behaviour.
+defvar MemArgAttrs = (ins
+    ConfinedAttr<DefaultValuedAttr<I64Attr, "0">,
+                 [IntMinValue<0>, IntMaxValue<4294967295>]>:$offset,
+    OptionalAttr<I64Attr>:$align,
+    UnitAttr:$in_bounds);
+defvar MemArg = !con((ins I32:$address), MemArgAttrs);
 
 class Twasm_LoadOp<string mnemonic, Type resultType, int bytes, string what>
     : Twasm_Op<mnemonic, [
@@ -705,7 +733,8 @@ class Twasm_LoadOp<string mnemonic, Type resultType, int bytes, string what>
   let arguments = MemArg;
   let results = (outs resultType:$result);
   let assemblyFormat = [{
-    $address (`offset` `=` $offset^)? (`align` `=` $align^)? attr-dict
+    $address (`offset` `=` $offset^)? (`align` `=` $align^)?
+    (`in_bounds` $in_bounds^)? attr-dict
   }];
 }
 
@@ -718,12 +747,10 @@ class Twasm_StoreOp<string mnemonic, Type valueType, int bytes, string what>
       # "`align` are as for loads. Traps, writing nothing, when any accessed "
       # "byte is out of bounds.\n\n```mlir\ntwasm." # mnemonic
       # " %addr, %v offset = 16\n```\n\nSpec: " # "https://webassembly.github.io/spec/core/exec/instructions.html#" # "xref-syntax-instructions-syntax-instr-memory-mathsf-store-xref-syntax-instructions-syntax-memarg-mathit-memarg";
-  let arguments = !con((ins I32:$address, valueType:$value),
-                       (ins ConfinedAttr<DefaultValuedAttr<I64Attr, "0">,
-                                         [IntMinValue<0>, IntMaxValue<4294967295>]>:$offset,
-                            OptionalAttr<I64Attr>:$align));
+  let arguments = !con((ins I32:$address, valueType:$value), MemArgAttrs);
   let assemblyFormat = [{
-    $address `,` $value (`offset` `=` $offset^)? (`align` `=` $align^)? attr-dict
+    $address `,` $value (`offset` `=` $offset^)? (`align` `=` $align^)?
+    (`in_bounds` $in_bounds^)? attr-dict
   }];
 }
 

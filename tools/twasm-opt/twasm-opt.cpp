@@ -24,6 +24,12 @@ static llvm::cl::opt<bool> keepLocals(
     llvm::cl::desc("Import Wasm locals as twasm.local slots instead of "
                    "promoting them to SSA values"));
 
+static llvm::cl::list<std::string> extraKernels(
+    "twasm-kernel",
+    llvm::cl::desc("Declare the exported function NAME a kernel, as the "
+                   "module's twasm.kernels custom section does"),
+    llvm::cl::value_desc("NAME"));
+
 static int fail(llvm::StringRef file, const llvm::Twine &reason) {
   llvm::errs() << "error: " << file << ": " << reason << "\n";
   return 1;
@@ -36,6 +42,7 @@ static llvm::Expected<std::string> importAsMLIR(DialectRegistry &registry,
   MLIRContext context(registry);
   twasm::ImportOptions options;
   options.promoteLocals = !keepLocals;
+  options.kernels.assign(extraKernels.begin(), extraKernels.end());
   auto module = twasm::importWasmModule(context, file, contents, options);
   if (!module)
     return module.takeError();

@@ -18,6 +18,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace mlir::twasm {
 
@@ -47,6 +49,9 @@ struct ImportOptions {
   /// its kind and index (`func3`), so names depend only on the module's
   /// structure.
   bool useNames = true;
+  /// Exports to declare as kernels in addition to those the module's
+  /// `twasm.kernels` custom section names (docs/kernel-abi.md).
+  std::vector<std::string> kernels;
 };
 
 enum class WasmFormat : uint8_t { Binary, Text, NotWasm };

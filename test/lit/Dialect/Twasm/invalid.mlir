@@ -287,6 +287,53 @@ twasm.module {
 // -----
 
 twasm.module {
+  global @g : i32 {
+    %0 = twasm.i32.const 1
+    yield %0 : i32
+  }
+  export "g" global @g
+  // expected-error @+1 {{names "g", which is not the name of a function export}}
+  kernel "g"
+}
+
+// -----
+
+twasm.module {
+  func @f() -> i32 {
+    %0 = twasm.i32.const 1
+    return %0 : i32
+  }
+  export "f" func @f
+  // expected-error @+1 {{names "f", whose function returns results ('() -> i32'); a kernel returns nothing}}
+  kernel "f"
+}
+
+// -----
+
+twasm.module {
+  func @f(%r: !twasm.funcref) {
+    return
+  }
+  export "f" func @f
+  // expected-error @+1 {{names "f", whose function takes a '!twasm.funcref'; a kernel takes only i32, i64, f32 and f64}}
+  kernel "f"
+}
+
+// -----
+
+twasm.module {
+  func @f() {
+    return
+  }
+  export "f" func @f
+  kernel "f"
+  // expected-error @+1 {{declares "f" a kernel a second time}}
+  kernel "f"
+}
+
+// -----
+
+twasm.module {
   memory @m min 1
   func @f(%x: i32) {
     // expected-error @+1 {{refers to @d, which is not a data segment of the module}}

@@ -60,6 +60,10 @@ twasm.module @everything {
     %0 = twasm.i64.load16_u %addr offset = 7 align = 1
     // CHECK: twasm.i64.store32 %arg0, %{{.+}} offset = 4294967295
     twasm.i64.store32 %addr, %0 offset = 4294967295
+    // CHECK: twasm.f32.load %arg0 offset = 4 in_bounds
+    %f = twasm.f32.load %addr offset = 4 in_bounds
+    // CHECK: twasm.f32.store %arg0, %{{.+}} align = 2 in_bounds
+    twasm.f32.store %addr, %f align = 2 in_bounds
     %1 = twasm.memory.size
     %2 = twasm.memory.grow %1
     twasm.memory.copy %addr, %1, %2
@@ -153,6 +157,10 @@ twasm.module @everything {
   export "counter" global @counter
   // CHECK: export "table" table @table
   export "table" table @table
+  // CHECK: export "accesses" func @accesses
+  export "accesses" func @accesses
+  // CHECK: kernel "accesses"
+  kernel "accesses"
   // CHECK: start @start
   start @start
   func @start() {
