@@ -12,6 +12,7 @@ cmake --build "$build" --target mlir-doc >/dev/null
 declare -A generated=(
   [TwasmDialect.md]="$build/docs/Dialects/TwasmDialect.md"
   [TwasmPasses.md]="$build/docs/Passes/TwasmPasses.md"
+  [TwasmConversionPasses.md]="$build/docs/Passes/TwasmConversionPasses.md"
 )
 stale=0
 mkdir -p "$root/docs/dialect"

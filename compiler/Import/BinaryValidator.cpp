@@ -268,6 +268,7 @@ private:
 //===----------------------------------------------------------------------===//
 
 struct Context {
+  ImportFeatures features;
   std::vector<FuncType> types;
   /// The type index of every function, imported ones first.
   std::vector<uint32_t> funcs;
@@ -400,6 +401,7 @@ private:
   bool zeroByte();
   bool instruction(uint8_t opcode);
   bool prefixedInstruction();
+  bool atomicInstruction();
   bool unary(ValType in, ValType out) {
     if (!pop(in))
       return false;
@@ -883,6 +885,11 @@ bool CodeValidator::instruction(uint8_t opcode) {
     return true;
   case 0xFC:
     return prefixedInstruction();
+  case 0xFE:
+    if (!context.features.threads)
+      return fail("illegal opcode fe: atomic instructions need the threads "
+                  "proposal, which is not enabled");
+    return atomicInstruction();
   case 0xFD:
     return fail("SIMD instructions are not supported yet");
   case 0xD0: { // ref.null
@@ -986,6 +993,75 @@ bool CodeValidator::instruction(uint8_t opcode) {
   return fail(llvm::formatv("illegal opcode {0:x2}", opcode));
 }
 
+/// The threads proposal's instructions (0xFE prefix). Atomic accesses must
+/// state exactly their natural alignment.
+bool CodeValidator::atomicInstruction() {
+  using V = ValType;
+  uint32_t sub;
+  if (!r.u32(sub))
+    return false;
+  auto exactMemArg = [&](unsigned naturalBytes) {
+    uint32_t align, offset;
+    if (!r.u32(align) || !r.u32(offset))
+      return false;
+    if (align >= 32 || (uint64_t(1) << align) != naturalBytes)
+      return fail(llvm::Twine("alignment must be exactly natural in ") +
+                  instructionName);
+    return requireMemory();
+  };
+  switch (sub) {
+  case 0x00: // memory.atomic.notify
+    instructionName = "memory.atomic.notify";
+    if (!exactMemArg(4) || !pop(V::I32) || !pop(V::I32))
+      return false;
+    push(V::I32);
+    return true;
+  case 0x01: // memory.atomic.wait32
+    instructionName = "memory.atomic.wait32";
+    if (!exactMemArg(4) || !pop(V::I64) || !pop(V::I32) || !pop(V::I32))
+      return false;
+    push(V::I32);
+    return true;
+  case 0x02: // memory.atomic.wait64
+    instructionName = "memory.atomic.wait64";
+    if (!exactMemArg(8) || !pop(V::I64) || !pop(V::I64) || !pop(V::I32))
+      return false;
+    push(V::I32);
+    return true;
+  case 0x03: // atomic.fence
+    instructionName = "atomic.fence";
+    return zeroByte();
+  default:
+    break;
+  }
+  if (sub < binary::kFirstAtomicAccess ||
+      sub >= binary::kFirstAtomicAccess + std::size(binary::kAtomicAccesses))
+    return fail("illegal opcode fe " + llvm::Twine(sub));
+  const binary::AtomicAccess &access =
+      binary::kAtomicAccesses[sub - binary::kFirstAtomicAccess];
+  instructionName = access.name;
+  V value = static_cast<V>(access.valueType);
+  if (!exactMemArg(access.bytes))
+    return false;
+  switch (access.kind) {
+  case binary::AtomicKind::Load:
+    return unary(V::I32, value);
+  case binary::AtomicKind::Store:
+    return pop(value) && pop(V::I32);
+  case binary::AtomicKind::Rmw:
+    if (!pop(value) || !pop(V::I32))
+      return false;
+    push(value);
+    return true;
+  case binary::AtomicKind::Cmpxchg:
+    if (!pop(value) || !pop(value) || !pop(V::I32))
+      return false;
+    push(value);
+    return true;
+  }
+  return false;
+}
+
 bool CodeValidator::prefixedInstruction() {
   using V = ValType;
   uint32_t sub;
@@ -1083,8 +1159,11 @@ int sectionRank(uint8_t id) {
 class ModuleValidator {
 public:
   ModuleValidator(llvm::StringRef bytes, const ImportLimits &limits,
+                  const ImportFeatures &features,
                   std::vector<CustomSection> *customSections)
-      : limits(limits), customSections(customSections), r(bytes, 0, diag) {}
+      : limits(limits), customSections(customSections), r(bytes, 0, diag) {
+    context.features = features;
+  }
 
   bool run();
   ValidationError error() const {
@@ -1109,7 +1188,8 @@ private:
   bool codeSection(Reader &s);
   bool dataSection(Reader &s);
 
-  bool limitsOf(Reader &s, uint64_t bound, const char *what);
+  bool limitsOf(Reader &s, uint64_t bound, const char *what,
+                bool isMemory = false);
   bool globalType(Reader &s, GlobalType &global);
   bool typeIndex(Reader &s, uint32_t &index);
   bool funcIndex(Reader &s, uint32_t &index);
@@ -1287,26 +1367,35 @@ bool ModuleValidator::funcIndex(Reader &s, uint32_t &index) {
   return true;
 }
 
-bool ModuleValidator::limitsOf(Reader &s, uint64_t bound, const char *what) {
+bool ModuleValidator::limitsOf(Reader &s, uint64_t bound, const char *what,
+                               bool isMemory) {
   size_t at = s.offset();
   uint8_t flags;
   if (!s.byte(flags))
     return false;
-  if (flags > 1)
-    return s.failAt(at, flags <= 3 ? "shared memories (the threads proposal) "
-                                     "are not supported yet"
+  if (flags > 3)
+    return s.failAt(at, "integer too large: malformed limits flags");
+  if (flags > 1) {
+    // 0x02 and 0x03 mark a shared memory (the threads proposal).
+    if (!isMemory || !context.features.threads)
+      return s.failAt(at, isMemory ? "shared memories need the threads "
+                                     "proposal, which is not enabled"
                                    : "integer too large: malformed limits "
                                      "flags");
+    if (flags == 2)
+      return s.failAt(at, "shared memory must have maximum");
+  }
+  bool hasMax = flags & 1;
   uint32_t min, max = 0;
-  if (!s.u32(min) || (flags == 1 && !s.u32(max)))
+  if (!s.u32(min) || (hasMax && !s.u32(max)))
     return false;
   if (min > bound)
     return s.failAt(at,
                     llvm::formatv("{0} size must be at most {1}", what, bound));
-  if (flags == 1 && max > bound)
+  if (hasMax && max > bound)
     return s.failAt(at,
                     llvm::formatv("{0} size must be at most {1}", what, bound));
-  if (flags == 1 && min > max)
+  if (hasMax && min > max)
     return s.failAt(at, "size minimum must not be greater than maximum");
   return true;
 }
@@ -1329,7 +1418,7 @@ bool ModuleValidator::addMemory(Reader &s, size_t at) {
   if (++context.memories > 1)
     return s.failAt(at, "multiple memories: a WebAssembly 2.0 module has at "
                         "most one");
-  return limitsOf(s, 65536, "memory");
+  return limitsOf(s, 65536, "memory", /*isMemory=*/true);
 }
 
 bool ModuleValidator::importSection(Reader &s) {
@@ -1638,11 +1727,11 @@ bool ModuleValidator::dataSection(Reader &s) {
 
 } // namespace
 
-std::optional<ValidationError>
-mlir::twasm::import_detail::validateBinaryModule(
+std::optional<ValidationError> mlir::twasm::import_detail::validateBinaryModule(
     llvm::StringRef bytes, const ImportLimits &limits,
+    const ImportFeatures &features,
     std::vector<CustomSection> *customSections) {
-  ModuleValidator validator(bytes, limits, customSections);
+  ModuleValidator validator(bytes, limits, features, customSections);
   if (validator.run())
     return std::nullopt;
   return validator.error();

@@ -36,11 +36,13 @@ struct CustomSection {
   size_t contentOffset;
 };
 
-/// Checks that `bytes` is a valid WebAssembly 2.0 module within `limits`;
+/// Checks that `bytes` is a valid WebAssembly 2.0 module (with the proposals
+/// `features` enables) within `limits`;
 /// returns why not, if it is not. When `customSections` is given, it
 /// receives the module's custom sections in order (views into `bytes`).
 std::optional<ValidationError>
 validateBinaryModule(llvm::StringRef bytes, const ImportLimits &limits,
+                     const ImportFeatures &features,
                      std::vector<CustomSection> *customSections = nullptr);
 
 } // namespace mlir::twasm::import_detail

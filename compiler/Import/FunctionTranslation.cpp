@@ -77,6 +77,8 @@ private:
   LogicalResult translateIf(const wabt::IfExpr &expr);
   LogicalResult translateBranchTable(const wabt::BrTableExpr &expr);
   LogicalResult translateOpcode(const wabt::Expr &expr, wabt::Opcode opcode);
+  LogicalResult translateAtomic(const wabt::Expr &expr, wabt::Opcode opcode,
+                                wabt::Address offset);
   LogicalResult translateMemoryAccess(const wabt::Expr &expr,
                                       wabt::Opcode opcode, wabt::Address align,
                                       wabt::Address offset);
@@ -567,6 +569,28 @@ LogicalResult FunctionTranslator::translateExpr(const wabt::Expr &expr) {
     return translateMemoryAccess(expr, store->opcode, store->align,
                                  store->offset);
   }
+  case wabt::ExprType::AtomicLoad:
+    return translateAtomic(expr, cast<wabt::AtomicLoadExpr>(&expr)->opcode,
+                           cast<wabt::AtomicLoadExpr>(&expr)->offset);
+  case wabt::ExprType::AtomicStore:
+    return translateAtomic(expr, cast<wabt::AtomicStoreExpr>(&expr)->opcode,
+                           cast<wabt::AtomicStoreExpr>(&expr)->offset);
+  case wabt::ExprType::AtomicRmw:
+    return translateAtomic(expr, cast<wabt::AtomicRmwExpr>(&expr)->opcode,
+                           cast<wabt::AtomicRmwExpr>(&expr)->offset);
+  case wabt::ExprType::AtomicRmwCmpxchg:
+    return translateAtomic(expr,
+                           cast<wabt::AtomicRmwCmpxchgExpr>(&expr)->opcode,
+                           cast<wabt::AtomicRmwCmpxchgExpr>(&expr)->offset);
+  case wabt::ExprType::AtomicWait:
+    return translateAtomic(expr, cast<wabt::AtomicWaitExpr>(&expr)->opcode,
+                           cast<wabt::AtomicWaitExpr>(&expr)->offset);
+  case wabt::ExprType::AtomicNotify:
+    return translateAtomic(expr, cast<wabt::AtomicNotifyExpr>(&expr)->opcode,
+                           cast<wabt::AtomicNotifyExpr>(&expr)->offset);
+  case wabt::ExprType::AtomicFence:
+    AtomicFenceOp::create(builder, location);
+    return success();
   case wabt::ExprType::MemorySize:
     stack.push_back(
         MemorySizeOp::create(builder, location, builder.getI32Type()));
@@ -735,6 +759,41 @@ LogicalResult FunctionTranslator::translateExpr(const wabt::Expr &expr) {
   }
 }
 
+/// An instruction of the threads proposal. The twasm ops are named exactly
+/// as the instructions are, so one generic path builds all 70 of them: pop
+/// the operands the opcode takes, push its result, keep the offset (the
+/// alignment is always the natural one: the validator checked).
+LogicalResult FunctionTranslator::translateAtomic(const wabt::Expr &expr,
+                                                  wabt::Opcode opcode,
+                                                  wabt::Address offset) {
+  if (offset > UINT32_MAX)
+    return internalError(expr, "a memory offset beyond 32 bits");
+  unsigned operandCount = 0;
+  for (wabt::Type param :
+       {opcode.GetParamType1(), opcode.GetParamType2(), opcode.GetParamType3()})
+    if (param != wabt::Type::Void)
+      ++operandCount;
+  FailureOr<SmallVector<Value>> operands = pop(operandCount);
+  if (failed(operands))
+    return failure();
+  OperationState state(location, std::string("twasm.") + opcode.GetName());
+  state.addOperands(*operands);
+  state.addAttribute("offset", builder.getI64IntegerAttr(offset));
+  if (opcode.GetResultType() != wabt::Type::Void) {
+    FailureOr<Type> type =
+        translation.convertType(opcode.GetResultType(), expr.loc);
+    if (failed(type))
+      return failure();
+    state.addTypes(*type);
+  }
+  if (!state.name.isRegistered())
+    return internalError(expr,
+                         std::string("no twasm op for ") + opcode.GetName());
+  Operation *op = builder.create(state);
+  stack.append(op->result_begin(), op->result_end());
+  return success();
+}
+
 LogicalResult FunctionTranslator::translateMemoryAccess(const wabt::Expr &expr,
                                                         wabt::Opcode opcode,
                                                         wabt::Address align,
@@ -757,9 +816,9 @@ LogicalResult FunctionTranslator::translateMemoryAccess(const wabt::Expr &expr,
         translation.convertType(opcode.GetResultType(), expr.loc);
     if (failed(type))
       return failure();
-    stack.push_back(
-        OpT::create(builder, location, *type, *address, offsetAttr, alignAttr,
-                    /*in_bounds=*/UnitAttr()));
+    stack.push_back(OpT::create(builder, location, *type, *address, offsetAttr,
+                                alignAttr,
+                                /*in_bounds=*/UnitAttr()));
     return success();
   };
   auto store = [&](auto op) -> LogicalResult {

@@ -538,7 +538,7 @@ enum class Imm : uint8_t {
 
 struct OpInfo {
   StringRef name;
-  uint8_t prefix; // 0 or 0xFC
+  uint8_t prefix; // 0, 0xFC or 0xFE
   uint32_t code;
   Imm imm;
   uint8_t natural = 0; // memory access width in bytes
@@ -866,6 +866,14 @@ const llvm::StringMap<OpInfo> &opTable() {
     add("table.grow", 0xFC, 15, Imm::TableOpt);
     add("table.size", 0xFC, 16, Imm::TableOpt);
     add("table.fill", 0xFC, 17, Imm::TableOpt);
+    // The threads proposal (validated only where it is enabled).
+    add("memory.atomic.notify", 0xFE, 0x00, Imm::MemArg, 4);
+    add("memory.atomic.wait32", 0xFE, 0x01, Imm::MemArg, 4);
+    add("memory.atomic.wait64", 0xFE, 0x02, Imm::MemArg, 8);
+    add("atomic.fence", 0xFE, 0x03, Imm::MemZero);
+    code = binary::kFirstAtomicAccess;
+    for (const binary::AtomicAccess &access : binary::kAtomicAccesses)
+      add(access.name, 0xFE, code++, Imm::MemArg, access.bytes);
     return map;
   }();
   return table;

@@ -20,6 +20,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 
@@ -82,9 +83,12 @@ static std::string describeWabtErrors(const wabt::Errors &errors) {
 /// only ever sees modules already known to be valid.
 static llvm::Expected<std::unique_ptr<wabt::Module>>
 readValidatedBinary(const std::string &filename, llvm::StringRef bytes,
-                    bool useNames) {
-  // The features of WebAssembly 2.0 (wabt's defaults); SIMD never gets here.
+                    bool useNames, const ImportFeatures &enabled) {
+  // The features of WebAssembly 2.0 (wabt's defaults), with the proposals
+  // our validator accepted; SIMD never gets here.
   wabt::Features features;
+  if (enabled.threads)
+    features.enable_threads();
   wabt::Errors errors;
   std::unique_ptr<wabt::Module> module;
   auto read = [&](bool readNames) {
@@ -127,20 +131,17 @@ static std::string describe(const import_detail::ValidationError &error,
 
 /// The export names a `twasm.kernels` custom section lists: each UTF-8 and
 /// terminated by a zero byte.
-static llvm::Error
-kernelsOfSection(const import_detail::CustomSection &section,
-                 const import_detail::EncodedText *text,
-                 std::vector<std::string> &names) {
+static llvm::Error kernelsOfSection(const import_detail::CustomSection &section,
+                                    const import_detail::EncodedText *text,
+                                    std::vector<std::string> &names) {
   llvm::StringRef rest = section.content;
   while (!rest.empty()) {
     size_t end = rest.find('\0');
     size_t at = section.contentOffset + (rest.data() - section.content.data());
     auto malformed = [&](const llvm::Twine &why) {
-      return makeError(describe({("malformed twasm.kernels custom section: " +
-                                  why)
-                                     .str(),
-                                 at},
-                                text));
+      return makeError(describe(
+          {("malformed twasm.kernels custom section: " + why).str(), at},
+          text));
     };
     if (end == llvm::StringRef::npos)
       return malformed("the last name is not terminated by a zero byte");
@@ -151,6 +152,92 @@ kernelsOfSection(const import_detail::CustomSection &section,
       return malformed("a name is not valid UTF-8");
     names.push_back(name.str());
     rest = rest.drop_front(end + 1);
+  }
+  return llvm::Error::success();
+}
+
+struct KernelShape {
+  uint32_t block[3];
+  uint32_t sharedBytes;
+  size_t offset;
+};
+
+/// The launch shapes a `twasm.kernel_shapes` custom section declares: per
+/// kernel its name (UTF-8, zero-terminated), then the block's x, y and z and
+/// the shared scratch bytes as little-endian u32.
+static llvm::Error shapesOfSection(const import_detail::CustomSection &section,
+                                   const import_detail::EncodedText *text,
+                                   llvm::StringMap<KernelShape> &shapes) {
+  llvm::StringRef rest = section.content;
+  while (!rest.empty()) {
+    size_t at = section.contentOffset + (rest.data() - section.content.data());
+    auto malformed = [&](const llvm::Twine &why) {
+      return makeError(describe(
+          {("malformed twasm.kernel_shapes custom section: " + why).str(), at},
+          text));
+    };
+    size_t end = rest.find('\0');
+    if (end == llvm::StringRef::npos || end == 0)
+      return malformed("a shape must start with a kernel's zero-terminated "
+                       "name");
+    llvm::StringRef name = rest.take_front(end);
+    if (!import_detail::isValidUtf8(name))
+      return malformed("a name is not valid UTF-8");
+    rest = rest.drop_front(end + 1);
+    if (rest.size() < 16)
+      return malformed("the shape of \"" + name +
+                       "\" is cut short: 16 bytes expected");
+    KernelShape shape;
+    uint32_t fields[4];
+    for (int i = 0; i < 4; ++i)
+      fields[i] = llvm::support::endian::read32le(rest.data() + 4 * i);
+    shape = {{fields[0], fields[1], fields[2]}, fields[3], at};
+    rest = rest.drop_front(16);
+    if (!shapes.try_emplace(name, shape).second)
+      return malformed("\"" + name + "\" has two shapes");
+  }
+  return llvm::Error::success();
+}
+
+/// Attaches each declared shape to its kernel, checking it first.
+static llvm::Error applyShapes(twasm::ModuleOp module,
+                               const llvm::StringMap<KernelShape> &shapes) {
+  llvm::StringMap<KernelOp> kernels;
+  for (KernelOp kernel : module.getBody()->getOps<KernelOp>())
+    kernels[kernel.getName()] = kernel;
+  for (const auto &entry : shapes) {
+    llvm::StringRef name = entry.getKey();
+    const KernelShape &shape = entry.getValue();
+    auto it = kernels.find(name);
+    if (it == kernels.end())
+      return makeError("the twasm.kernel_shapes section gives a shape for \"" +
+                       name + "\", which is not a kernel");
+    uint64_t threads = 1;
+    for (uint32_t extent : shape.block) {
+      if (extent == 0)
+        return makeError("kernel \"" + name +
+                         "\" declares a block with a zero dimension");
+      threads *= extent;
+    }
+    if (threads > KernelOp::kMaxBlockThreads)
+      return makeError(llvm::formatv("kernel \"{0}\" declares a block of {1} "
+                                     "threads, more than the {2} a block may "
+                                     "hold",
+                                     name, threads, KernelOp::kMaxBlockThreads)
+                           .str());
+    if (shape.sharedBytes > KernelOp::kMaxSharedBytes)
+      return makeError(llvm::formatv("kernel \"{0}\" declares {1} bytes of "
+                                     "shared scratch, more than the {2} a "
+                                     "block may have",
+                                     name, shape.sharedBytes,
+                                     KernelOp::kMaxSharedBytes)
+                           .str());
+    KernelOp kernel = it->second;
+    Builder builder(kernel.getContext());
+    kernel.setBlockAttr(builder.getDenseI32ArrayAttr(
+        {int32_t(shape.block[0]), int32_t(shape.block[1]),
+         int32_t(shape.block[2])}));
+    kernel.setSharedBytesAttr(builder.getI64IntegerAttr(shape.sharedBytes));
   }
   return llvm::Error::success();
 }
@@ -184,7 +271,9 @@ static llvm::Error declareKernels(twasm::ModuleOp module,
         return makeError("kernel \"" + name +
                          "\" takes a reference; a kernel takes only i32, "
                          "i64, f32 and f64");
-    KernelOp::create(builder, it->second.getLoc(), name);
+    KernelOp::create(builder, it->second.getLoc(), name,
+                     /*block=*/DenseI32ArrayAttr(),
+                     /*shared_bytes=*/IntegerAttr());
   }
   return llvm::Error::success();
 }
@@ -225,19 +314,25 @@ mlir::twasm::importWasmModule(MLIRContext &context, llvm::StringRef filename,
     binary = text->binary;
   }
   std::vector<import_detail::CustomSection> customSections;
-  if (auto error = import_detail::validateBinaryModule(binary, options.limits,
-                                                       &customSections))
+  if (auto error = import_detail::validateBinaryModule(
+          binary, options.limits, options.features, &customSections))
     return makeError(describe(*error, text ? &*text : nullptr));
   std::vector<std::string> kernels;
-  for (const import_detail::CustomSection &section : customSections)
-    if (section.name == "twasm.kernels")
+  llvm::StringMap<KernelShape> shapes;
+  for (const import_detail::CustomSection &section : customSections) {
+    if (section.name == "twasm.kernels") {
       if (llvm::Error error =
               kernelsOfSection(section, text ? &*text : nullptr, kernels))
         return std::move(error);
-  kernels.insert(kernels.end(), options.kernels.begin(),
-                 options.kernels.end());
-  llvm::Expected<std::unique_ptr<wabt::Module>> parsed =
-      readValidatedBinary(filename.str(), binary, options.useNames);
+    } else if (section.name == "twasm.kernel_shapes") {
+      if (llvm::Error error =
+              shapesOfSection(section, text ? &*text : nullptr, shapes))
+        return std::move(error);
+    }
+  }
+  kernels.insert(kernels.end(), options.kernels.begin(), options.kernels.end());
+  llvm::Expected<std::unique_ptr<wabt::Module>> parsed = readValidatedBinary(
+      filename.str(), binary, options.useNames, options.features);
   if (!parsed)
     return parsed.takeError();
 
@@ -247,6 +342,8 @@ mlir::twasm::importWasmModule(MLIRContext &context, llvm::StringRef filename,
   if (!module)
     return makeError(translation.error());
   if (llvm::Error error = declareKernels(*module, kernels))
+    return std::move(error);
+  if (llvm::Error error = applyShapes(*module, shapes))
     return std::move(error);
 
   // Anything that goes wrong from here on is a bug in the importer; say so

@@ -414,6 +414,34 @@ LogicalResult ExportOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   return success();
 }
 
+LogicalResult KernelOp::verify() {
+  if (getBlock().has_value() != getSharedBytes().has_value())
+    return emitOpError("declares a launch shape with both a block and a "
+                       "shared scratch size, or with neither");
+  if (!getBlock())
+    return success();
+  llvm::ArrayRef<int32_t> block = *getBlock();
+  if (block.size() != 3)
+    return emitOpError("has a block of ")
+           << block.size() << " dimensions; it has 3 (x, y, z)";
+  int64_t threads = 1;
+  for (int32_t extent : block) {
+    if (extent < 1)
+      return emitOpError("has a block dimension of ")
+             << extent << "; each is at least 1";
+    threads *= extent;
+  }
+  if (threads > kMaxBlockThreads)
+    return emitOpError("has a block of ")
+           << threads << " threads, more than the " << kMaxBlockThreads
+           << " a block may hold";
+  if (*getSharedBytes() < 0 || *getSharedBytes() > kMaxSharedBytes)
+    return emitOpError("declares ")
+           << *getSharedBytes() << " bytes of shared scratch; at most "
+           << kMaxSharedBytes << " are possible";
+  return success();
+}
+
 FuncOp KernelOp::getFunction() {
   auto module = (*this)->getParentOfType<twasm::ModuleOp>();
   for (ExportOp exportOp : module.getBody()->getOps<ExportOp>())

@@ -289,17 +289,31 @@ def Twasm_KernelOp : Twasm_Op<"kernel", [HasParent<"ModuleOp">]> {
     name a function with no results and only i32, i64, f32 and f64
     parameters.
 
+    A kernel may declare its launch shape (the `twasm.kernel_shapes` custom
+    section): the block it always runs in, and the bytes of shared scratch it
+    gets. Then block dimensions and scratch size are constants to the
+    compiler, and launches of any other shape are refused.
+
     ```mlir
     export "saxpy" func @saxpy
     kernel "saxpy"
+    kernel "sgemm" block [32, 8, 1] shared 8192
     ```
   }];
-  let arguments = (ins StrAttr:$name);
-  let assemblyFormat = "$name attr-dict";
+  let arguments = (ins StrAttr:$name, OptionalAttr<DenseI32ArrayAttr>:$block,
+                       OptionalAttr<I64Attr>:$shared_bytes);
+  let assemblyFormat = [{
+    $name (`block` $block^)? (`shared` $shared_bytes^)? attr-dict
+  }];
+  let hasVerifier = 1;
   let extraClassDeclaration = [{
     /// The kernel's function; null when the module does not export one
     /// under this name (which the verifier rejects).
     FuncOp getFunction();
+    /// Limits of a launch shape on any device we target (the largest
+    /// per-block shared memory, sm_90's, is 227 KiB).
+    static constexpr int64_t kMaxBlockThreads = 1024;
+    static constexpr int64_t kMaxSharedBytes = 227 * 1024;
   }];
 }
 
@@ -888,6 +902,157 @@ def Twasm_DataDropOp : Twasm_Op<"data.drop", [
   let arguments = (ins FlatSymbolRefAttr:$segment);
   let assemblyFormat = "$segment attr-dict";
 }
+
+//===----------------------------------------------------------------------===//
+// Atomics (the threads proposal)
+//===----------------------------------------------------------------------===//
+
+// Every atomic access is sequentially consistent, aligned to its size (a
+// misaligned address traps) and bounds-checked like a plain access. The
+// memory effects are read and write on every one, so that no atomic is
+// reordered with another memory access.
+defvar AtomicEffects = MemoryEffects<[MemRead<Twasm_LinearMemory>,
+                                      MemWrite<Twasm_LinearMemory>,
+                                      MemWrite<Twasm_Trap>]>;
+defvar AtomicOffset = (ins ConfinedAttr<DefaultValuedAttr<I64Attr, "0">,
+                           [IntMinValue<0>, IntMaxValue<4294967295>]>:$offset);
+defvar ThreadsSpec = "https://github.com/WebAssembly/threads/blob/main/proposals/threads/Overview.md";
+
+class Twasm_AtomicOp<string mnemonic, int bytes, string what>
+    : Twasm_Op<mnemonic, [AtomicEffects]> {
+  let summary = what;
+  let extraClassDeclaration = "static constexpr unsigned kAccessBytes = "
+      # bytes # ";";
+}
+
+class Twasm_AtomicLoadOp<string mnemonic, Type resultType, int bytes>
+    : Twasm_AtomicOp<mnemonic, bytes, "atomically loads " # bytes # " bytes"> {
+  let description = "Wasm `" # mnemonic # "`: an atomic load, zero-extended "
+      # "when narrower than the result.\n\n```mlir\n%v = twasm." # mnemonic
+      # " %addr offset = 8\n```\n\nSpec: " # ThreadsSpec;
+  let arguments = !con((ins I32:$address), AtomicOffset);
+  let results = (outs resultType:$result);
+  let assemblyFormat = "$address (`offset` `=` $offset^)? attr-dict";
+}
+
+class Twasm_AtomicStoreOp<string mnemonic, Type valueType, int bytes>
+    : Twasm_AtomicOp<mnemonic, bytes, "atomically stores " # bytes # " bytes"> {
+  let description = "Wasm `" # mnemonic # "`: an atomic store of the low "
+      # "bytes of the value.\n\n```mlir\ntwasm." # mnemonic
+      # " %addr, %v\n```\n\nSpec: " # ThreadsSpec;
+  let arguments = !con((ins I32:$address, valueType:$value), AtomicOffset);
+  let assemblyFormat = "$address `,` $value (`offset` `=` $offset^)? attr-dict";
+}
+
+class Twasm_AtomicRmwOp<string mnemonic, Type valueType, int bytes>
+    : Twasm_AtomicOp<mnemonic, bytes,
+                     "an atomic read-modify-write of " # bytes # " bytes"> {
+  let description = "Wasm `" # mnemonic # "`: replaces the value in memory "
+      # "and yields the old one (zero-extended when narrower).\n\n```mlir\n"
+      # "%old = twasm." # mnemonic # " %addr, %v\n```\n\nSpec: " # ThreadsSpec;
+  let arguments = !con((ins I32:$address, valueType:$value), AtomicOffset);
+  let results = (outs valueType:$result);
+  let assemblyFormat = "$address `,` $value (`offset` `=` $offset^)? attr-dict";
+}
+
+class Twasm_AtomicCmpxchgOp<string mnemonic, Type valueType, int bytes>
+    : Twasm_AtomicOp<mnemonic, bytes,
+                     "an atomic compare-exchange of " # bytes # " bytes"> {
+  let description = "Wasm `" # mnemonic # "`: stores `replacement` if the "
+      # "memory holds `expected` (compared in the access's width) and yields "
+      # "the old value.\n\n```mlir\n%old = twasm." # mnemonic
+      # " %addr, %expected, %replacement\n```\n\nSpec: " # ThreadsSpec;
+  let arguments = !con((ins I32:$address, valueType:$expected,
+                            valueType:$replacement), AtomicOffset);
+  let results = (outs valueType:$result);
+  let assemblyFormat = [{
+    $address `,` $expected `,` $replacement (`offset` `=` $offset^)? attr-dict
+  }];
+}
+
+def Twasm_I32AtomicLoadOp : Twasm_AtomicLoadOp<"i32.atomic.load", I32, 4>;
+def Twasm_I64AtomicLoadOp : Twasm_AtomicLoadOp<"i64.atomic.load", I64, 8>;
+def Twasm_I32AtomicLoad8UOp : Twasm_AtomicLoadOp<"i32.atomic.load8_u", I32, 1>;
+def Twasm_I32AtomicLoad16UOp : Twasm_AtomicLoadOp<"i32.atomic.load16_u", I32, 2>;
+def Twasm_I64AtomicLoad8UOp : Twasm_AtomicLoadOp<"i64.atomic.load8_u", I64, 1>;
+def Twasm_I64AtomicLoad16UOp : Twasm_AtomicLoadOp<"i64.atomic.load16_u", I64, 2>;
+def Twasm_I64AtomicLoad32UOp : Twasm_AtomicLoadOp<"i64.atomic.load32_u", I64, 4>;
+def Twasm_I32AtomicStoreOp : Twasm_AtomicStoreOp<"i32.atomic.store", I32, 4>;
+def Twasm_I64AtomicStoreOp : Twasm_AtomicStoreOp<"i64.atomic.store", I64, 8>;
+def Twasm_I32AtomicStore8Op : Twasm_AtomicStoreOp<"i32.atomic.store8", I32, 1>;
+def Twasm_I32AtomicStore16Op : Twasm_AtomicStoreOp<"i32.atomic.store16", I32, 2>;
+def Twasm_I64AtomicStore8Op : Twasm_AtomicStoreOp<"i64.atomic.store8", I64, 1>;
+def Twasm_I64AtomicStore16Op : Twasm_AtomicStoreOp<"i64.atomic.store16", I64, 2>;
+def Twasm_I64AtomicStore32Op : Twasm_AtomicStoreOp<"i64.atomic.store32", I64, 4>;
+
+// The read-modify-write family: seven operations in seven widths.
+foreach rmw = [["add", "Add"], ["sub", "Sub"], ["and", "And"], ["or", "Or"],
+               ["xor", "Xor"], ["xchg", "Xchg"]] in {
+  defvar m = rmw[0];
+  defvar n = rmw[1];
+  def Twasm_I32AtomicRmw # n # Op
+      : Twasm_AtomicRmwOp<"i32.atomic.rmw." # m, I32, 4>;
+  def Twasm_I64AtomicRmw # n # Op
+      : Twasm_AtomicRmwOp<"i64.atomic.rmw." # m, I64, 8>;
+  def Twasm_I32AtomicRmw8 # n # UOp
+      : Twasm_AtomicRmwOp<"i32.atomic.rmw8." # m # "_u", I32, 1>;
+  def Twasm_I32AtomicRmw16 # n # UOp
+      : Twasm_AtomicRmwOp<"i32.atomic.rmw16." # m # "_u", I32, 2>;
+  def Twasm_I64AtomicRmw8 # n # UOp
+      : Twasm_AtomicRmwOp<"i64.atomic.rmw8." # m # "_u", I64, 1>;
+  def Twasm_I64AtomicRmw16 # n # UOp
+      : Twasm_AtomicRmwOp<"i64.atomic.rmw16." # m # "_u", I64, 2>;
+  def Twasm_I64AtomicRmw32 # n # UOp
+      : Twasm_AtomicRmwOp<"i64.atomic.rmw32." # m # "_u", I64, 4>;
+}
+def Twasm_I32AtomicRmwCmpxchgOp
+    : Twasm_AtomicCmpxchgOp<"i32.atomic.rmw.cmpxchg", I32, 4>;
+def Twasm_I64AtomicRmwCmpxchgOp
+    : Twasm_AtomicCmpxchgOp<"i64.atomic.rmw.cmpxchg", I64, 8>;
+def Twasm_I32AtomicRmw8CmpxchgUOp
+    : Twasm_AtomicCmpxchgOp<"i32.atomic.rmw8.cmpxchg_u", I32, 1>;
+def Twasm_I32AtomicRmw16CmpxchgUOp
+    : Twasm_AtomicCmpxchgOp<"i32.atomic.rmw16.cmpxchg_u", I32, 2>;
+def Twasm_I64AtomicRmw8CmpxchgUOp
+    : Twasm_AtomicCmpxchgOp<"i64.atomic.rmw8.cmpxchg_u", I64, 1>;
+def Twasm_I64AtomicRmw16CmpxchgUOp
+    : Twasm_AtomicCmpxchgOp<"i64.atomic.rmw16.cmpxchg_u", I64, 2>;
+def Twasm_I64AtomicRmw32CmpxchgUOp
+    : Twasm_AtomicCmpxchgOp<"i64.atomic.rmw32.cmpxchg_u", I64, 4>;
+
+def Twasm_AtomicFenceOp : Twasm_Op<"atomic.fence", [AtomicEffects]> {
+  let summary = "orders memory accesses, sequentially consistently";
+  let description = "```mlir\ntwasm.atomic.fence\n```\n\nSpec: " # ThreadsSpec;
+  let assemblyFormat = "attr-dict";
+}
+
+def Twasm_MemoryAtomicNotifyOp : Twasm_Op<"memory.atomic.notify", [AtomicEffects]> {
+  let summary = "wakes threads waiting on an address; yields how many";
+  let description = "```mlir\n%woken = twasm.memory.atomic.notify %addr, "
+      # "%count\n```\n\nSpec: " # ThreadsSpec;
+  let arguments = !con((ins I32:$address, I32:$count), AtomicOffset);
+  let results = (outs I32:$result);
+  let assemblyFormat = "$address `,` $count (`offset` `=` $offset^)? attr-dict";
+  let extraClassDeclaration = "static constexpr unsigned kAccessBytes = 4;";
+}
+
+class Twasm_MemoryAtomicWaitOp<string mnemonic, Type valueType, int bytes>
+    : Twasm_AtomicOp<mnemonic, bytes,
+                     "waits until notified, if memory holds the expected value"> {
+  let description = "Yields 0 (woken), 1 (the value differed) or 2 (timed "
+      # "out).\n\n```mlir\n%r = twasm." # mnemonic
+      # " %addr, %expected, %timeout\n```\n\nSpec: " # ThreadsSpec;
+  let arguments = !con((ins I32:$address, valueType:$expected, I64:$timeout),
+                       AtomicOffset);
+  let results = (outs I32:$result);
+  let assemblyFormat = [{
+    $address `,` $expected `,` $timeout (`offset` `=` $offset^)? attr-dict
+  }];
+}
+def Twasm_MemoryAtomicWait32Op
+    : Twasm_MemoryAtomicWaitOp<"memory.atomic.wait32", I32, 4>;
+def Twasm_MemoryAtomicWait64Op
+    : Twasm_MemoryAtomicWaitOp<"memory.atomic.wait64", I64, 8>;
 
 //===----------------------------------------------------------------------===//
 // References and tables

@@ -39,8 +39,16 @@ struct ImportLimits {
   uint32_t maxNestingDepth = 1'024;
 };
 
+/// Proposals beyond WebAssembly 2.0 that the importer accepts.
+struct ImportFeatures {
+  /// The threads proposal's atomic instructions and shared memories (the
+  /// kernel ABI's atomics, docs/kernel-abi.md section 3).
+  bool threads = true;
+};
+
 struct ImportOptions {
   ImportLimits limits;
+  ImportFeatures features;
   /// Promote locals to SSA values (`twasm-promote-locals`). Without it the
   /// bodies keep their `twasm.local` slots, mirroring Wasm one to one.
   bool promoteLocals = true;

@@ -1,0 +1,229 @@
+//===- LoweringSupport.cpp - shared machinery of twasm -> LLVM ------------===//
+
+#include "LoweringSupport.h"
+
+#include "twasm/TwasmTypes.h"
+
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "llvm/ADT/DenseSet.h"
+
+using namespace mlir;
+using namespace mlir::twasm;
+
+LoweringTarget::~LoweringTarget() = default;
+
+llvm::SmallVector<Type> LoweringTarget::hiddenTypes(MLIRContext *context) const {
+  Type pointer = pointerType(context);
+  Type i64 = IntegerType::get(context, 64);
+  llvm::SmallVector<Type> types(abi::kHiddenParameterCount, pointer);
+  types[abi::kMemorySize] = i64;
+  return types;
+}
+
+Value mlir::twasm::hiddenValue(Operation *op, abi::HiddenParameter which) {
+  auto func = op->getParentOfType<LLVM::LLVMFuncOp>();
+  assert(func && "a lowered op lives in a lowered function");
+  return func.getBody().front().getArgument(which);
+}
+
+uint32_t mlir::twasm::currentFunctionIndex(OpBuilder &builder) {
+  Operation *parent = builder.getInsertionBlock()->getParentOp();
+  auto func = isa<LLVM::LLVMFuncOp>(parent)
+                  ? cast<LLVM::LLVMFuncOp>(parent)
+                  : parent->getParentOfType<LLVM::LLVMFuncOp>();
+  if (!func)
+    return 0;
+  auto index = func->getAttrOfType<IntegerAttr>(kFunctionIndexAttr);
+  return index ? static_cast<uint32_t>(index.getInt()) : 0;
+}
+
+std::optional<LaunchShape> mlir::twasm::currentLaunchShape(OpBuilder &builder) {
+  Operation *parent = builder.getInsertionBlock()->getParentOp();
+  auto func = isa<LLVM::LLVMFuncOp>(parent)
+                  ? cast<LLVM::LLVMFuncOp>(parent)
+                  : parent->getParentOfType<LLVM::LLVMFuncOp>();
+  if (!func)
+    return std::nullopt;
+  auto block = func->getAttrOfType<DenseI32ArrayAttr>(kBlockShapeAttr);
+  auto shared = func->getAttrOfType<IntegerAttr>(kSharedBytesAttr);
+  if (!block || !shared)
+    return std::nullopt;
+  return LaunchShape{llvm::SmallVector<int32_t, 3>(block.asArrayRef()),
+                     shared.getInt()};
+}
+
+uint32_t mlir::twasm::byteOffsetOf(Location loc) {
+  if (auto fileLoc = dyn_cast<FileLineColLoc>(loc))
+    return fileLoc.getLine() == 0 ? fileLoc.getColumn() : 0;
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location inner : fused.getLocations())
+      if (uint32_t offset = byteOffsetOf(inner))
+        return offset;
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return byteOffsetOf(name.getChildLoc());
+  return 0;
+}
+
+Value mlir::twasm::constantInt(OpBuilder &builder, Location loc, Type type,
+                               int64_t value) {
+  return LLVM::ConstantOp::create(builder, loc, type,
+                                  builder.getIntegerAttr(type, value));
+}
+
+Type mlir::twasm::loweredReturnType(MLIRContext *context, TypeRange results) {
+  if (results.empty())
+    return LLVM::LLVMVoidType::get(context);
+  if (results.size() == 1)
+    return results.front();
+  return LLVM::LLVMStructType::getLiteral(
+      context, llvm::SmallVector<Type>(results.begin(), results.end()));
+}
+
+static LLVM::LLVMFuncOp enclosingFunction(OpBuilder &builder) {
+  Operation *parent = builder.getInsertionBlock()->getParentOp();
+  return isa<LLVM::LLVMFuncOp>(parent)
+             ? cast<LLVM::LLVMFuncOp>(parent)
+             : parent->getParentOfType<LLVM::LLVMFuncOp>();
+}
+
+void mlir::twasm::emitReturn(OpBuilder &builder, Location loc,
+                             ValueRange values) {
+  if (values.size() <= 1) {
+    LLVM::ReturnOp::create(builder, loc, values);
+    return;
+  }
+  Type type = enclosingFunction(builder).getFunctionType().getReturnType();
+  Value aggregate = LLVM::PoisonOp::create(builder, loc, type);
+  for (auto [index, value] : llvm::enumerate(values))
+    aggregate =
+        LLVM::InsertValueOp::create(builder, loc, aggregate, value, index);
+  LLVM::ReturnOp::create(builder, loc, aggregate);
+}
+
+void mlir::twasm::emitTrap(OpBuilder &builder, Location loc,
+                           abi::TrapCode code, const LoweringTarget &target) {
+  target.emitTrapRecord(builder, loc, code);
+  target.emitStop(builder, loc);
+}
+
+llvm::SmallVector<Value>
+mlir::twasm::emitLoweredCall(OpBuilder &builder, Location loc,
+                             Operation *caller, llvm::StringRef callee,
+                             Type returnType, size_t resultCount,
+                             ValueRange operands) {
+  llvm::SmallVector<Value> arguments;
+  for (unsigned i = 0; i < abi::kHiddenParameterCount; ++i)
+    arguments.push_back(
+        hiddenValue(caller, static_cast<abi::HiddenParameter>(i)));
+  arguments.append(operands.begin(), operands.end());
+  auto calleeAttr = FlatSymbolRefAttr::get(builder.getContext(), callee);
+  LLVM::CallOp call =
+      isa<LLVM::LLVMVoidType>(returnType)
+          ? LLVM::CallOp::create(builder, loc, TypeRange(), calleeAttr,
+                                 arguments)
+          : LLVM::CallOp::create(builder, loc, TypeRange{returnType},
+                                 calleeAttr, arguments);
+  llvm::SmallVector<Value> results;
+  if (resultCount == 1)
+    results.push_back(call.getResult());
+  else
+    for (size_t i = 0; i < resultCount; ++i)
+      results.push_back(
+          LLVM::ExtractValueOp::create(builder, loc, call.getResult(), i));
+  return results;
+}
+
+void mlir::twasm::trapUnless(RewriterBase &builder, Location loc,
+                             Value condition, abi::TrapCode code,
+                             const LoweringTarget &target) {
+  Block *block = builder.getInsertionBlock();
+  Block *continuation = builder.splitBlock(block, builder.getInsertionPoint());
+  Block *record = builder.createBlock(continuation);
+  target.emitTrapRecord(builder, loc, code);
+  LLVM::BrOp::create(builder, loc, ValueRange(), continuation);
+  builder.setInsertionPointToEnd(block);
+  // Traps are cold: weigh the branch so the thread falls through.
+  LLVM::CondBrOp::create(builder, loc, condition, continuation, ValueRange(),
+                         record, ValueRange(),
+                         std::make_pair(uint32_t(1) << 20, uint32_t(1)));
+  builder.setInsertionPointToStart(continuation);
+  Value stop = LLVM::XOrOp::create(
+      builder, loc, condition, constantInt(builder, loc, builder.getI1Type(), 1));
+  target.emitStopIf(builder, loc, stop);
+}
+
+void mlir::twasm::addTwasmTypeConversions(TypeConverter &converter) {
+  converter.addConversion([](Type type) -> std::optional<Type> {
+    if (LLVM::isCompatibleType(type))
+      return type;
+    return std::nullopt;
+  });
+  converter.addConversion(
+      [](FuncRefType type) { return IntegerType::get(type.getContext(), 32); });
+  converter.addConversion([](ExternRefType type) {
+    return IntegerType::get(type.getContext(), 32);
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// NaN canonicalization
+//===----------------------------------------------------------------------===//
+
+/// Float operations that compute a new value, so a NaN result is the
+/// device's NaN rather than an operand's.
+static bool isFloatArithmetic(Operation *op) {
+  return isa<F32AddOp, F32SubOp, F32MulOp, F32DivOp, F32MinOp, F32MaxOp,
+             F32SqrtOp, F32CeilOp, F32FloorOp, F32TruncOp, F32NearestOp,
+             F64AddOp, F64SubOp, F64MulOp, F64DivOp, F64MinOp, F64MaxOp,
+             F64SqrtOp, F64CeilOp, F64FloorOp, F64TruncOp, F64NearestOp,
+             F32DemoteF64Op, F64PromoteF32Op>(op);
+}
+
+void mlir::twasm::markNaNCanonicalization(FuncOp func) {
+  llvm::SmallVector<Value> worklist;
+  llvm::DenseSet<Value> visited;
+  auto observe = [&](Value value) {
+    if (isa<FloatType>(value.getType()) && visited.insert(value).second)
+      worklist.push_back(value);
+  };
+  func.walk([&](Operation *op) {
+    if (isa<F32StoreOp, F64StoreOp>(op))
+      observe(op->getOperand(1));
+    else if (isa<I32ReinterpretF32Op, I64ReinterpretF64Op, GlobalSetOp, CallOp,
+                 CallIndirectOp, ReturnOp>(op))
+      for (Value operand : op->getOperands())
+        observe(operand);
+  });
+
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    if (auto argument = dyn_cast<BlockArgument>(value)) {
+      Block *block = argument.getOwner();
+      if (block->isEntryBlock())
+        continue;
+      for (auto it = block->pred_begin(); it != block->pred_end(); ++it) {
+        auto branch = dyn_cast<BranchOpInterface>((*it)->getTerminator());
+        if (!branch)
+          continue;
+        SuccessorOperands operands =
+            branch.getSuccessorOperands(it.getSuccessorIndex());
+        if (Value forwarded = operands[argument.getArgNumber()])
+          observe(forwarded);
+      }
+      continue;
+    }
+    Operation *def = value.getDefiningOp();
+    if (auto select = dyn_cast<SelectOp>(def)) {
+      observe(select.getTrueValue());
+      observe(select.getFalseValue());
+    } else if (isa<F32AbsOp, F32NegOp, F64AbsOp, F64NegOp>(def)) {
+      observe(def->getOperand(0));
+    } else if (isa<F32CopysignOp, F64CopysignOp>(def)) {
+      // The sign of a canonical NaN is unspecified, so only the magnitude
+      // operand's bits matter.
+      observe(def->getOperand(0));
+    } else if (isFloatArithmetic(def)) {
+      def->setAttr(kCanonicalizeNaNAttr, UnitAttr::get(def->getContext()));
+    }
+  }
+}

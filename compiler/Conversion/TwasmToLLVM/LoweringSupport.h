@@ -1,0 +1,169 @@
+//===- LoweringSupport.h - shared machinery of twasm -> LLVM -----*- C++ -*-===//
+//
+// Private to compiler/Conversion. The patterns that lower twasm function
+// bodies to the LLVM dialect are the same for every device; what differs
+// (how a thread traps, what the "twasm" intrinsics become, whether unaligned
+// accesses must be avoided) is behind LoweringTarget.
+//
+// Every lowered function takes the hidden parameters of docs/kernel-abi.md
+// section 5 first; patterns find them as the leading arguments of the
+// enclosing llvm.func.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TWASM_COMPILER_CONVERSION_LOWERINGSUPPORT_H
+#define TWASM_COMPILER_CONVERSION_LOWERINGSUPPORT_H
+
+#include "twasm/Conversion/InstanceLayout.h"
+#include "twasm/KernelAbi.h"
+#include "twasm/TwasmOps.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::twasm {
+
+namespace abi = ::tensorwasm::abi;
+
+/// Discardable attribute on a lowered llvm.func: its Wasm function index.
+inline constexpr llvm::StringLiteral kFunctionIndexAttr =
+    "twasm.function_index";
+/// Discardable attributes on a function (twasm, then lowered) that only
+/// kernels of one declared launch shape reach: the block's dimensions and
+/// the shared scratch bytes.
+inline constexpr llvm::StringLiteral kBlockShapeAttr = "twasm.block";
+inline constexpr llvm::StringLiteral kSharedBytesAttr = "twasm.shared_bytes";
+
+struct LaunchShape {
+  llvm::SmallVector<int32_t, 3> block;
+  int64_t sharedBytes;
+};
+/// The launch shape of the lowered function enclosing the insertion point,
+/// if it has one.
+std::optional<LaunchShape> currentLaunchShape(OpBuilder &builder);
+
+/// Discardable attribute on a twasm float op whose NaN result must be made
+/// canonical because its bits can be observed (see markNaNCanonicalization).
+inline constexpr llvm::StringLiteral kCanonicalizeNaNAttr =
+    "twasm.canonicalize_nan";
+
+struct LoweringOptions {
+  /// Check every memory access not marked in_bounds; off only to measure
+  /// what the checks cost.
+  bool boundsChecks = true;
+  /// The device faults on a misaligned access, so a naturally aligned load
+  /// or store checks its address and takes a bytewise path when it is not.
+  bool alignedAccessOnly = true;
+  /// The device's arithmetic NaN is not Wasm's canonical NaN.
+  bool canonicalizeNaNs = true;
+  /// LLVM address space of linear memory and the instance's blocks.
+  unsigned memoryAddressSpace = 1;
+  /// The LLVM sync scope of Wasm atomics: all threads of a launch ("device"
+  /// on the GPU), or "" for the whole system.
+  std::string atomicScope = "device";
+};
+
+class LoweringTarget {
+public:
+  LoweringTarget(const InstanceLayout &layout, LoweringOptions options)
+      : layout(layout), options(options) {}
+  virtual ~LoweringTarget();
+
+  const InstanceLayout &layout;
+  LoweringOptions options;
+
+  LLVM::LLVMPointerType pointerType(MLIRContext *context) const {
+    return LLVM::LLVMPointerType::get(context, options.memoryAddressSpace);
+  }
+  /// The hidden parameters' types, in ABI order.
+  llvm::SmallVector<Type> hiddenTypes(MLIRContext *context) const;
+
+  /// Emits, at the builder's insertion point, code that records `code` in
+  /// the trap record (if no trap is recorded yet) and raises the control
+  /// word; the thread carries on until a stop.
+  virtual void emitTrapRecord(OpBuilder &builder, Location loc,
+                              twasm::abi::TrapCode code) const = 0;
+  /// Ends the thread here if `stop` (i1) holds, without a branch in the
+  /// control-flow graph (see trapUnless).
+  virtual void emitStopIf(OpBuilder &builder, Location loc,
+                          Value stop) const = 0;
+  /// Ends the thread; ends the block.
+  virtual void emitStop(OpBuilder &builder, Location loc) const = 0;
+
+  /// Lowers a call of the import `name` of module "twasm" (docs/kernel-abi.md
+  /// section 3). Fails, with a diagnostic on `call`, for an unknown name or
+  /// a wrong type.
+  virtual FailureOr<llvm::SmallVector<Value>>
+  lowerIntrinsic(RewriterBase &rewriter, Operation *call, llvm::StringRef name,
+                 FunctionType type, ValueRange operands) const = 0;
+};
+
+/// The hidden parameter `which` of the llvm.func enclosing `op`.
+Value hiddenValue(Operation *op, twasm::abi::HiddenParameter which);
+
+/// The Wasm function index of the llvm.func enclosing the insertion point.
+uint32_t currentFunctionIndex(OpBuilder &builder);
+
+/// The byte offset a location names: binary imports locate instructions at
+/// `file:0:offset`. 0 when unknown.
+uint32_t byteOffsetOf(Location loc);
+
+Value constantInt(OpBuilder &builder, Location loc, Type type, int64_t value);
+
+/// A lowered function returns void, its result, or a literal struct of its
+/// results.
+Type loweredReturnType(MLIRContext *context, TypeRange results);
+/// Returns `values` from the lowered function enclosing the insertion point.
+void emitReturn(OpBuilder &builder, Location loc, ValueRange values);
+/// Records the trap and stops the thread; ends the block.
+void emitTrap(OpBuilder &builder, Location loc, twasm::abi::TrapCode code,
+              const LoweringTarget &target);
+/// Calls a lowered function (hidden parameters first) and returns its
+/// results.
+llvm::SmallVector<Value> emitLoweredCall(OpBuilder &builder, Location loc,
+                                         Operation *caller,
+                                         llvm::StringRef callee,
+                                         Type returnType, size_t resultCount,
+                                         ValueRange operands);
+
+/// Unless `condition` (i1) holds, the thread traps with `code` here: a
+/// branch around the trap record that rejoins at once, then a stop that is
+/// no branch at all (on the GPU, a predicated `exit`). The control-flow graph
+/// thus keeps the shape of the Wasm code: a trap edge to the function's end
+/// would make that end the only point where the GPU can reconverge the
+/// lanes of a warp after a branch, and warp operations after a loop would
+/// then run with lanes missing. The insertion point continues after.
+
+void trapUnless(RewriterBase &builder, Location loc, Value condition,
+                twasm::abi::TrapCode code, const LoweringTarget &target);
+
+/// Converts Wasm value types: numbers stay, references become i32 (0 for
+/// null, function index + 1).
+void addTwasmTypeConversions(TypeConverter &converter);
+
+void populateNumericToLLVMPatterns(const TypeConverter &converter,
+                                   RewritePatternSet &patterns,
+                                   const LoweringTarget &target);
+void populateMemoryToLLVMPatterns(const TypeConverter &converter,
+                                  RewritePatternSet &patterns,
+                                  const LoweringTarget &target);
+void populateVariablesToLLVMPatterns(const TypeConverter &converter,
+                                     RewritePatternSet &patterns,
+                                     const LoweringTarget &target);
+void populateAtomicsToLLVMPatterns(const TypeConverter &converter,
+                                   RewritePatternSet &patterns,
+                                   const LoweringTarget &target);
+void populateControlFlowToLLVMPatterns(const TypeConverter &converter,
+                                       RewritePatternSet &patterns,
+                                       const LoweringTarget &target);
+
+/// Marks (with kCanonicalizeNaNAttr) each float operation in `func` whose
+/// result may be a NaN the device made and whose bits can be observed: it
+/// reaches, through selects, block arguments and sign-bit operations, a
+/// store, a reinterpretation, a global, a call or a return. Loaded values are
+/// never marked, so loads and stores move NaN payloads exactly.
+void markNaNCanonicalization(FuncOp func);
+
+} // namespace mlir::twasm
+
+#endif // TWASM_COMPILER_CONVERSION_LOWERINGSUPPORT_H
