@@ -15,7 +15,7 @@ config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(["twasm-opt"], [config.twasm_tools_dir])
+llvm_config.add_tool_substitutions(["twasm-opt", "twasm"], [config.twasm_tools_dir])
 config.substitutions.append(("%twasm_src_root", config.twasm_src_root))
 config.substitutions.append(("%twasm_bin", config.twasm_tools_dir))
 
@@ -27,9 +27,15 @@ clang = shutil.which("clang-22")
 wasm_ld = shutil.which("wasm-ld-22") or shutil.which("wasm-ld")
 if clang and wasm_ld:
     config.available_features.add("clang-wasm")
+    # How a user compiles a kernel (README.md): the kernel ABI header, and
+    # atomics for the threads proposal's instructions.
     config.substitutions.append(
-        ("%clang_wasm", clang + " --target=wasm32 -nostdlib -O2 -Wl,--no-entry"))
-if shutil.which("ptxas") or os.path.exists("/usr/local/cuda/bin/ptxas"):
+        ("%clang_wasm", clang + " --target=wasm32 -nostdlib -O2 -matomics"
+         " -mbulk-memory -Wl,--no-entry -I " +
+         os.path.join(config.twasm_src_root, "include")))
+ptxas = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
+if os.path.exists(ptxas):
     config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
 if config.twasm_sanitizers:
     config.available_features.add("sanitizers")

@@ -1,0 +1,62 @@
+//===- KernelCases.h - the example kernels, run and checked on a GPU -*- C++ -*-===//
+//
+// One case per kernel of examples/kernels: inputs, the launch, a CPU
+// reference and the comparison, for the compiled Wasm kernel and for its
+// nvcc-compiled twin (bench/cuda). The GPU tests run the cases small, for
+// correctness; the benchmark runs them large enough to saturate the device,
+// and times them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TWASM_BENCH_GPU_KERNELCASES_H
+#define TWASM_BENCH_GPU_KERNELCASES_H
+
+#include "GpuHarness.h"
+
+#include <string>
+#include <vector>
+
+namespace tensorwasm::bench {
+
+struct CaseOptions {
+  /// Where `<kernel>.ptx` and `<kernel>.json` are, with the measurement-only
+  /// variants `<kernel>.nobounds.ptx`, `.noepoch.ptx` and `.unchecked.ptx`.
+  std::string kernelDir;
+  /// Where the twins' `<kernel>.cubin` are; empty to skip the twins.
+  std::string twinDir;
+  /// Large problems and timings, rather than small ones checked in full.
+  bool benchmark = false;
+  /// Which compilation the checked run uses: "" (the safe one), or a
+  /// measurement-only variant (".nobounds", ".noepoch", ".unchecked").
+  std::string variant;
+  int repetitions = 20;
+};
+
+struct CaseReport {
+  std::string name;
+  std::string problem; // e.g. "n = 67108864"
+  bool correct = false;
+  bool twinCorrect = false;
+  bool twinRan = false;
+  /// How the results were compared, and what was found.
+  std::string check;
+  std::string twinCheck;
+  /// Median milliseconds per run (a run may be several launches); 0 when
+  /// not measured.
+  double twasmMs = 0, twinMs = 0, noBoundsMs = 0, noEpochMs = 0,
+         uncheckedMs = 0;
+  /// Work per run, for the rate: bytes moved (GB/s) or flops (GFLOP/s).
+  double work = 0;
+  bool workIsFlops = false;
+  /// For saxpy: the device-to-device copy bandwidth of the same run (GB/s).
+  double copyGBps = 0;
+};
+
+using CaseFunction = CaseReport (*)(Gpu &, const CaseOptions &);
+
+/// The seven example kernels, by name.
+const std::vector<std::pair<std::string, CaseFunction>> &kernelCases();
+
+} // namespace tensorwasm::bench
+
+#endif // TWASM_BENCH_GPU_KERNELCASES_H

@@ -1,0 +1,130 @@
+//===- CudaDriver.h - the CUDA driver API, loaded at run time ---*- C++ -*-===//
+//
+// Binaries link no CUDA library: libcuda.so.1 is opened with dlopen and the
+// entry points come from one X-macro symbol table, so everything builds and
+// runs on a machine without CUDA (and says so). The few driver types and
+// constants used are declared here; they are the driver's stable ABI
+// (test/unit/CudaDriverAbiTest.cpp checks them against cuda.h where the
+// toolkit is installed).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TWASM_RUNTIME_CUDA_CUDADRIVER_H
+#define TWASM_RUNTIME_CUDA_CUDADRIVER_H
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace tensorwasm::cuda {
+
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using CUcontext = struct CUctx_st *;
+using CUmodule = struct CUmod_st *;
+using CUfunction = struct CUfunc_st *;
+using CUstream = struct CUstream_st *;
+using CUevent = struct CUevent_st *;
+
+inline constexpr CUresult CUDA_SUCCESS = 0;
+inline constexpr CUresult CUDA_ERROR_NOT_READY = 600;
+inline constexpr int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
+inline constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
+inline constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+inline constexpr int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
+inline constexpr int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+inline constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
+inline constexpr unsigned CU_EVENT_DEFAULT = 0;
+inline constexpr int CU_JIT_INFO_LOG_BUFFER = 3;
+inline constexpr int CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4;
+inline constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;
+inline constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
+
+// X(member, symbol exported by libcuda.so.1, parameter list). Versioned
+// symbols are named explicitly: cuda.h maps the plain names onto them.
+#define TWASM_CUDA_DRIVER_SYMBOLS(X)                                           \
+  X(init, "cuInit", (unsigned flags))                                          \
+  X(driverGetVersion, "cuDriverGetVersion", (int *version))                    \
+  X(deviceGetCount, "cuDeviceGetCount", (int *count))                          \
+  X(deviceGet, "cuDeviceGet", (CUdevice * device, int ordinal))                \
+  X(deviceGetName, "cuDeviceGetName", (char *name, int length, CUdevice device)) \
+  X(deviceGetAttribute, "cuDeviceGetAttribute",                                \
+    (int *value, int attribute, CUdevice device))                              \
+  X(deviceTotalMem, "cuDeviceTotalMem_v2", (size_t * bytes, CUdevice device))  \
+  X(primaryCtxRetain, "cuDevicePrimaryCtxRetain",                              \
+    (CUcontext * context, CUdevice device))                                    \
+  X(primaryCtxRelease, "cuDevicePrimaryCtxRelease_v2", (CUdevice device))      \
+  X(ctxSetCurrent, "cuCtxSetCurrent", (CUcontext context))                     \
+  X(ctxSynchronize, "cuCtxSynchronize", ())                                    \
+  X(memGetInfo, "cuMemGetInfo_v2", (size_t * free, size_t * total))            \
+  X(memAlloc, "cuMemAlloc_v2", (CUdeviceptr * pointer, size_t bytes))          \
+  X(memFree, "cuMemFree_v2", (CUdeviceptr pointer))                            \
+  X(memcpyHtoD, "cuMemcpyHtoD_v2",                                             \
+    (CUdeviceptr destination, const void *source, size_t bytes))               \
+  X(memcpyDtoH, "cuMemcpyDtoH_v2",                                             \
+    (void *destination, CUdeviceptr source, size_t bytes))                     \
+  X(memcpyDtoD, "cuMemcpyDtoD_v2",                                             \
+    (CUdeviceptr destination, CUdeviceptr source, size_t bytes))               \
+  X(memcpyDtoDAsync, "cuMemcpyDtoDAsync_v2",                                   \
+    (CUdeviceptr destination, CUdeviceptr source, size_t bytes,                \
+     CUstream stream))                                                         \
+  X(memcpyHtoDAsync, "cuMemcpyHtoDAsync_v2",                                   \
+    (CUdeviceptr destination, const void *source, size_t bytes,                \
+     CUstream stream))                                                         \
+  X(memsetD8, "cuMemsetD8_v2",                                                 \
+    (CUdeviceptr destination, unsigned char value, size_t count))              \
+  X(memsetD8Async, "cuMemsetD8Async",                                          \
+    (CUdeviceptr destination, unsigned char value, size_t count,               \
+     CUstream stream))                                                         \
+  X(moduleLoadDataEx, "cuModuleLoadDataEx",                                    \
+    (CUmodule * module, const void *image, unsigned optionCount,               \
+     int *options, void **optionValues))                                       \
+  X(moduleUnload, "cuModuleUnload", (CUmodule module))                         \
+  X(moduleGetFunction, "cuModuleGetFunction",                                  \
+    (CUfunction * function, CUmodule module, const char *name))                \
+  X(funcSetAttribute, "cuFuncSetAttribute",                                    \
+    (CUfunction function, int attribute, int value))                           \
+  X(launchKernel, "cuLaunchKernel",                                            \
+    (CUfunction function, unsigned gridX, unsigned gridY, unsigned gridZ,      \
+     unsigned blockX, unsigned blockY, unsigned blockZ, unsigned sharedBytes,  \
+     CUstream stream, void **parameters, void **extra))                        \
+  X(streamCreate, "cuStreamCreate", (CUstream * stream, unsigned flags))       \
+  X(streamDestroy, "cuStreamDestroy_v2", (CUstream stream))                    \
+  X(streamSynchronize, "cuStreamSynchronize", (CUstream stream))               \
+  X(streamQuery, "cuStreamQuery", (CUstream stream))                           \
+  X(eventCreate, "cuEventCreate", (CUevent * event, unsigned flags))           \
+  X(eventDestroy, "cuEventDestroy_v2", (CUevent event))                        \
+  X(eventRecord, "cuEventRecord", (CUevent event, CUstream stream))            \
+  X(eventSynchronize, "cuEventSynchronize", (CUevent event))                   \
+  X(eventElapsedTime, "cuEventElapsedTime_v2",                                 \
+    (float *milliseconds, CUevent start, CUevent end))                         \
+  X(getErrorName, "cuGetErrorName", (CUresult error, const char **name))       \
+  X(getErrorString, "cuGetErrorString", (CUresult error, const char **text))
+
+/// The loaded driver: one function pointer per symbol of the table.
+class Driver {
+public:
+  /// Opens libcuda.so.1 and resolves every symbol. Returns null, with the
+  /// reason in `error`, when there is no driver or it lacks a symbol.
+  static std::unique_ptr<Driver> load(std::string &error);
+  ~Driver();
+  Driver(const Driver &) = delete;
+  Driver &operator=(const Driver &) = delete;
+
+#define TWASM_CUDA_DECLARE(member, symbol, params)                             \
+  CUresult(*member) params = nullptr;
+  TWASM_CUDA_DRIVER_SYMBOLS(TWASM_CUDA_DECLARE)
+#undef TWASM_CUDA_DECLARE
+
+  /// "CUDA_ERROR_OUT_OF_MEMORY: out of memory" for an error code.
+  std::string describe(CUresult result) const;
+
+private:
+  Driver() = default;
+  void *library = nullptr;
+};
+
+} // namespace tensorwasm::cuda
+
+#endif // TWASM_RUNTIME_CUDA_CUDADRIVER_H

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Gathers what the GPU tests and benchmarks need into one folder that can be
+# copied to a machine with a GPU but no build tools: the test and benchmark
+# binaries (no LLVM, MLIR or CUDA library linked), the compiled example and
+# trap kernels with their manifests, and the nvcc twins. Run it there with
+# `bash BUNDLE/run.sh OUTDIR [tests|bench|all]`.
+set -euo pipefail
+
+build=${1:-build/default}
+bundle=${2:-.device/bundle}
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+rm -rf "$bundle"
+mkdir -p "$bundle/bin" "$bundle/kernels" "$bundle/traps" "$bundle/twins"
+cp "$build/bin/twasm-gpu-tests" "$build/bin/twasm-bench-kernels" "$bundle/bin/"
+cp "$build"/examples/kernels/*.ptx "$build"/examples/kernels/*.json \
+  "$bundle/kernels/"
+cp "$build"/test/gpu/kernels/traps.ptx "$build"/test/gpu/kernels/traps.json \
+  "$bundle/traps/"
+if compgen -G "$build/bench/twins/*.cubin" >/dev/null; then
+  cp "$build"/bench/twins/*.cubin "$bundle/twins/"
+fi
+cp "$root/scripts/gpu-run.sh" "$bundle/run.sh"
+echo "bundle: $bundle ($(du -sh "$bundle" | cut -f1))"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the GPU tests and/or the kernel benchmark from a bundle made by
+# scripts/gpu-bundle.sh, writing reports into OUTDIR.
+set -uo pipefail
+
+bundle=$(cd "$(dirname "$0")" && pwd)
+out=${1:?usage: run.sh OUTDIR [tests|bench|all]}
+what=${2:-all}
+mkdir -p "$out"
+status=0
+
+nvidia-smi --query-gpu=name,driver_version,memory.used,memory.total \
+  --format=csv | tee "$out/device.txt"
+
+if [[ $what == tests || $what == all ]]; then
+  "$bundle/bin/twasm-gpu-tests" --kernel-dir "$bundle/kernels" \
+    --trap-dir "$bundle/traps" --twin-dir "$bundle/twins" \
+    --gtest_output="json:$out/gpu-tests.json" 2>&1 | tee "$out/gpu-tests.txt"
+  status=$((status | PIPESTATUS[0]))
+fi
+if [[ $what == bench || $what == all ]]; then
+  "$bundle/bin/twasm-bench-kernels" "$bundle/kernels" "$bundle/twins" \
+    --json "$out/bench-kernels.json" 2>&1 | tee "$out/bench-kernels.txt"
+  status=$((status | PIPESTATUS[0]))
+fi
+exit $status
