@@ -77,16 +77,15 @@ int main(int argc, char **argv) {
   for (const std::string &input : inputs) {
     auto buffer = llvm::MemoryBuffer::getFile(input);
     if (!buffer) {
-      llvm::errs() << "error: " << input << ": "
-                   << buffer.getError().message() << "\n";
+      llvm::errs() << "error: " << input << ": " << buffer.getError().message()
+                   << "\n";
       return 1;
     }
     std::vector<double> times;
     size_t ptxBytes = 0;
     for (int r = 0; r < repetitions; ++r) {
       auto start = std::chrono::steady_clock::now();
-      if (!compileOnce(registry, input, (*buffer)->getBuffer(), chip,
-                       ptxBytes))
+      if (!compileOnce(registry, input, (*buffer)->getBuffer(), chip, ptxBytes))
         return 1;
       times.push_back(std::chrono::duration<double, std::milli>(
                           std::chrono::steady_clock::now() - start)

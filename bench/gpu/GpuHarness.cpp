@@ -51,19 +51,19 @@ std::unique_ptr<Gpu> Gpu::open(std::string &error) {
                                     CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
                                     gpu->device),
                "cuDeviceGetAttribute");
-    gpu->check(d.deviceGetAttribute(&gpu->computeMajor,
-                                    CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
-                                    gpu->device),
+    gpu->check(d.deviceGetAttribute(
+                   &gpu->computeMajor,
+                   CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, gpu->device),
                "cuDeviceGetAttribute");
-    gpu->check(d.deviceGetAttribute(&gpu->computeMinor,
-                                    CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
-                                    gpu->device),
+    gpu->check(d.deviceGetAttribute(
+                   &gpu->computeMinor,
+                   CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, gpu->device),
                "cuDeviceGetAttribute");
-    gpu->check(
-        d.deviceGetAttribute(&gpu->maxSharedOptIn,
-                             CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
-                             gpu->device),
-        "cuDeviceGetAttribute");
+    gpu->check(d.deviceGetAttribute(
+                   &gpu->maxSharedOptIn,
+                   CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+                   gpu->device),
+               "cuDeviceGetAttribute");
     gpu->check(d.driverGetVersion(&gpu->driverVersion), "cuDriverGetVersion");
     gpu->check(d.primaryCtxRetain(&gpu->context, gpu->device),
                "cuDevicePrimaryCtxRetain");
@@ -98,7 +98,8 @@ Gpu::~Gpu() {
 
 void Gpu::check(CUresult result, const char *what) const {
   if (result != CUDA_SUCCESS)
-    throw HarnessError(std::string(what) + " failed: " + cuda->describe(result));
+    throw HarnessError(std::string(what) +
+                       " failed: " + cuda->describe(result));
 }
 
 CUdeviceptr Gpu::allocate(size_t bytes) {
@@ -161,8 +162,8 @@ DeviceModule::DeviceModule(Gpu &gpu, const std::string &path) : gpu(gpu) {
   char errorLog[8192] = {};
   int options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
   void *values[] = {errorLog, reinterpret_cast<void *>(sizeof(errorLog))};
-  CUresult result = gpu.driver().moduleLoadDataEx(&module, image.data(), 2,
-                                                  options, values);
+  CUresult result =
+      gpu.driver().moduleLoadDataEx(&module, image.data(), 2, options, values);
   if (result != CUDA_SUCCESS)
     throw HarnessError("cannot load " + path + ": " +
                        gpu.driver().describe(result) + "\n" + errorLog);
@@ -201,8 +202,7 @@ WasmInstance::WasmInstance(Gpu &gpu, const std::string &stem,
     : WasmInstance(gpu, stem + ".ptx", stem + ".json", extraBytes) {}
 
 WasmInstance::WasmInstance(Gpu &gpu, const std::string &ptxPath,
-                           const std::string &manifestPath,
-                           uint64_t extraBytes)
+                           const std::string &manifestPath, uint64_t extraBytes)
     : gpu(gpu) {
   module = std::make_unique<DeviceModule>(gpu, ptxPath);
   instantiate(manifestPath, extraBytes);
@@ -240,8 +240,8 @@ void WasmInstance::instantiate(const std::string &manifestPath,
 
   uint64_t initialBytes = 0;
   if (!manifest["memory"].is_null())
-    initialBytes = manifest["memory"]["min_pages"].get<uint64_t>() *
-                   abi::kPageBytes;
+    initialBytes =
+        manifest["memory"]["min_pages"].get<uint64_t>() * abi::kPageBytes;
   nextFree = initialBytes;
   memorySize = (initialBytes + extraBytes + abi::kPageBytes - 1) /
                abi::kPageBytes * abi::kPageBytes;
@@ -256,7 +256,8 @@ void WasmInstance::instantiate(const std::string &manifestPath,
     std::string hex = data["hex"];
     std::vector<uint8_t> bytes(hex.size() / 2);
     for (size_t i = 0; i < bytes.size(); ++i)
-      bytes[i] = static_cast<uint8_t>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
+      bytes[i] =
+          static_cast<uint8_t>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
     if (offset + bytes.size() > memorySize)
       throw HarnessError("a data segment lies outside linear memory");
     gpu.upload(memory + offset, bytes.data(), bytes.size());
@@ -334,9 +335,8 @@ const KernelInfo &WasmInstance::kernel(const std::string &exportName) const {
   return it->second;
 }
 
-void WasmInstance::launch(const std::string &exportName, Dim3 grid,
-                          Dim3 block, const std::vector<Arg> &args,
-                          int sharedBytes) {
+void WasmInstance::launch(const std::string &exportName, Dim3 grid, Dim3 block,
+                          const std::vector<Arg> &args, int sharedBytes) {
   const KernelInfo &info = kernel(exportName);
   launchFunction(module->function(info.entry), info, grid, block, args,
                  sharedBytes);
@@ -356,8 +356,9 @@ void WasmInstance::launchFunction(CUfunction function, const KernelInfo &info,
                                   const std::vector<Arg> &args,
                                   int sharedBytes) {
   if (args.size() != info.params.size())
-    throw HarnessError("the kernel takes " + std::to_string(info.params.size()) +
-                       " arguments, not " + std::to_string(args.size()));
+    throw HarnessError("the kernel takes " +
+                       std::to_string(info.params.size()) + " arguments, not " +
+                       std::to_string(args.size()));
   static const char *typeNames[] = {"i32", "i64", "f32", "f64"};
   for (size_t i = 0; i < args.size(); ++i)
     if (info.params[i] != typeNames[static_cast<int>(args[i].type)])
@@ -395,8 +396,8 @@ void WasmInstance::launchFunction(CUfunction function, const KernelInfo &info,
   std::vector<void *> parameters;
   for (uint64_t &value : storage)
     parameters.push_back(&value);
-  gpu.check(gpu.driver().launchKernel(function, grid.x, grid.y, grid.z,
-                                      block.x, block.y, block.z,
+  gpu.check(gpu.driver().launchKernel(function, grid.x, grid.y, grid.z, block.x,
+                                      block.y, block.z,
                                       static_cast<unsigned>(sharedBytes),
                                       gpu.stream, parameters.data(), nullptr),
             "cuLaunchKernel");

@@ -1,4 +1,5 @@
-//===- GpuHarness.h - run compiled kernels on a CUDA GPU ---------*- C++ -*-===//
+//===- GpuHarness.h - run compiled kernels on a CUDA GPU ---------*- C++
+//-*-===//
 //
 // A small harness over the CUDA driver for the GPU tests and benchmarks until
 // the runtime (runtime/) takes over launches: it instantiates a module from
@@ -123,9 +124,7 @@ public:
   uint32_t reserve(uint64_t bytes, uint64_t alignment = 256);
   void write(uint32_t address, const void *data, size_t bytes);
   void read(uint32_t address, void *data, size_t bytes);
-  cuda::CUdeviceptr pointer(uint32_t address) const {
-    return memory + address;
-  }
+  cuda::CUdeviceptr pointer(uint32_t address) const { return memory + address; }
   uint64_t memoryBytes() const { return memorySize; }
 
   const KernelInfo &kernel(const std::string &exportName) const;

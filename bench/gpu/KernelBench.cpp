@@ -1,4 +1,5 @@
-//===- KernelBench.cpp - the example kernels against their nvcc twins ------===//
+//===- KernelBench.cpp - the example kernels against their nvcc twins
+//------===//
 //
 // twasm-bench-kernels KERNEL_DIR TWIN_DIR [--json FILE] [--repetitions N]
 //
@@ -43,8 +44,9 @@ int main(int argc, char **argv) {
       positional.push_back(argv[i]);
   }
   if (positional.size() != 2 || options.repetitions < 1) {
-    std::fprintf(stderr, "usage: %s KERNEL_DIR TWIN_DIR [--json FILE] "
-                         "[--repetitions N]\n",
+    std::fprintf(stderr,
+                 "usage: %s KERNEL_DIR TWIN_DIR [--json FILE] "
+                 "[--repetitions N]\n",
                  argv[0]);
     return 2;
   }
@@ -92,8 +94,8 @@ int main(int argc, char **argv) {
     epochCosts.push_back(r.twasmMs / r.noEpochMs);
     std::printf("%-11s %10.4f %10.4f %7.3f %7.1f %-7s %4.1f %-7s %+7.1f%% "
                 "%+7.1f%% %+7.1f%%\n",
-                name.c_str(), r.twasmMs, r.twinMs, ratio, rate(r.twasmMs),
-                unit, rate(r.twinMs), unit, 100 * boundsCost, 100 * epochCost,
+                name.c_str(), r.twasmMs, r.twinMs, ratio, rate(r.twasmMs), unit,
+                rate(r.twinMs), unit, 100 * boundsCost, 100 * epochCost,
                 100 * bothCost);
     if (r.copyGBps > 0) {
       saxpyShare = rate(r.twasmMs) / r.copyGBps;
@@ -131,16 +133,15 @@ int main(int argc, char **argv) {
   std::printf("all results correct: %s\n", allCorrect ? "yes" : "NO");
 
   if (!jsonPath.empty()) {
-    nlohmann::json report = {
-        {"device", gpu->name},
-        {"sm", std::to_string(gpu->computeMajor) +
-                   std::to_string(gpu->computeMinor)},
-        {"driver", gpu->driverVersion},
-        {"repetitions", options.repetitions},
-        {"kernels", results},
-        {"geomean_nvcc_over_twasm", geoRatio},
-        {"geomean_check_cost", geoChecks},
-        {"saxpy_share_of_copy", saxpyShare}};
+    nlohmann::json report = {{"device", gpu->name},
+                             {"sm", std::to_string(gpu->computeMajor) +
+                                        std::to_string(gpu->computeMinor)},
+                             {"driver", gpu->driverVersion},
+                             {"repetitions", options.repetitions},
+                             {"kernels", results},
+                             {"geomean_nvcc_over_twasm", geoRatio},
+                             {"geomean_check_cost", geoChecks},
+                             {"saxpy_share_of_copy", saxpyShare}};
     std::ofstream(jsonPath) << report.dump(2) << "\n";
   }
   return allCorrect ? 0 : 1;

@@ -71,9 +71,9 @@ public:
 /// Launches a twin with parameters given by address.
 void launchTwin(Gpu &gpu, CUfunction function, Dim3 grid, Dim3 block,
                 std::vector<void *> parameters, unsigned sharedBytes = 0) {
-  gpu.check(gpu.driver().launchKernel(function, grid.x, grid.y, grid.z,
-                                      block.x, block.y, block.z, sharedBytes,
-                                      gpu.stream, parameters.data(), nullptr),
+  gpu.check(gpu.driver().launchKernel(function, grid.x, grid.y, grid.z, block.x,
+                                      block.y, block.z, sharedBytes, gpu.stream,
+                                      parameters.data(), nullptr),
             "cuLaunchKernel (twin)");
 }
 
@@ -139,8 +139,8 @@ bool withinScaled(const std::vector<float> &got, const std::vector<float> &want,
     }
   }
   std::ostringstream s;
-  s << "max error " << worst << " of |a*x|+|y| (at " << worstAt
-    << "; allowed " << tolerance << ")";
+  s << "max error " << worst << " of |a*x|+|y| (at " << worstAt << "; allowed "
+    << tolerance << ")";
   report = s.str();
   return worst <= tolerance;
 }
@@ -234,7 +234,8 @@ CaseReport saxpy(Gpu &gpu, const CaseOptions &options) {
     want[i] = a * x[i] + y[i];
   Dim3 grid{blocksFor(n, 256)}, block{256};
 
-  WasmInstance instance(gpu, stemOf(options, "saxpy"), manifestOf(options, "saxpy"), 2ull * n * 4 + 4096);
+  WasmInstance instance(gpu, stemOf(options, "saxpy"),
+                        manifestOf(options, "saxpy"), 2ull * n * 4 + 4096);
   uint32_t xa = place(instance, x), ya = place(instance, y);
   auto run = [&](DeviceModule *variant) {
     launchWasm(instance, variant, "saxpy", grid, block,
@@ -333,8 +334,8 @@ CaseReport reduceSum(Gpu &gpu, const CaseOptions &options) {
   report.name = "reduce_sum";
   uint32_t n = options.benchmark ? (1u << 26) : 1000003u;
   unsigned blocks = static_cast<unsigned>(gpu.multiprocessors) * 8;
-  report.problem = "n = " + std::to_string(n) + ", " +
-                   std::to_string(blocks) + " blocks then 1";
+  report.problem = "n = " + std::to_string(n) + ", " + std::to_string(blocks) +
+                   " blocks then 1";
   std::vector<float> x = randomFloats(n, 3);
   std::vector<float> wantPartial = reduceLikeTheKernel(x, blocks);
   std::vector<float> want = reduceLikeTheKernel(wantPartial, 1);
@@ -342,7 +343,8 @@ CaseReport reduceSum(Gpu &gpu, const CaseOptions &options) {
   for (float v : x)
     exact += v;
 
-  WasmInstance instance(gpu, stemOf(options, "reduce_sum"), manifestOf(options, "reduce_sum"),
+  WasmInstance instance(gpu, stemOf(options, "reduce_sum"),
+                        manifestOf(options, "reduce_sum"),
                         uint64_t(n) * 4 + blocks * 4 + 8192);
   uint32_t xa = place(instance, x);
   uint32_t pa = instance.reserve(blocks * 4), ra = instance.reserve(4);
@@ -404,13 +406,13 @@ CaseReport transpose(Gpu &gpu, const CaseOptions &options) {
       want[size_t(x) * height + y] = in[size_t(y) * width + x];
   Dim3 grid{blocksFor(width, 32), blocksFor(height, 32)}, block{32, 8};
 
-  WasmInstance instance(gpu, stemOf(options, "transpose"), manifestOf(options, "transpose"),
+  WasmInstance instance(gpu, stemOf(options, "transpose"),
+                        manifestOf(options, "transpose"),
                         2ull * count * 4 + 4096);
   uint32_t ia = place(instance, in), oa = instance.reserve(count * 4);
   auto run = [&](DeviceModule *variant) {
     launchWasm(instance, variant, "transpose", grid, block,
-               {Arg::i32(width), Arg::i32(height), Arg::i32(ia),
-                Arg::i32(oa)});
+               {Arg::i32(width), Arg::i32(height), Arg::i32(ia), Arg::i32(oa)});
   };
   run(nullptr);
   if (!ranWithoutTrap(instance, report))
@@ -464,7 +466,8 @@ CaseReport stencil(Gpu &gpu, const CaseOptions &options) {
     }
   Dim3 grid{blocksFor(width, 32), blocksFor(height, 8)}, block{32, 8};
 
-  WasmInstance instance(gpu, stemOf(options, "stencil"), manifestOf(options, "stencil"),
+  WasmInstance instance(gpu, stemOf(options, "stencil"),
+                        manifestOf(options, "stencil"),
                         2ull * count * 4 + 4096);
   uint32_t ia = place(instance, in), oa = instance.reserve(count * 4);
   auto run = [&](DeviceModule *variant) {
@@ -539,8 +542,8 @@ CaseReport sgemm(Gpu &gpu, const CaseOptions &options) {
   };
   Dim3 grid{n / 32, n / 32}, block{32, 8};
 
-  WasmInstance instance(gpu, stemOf(options, "sgemm"), manifestOf(options, "sgemm"),
-                        3ull * count * 4 + 4096);
+  WasmInstance instance(gpu, stemOf(options, "sgemm"),
+                        manifestOf(options, "sgemm"), 3ull * count * 4 + 4096);
   uint32_t aa = place(instance, a), ba = place(instance, b);
   uint32_t ca = instance.reserve(count * 4);
   auto run = [&](DeviceModule *variant) {
@@ -604,7 +607,8 @@ CaseReport softmax(Gpu &gpu, const CaseOptions &options) {
   const double tolerance = 1e-4;
   Dim3 grid{rows}, block{256};
 
-  WasmInstance instance(gpu, stemOf(options, "softmax"), manifestOf(options, "softmax"),
+  WasmInstance instance(gpu, stemOf(options, "softmax"),
+                        manifestOf(options, "softmax"),
                         2ull * count * 4 + 4096);
   uint32_t ia = place(instance, in), oa = instance.reserve(count * 4);
   auto run = [&](DeviceModule *variant) {
@@ -665,21 +669,22 @@ CaseReport histogram(Gpu &gpu, const CaseOptions &options) {
       ++want[(word >> (8 * byte)) & 0xff];
   std::vector<uint32_t> zeros(256, 0);
 
-  WasmInstance instance(gpu, stemOf(options, "histogram"), manifestOf(options, "histogram"),
+  WasmInstance instance(gpu, stemOf(options, "histogram"),
+                        manifestOf(options, "histogram"),
                         uint64_t(n) * 4 + 8192);
   uint32_t da = place(instance, data), ba = place(instance, zeros);
   auto run = [&](DeviceModule *variant) {
-    gpu.check(gpu.driver().memsetD8Async(instance.pointer(ba), 0, 1024,
-                                         gpu.stream),
-              "cuMemsetD8Async");
+    gpu.check(
+        gpu.driver().memsetD8Async(instance.pointer(ba), 0, 1024, gpu.stream),
+        "cuMemsetD8Async");
     launchWasm(instance, variant, "histogram", {blocks}, {256},
                {Arg::i32(n), Arg::i32(da), Arg::i32(ba)});
   };
   run(nullptr);
   if (!ranWithoutTrap(instance, report))
     return report;
-  report.correct = exactly(fetch<uint32_t>(instance, ba, 256), want,
-                           report.check);
+  report.correct =
+      exactly(fetch<uint32_t>(instance, ba, 256), want, report.check);
   if (options.benchmark)
     timeWasm(gpu, options, "histogram", run, report);
   report.work = double(n) * 4;

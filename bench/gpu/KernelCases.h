@@ -1,4 +1,5 @@
-//===- KernelCases.h - the example kernels, run and checked on a GPU -*- C++ -*-===//
+//===- KernelCases.h - the example kernels, run and checked on a GPU -*- C++
+//-*-===//
 //
 // One case per kernel of examples/kernels: inputs, the launch, a CPU
 // reference and the comparison, for the compiled Wasm kernel and for its

@@ -10,8 +10,8 @@ using namespace mlir;
 using namespace mlir::twasm;
 
 /// The value of a constant expression that is a single literal, or null.
-static Attribute literalValue(Region &init,
-                              const llvm::StringMap<uint32_t> &functionIndices) {
+static Attribute
+literalValue(Region &init, const llvm::StringMap<uint32_t> &functionIndices) {
   if (init.empty())
     return {};
   Block &block = init.front();
@@ -30,9 +30,8 @@ static Attribute literalValue(Region &init,
   if (isa<RefNullOp>(op))
     return IntegerAttr::get(IntegerType::get(context, 32), 0);
   if (auto ref = dyn_cast<RefFuncOp>(op))
-    return IntegerAttr::get(
-        IntegerType::get(context, 32),
-        functionIndices.lookup(ref.getFunc()) + 1);
+    return IntegerAttr::get(IntegerType::get(context, 32),
+                            functionIndices.lookup(ref.getFunc()) + 1);
   return {};
 }
 
@@ -63,7 +62,8 @@ InstanceLayout::InstanceLayout(ModuleOp module) {
   for (TableOp table : module.getBody()->getOps<TableOp>()) {
     uint32_t size = static_cast<uint32_t>(table.getMinSize());
     tableRegions.push_back({table, bytes, size});
-    bytes += uint64_t(::tensorwasm::abi::kTableEntryBytes) * (uint64_t(size) + 1);
+    bytes +=
+        uint64_t(::tensorwasm::abi::kTableEntryBytes) * (uint64_t(size) + 1);
     bytes = llvm::alignTo(bytes, uint64_t(::tensorwasm::abi::kGlobalSlotBytes));
   }
   bytes = std::max<uint64_t>(bytes, ::tensorwasm::abi::kGlobalSlotBytes);

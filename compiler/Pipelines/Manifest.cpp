@@ -37,11 +37,11 @@ void writeConstantExpression(llvm::json::OStream &json, Region &region,
     // As a string: JSON numbers lose 64-bit precision in many readers.
     json.attribute("i64", std::to_string(static_cast<int64_t>(c.getValue())));
   else if (auto c = dyn_cast<F32ConstOp>(op))
-    json.attribute("f32_bits",
-                   c.getValue().bitcastToAPInt().getZExtValue());
+    json.attribute("f32_bits", c.getValue().bitcastToAPInt().getZExtValue());
   else if (auto c = dyn_cast<F64ConstOp>(op))
-    json.attribute("f64_bits",
-                   std::to_string(c.getValue().bitcastToAPInt().getZExtValue()));
+    json.attribute(
+        "f64_bits",
+        std::to_string(c.getValue().bitcastToAPInt().getZExtValue()));
   else if (isa<RefNullOp>(op))
     json.attribute("ref", 0);
   else if (auto ref = dyn_cast<RefFuncOp>(op))

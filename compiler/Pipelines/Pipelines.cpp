@@ -22,12 +22,29 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/CommandLine.h"
 
 using namespace mlir;
 using namespace mlir::twasm;
 
+/// Shared memory is addressed in 32 bits on the GPU; LLVM's NVPTX backend
+/// uses 64-bit pointers for it unless told otherwise, which costs 64-bit
+/// address arithmetic on every scratch access. The switch is LLVM's
+/// -nvptx-short-ptr, a process-wide option, set once here.
+static void useShortSharedPointers() {
+  static const bool done = [] {
+    auto &registered = llvm::cl::getRegisteredOptions();
+    auto it = registered.find("nvptx-short-ptr");
+    if (it != registered.end())
+      static_cast<llvm::cl::opt<bool> *>(it->second)->setValue(true);
+    return true;
+  }();
+  (void)done;
+}
+
 void mlir::twasm::buildTwasmToPTXPipeline(OpPassManager &pm,
                                           const TwasmToPTXOptions &options) {
+  useShortSharedPointers();
   // Fold and clean up in Wasm terms first: constants and dead code are
   // cheaper to remove before lowering multiplies them.
   OpPassManager &wasm = pm.nest<twasm::ModuleOp>();

@@ -17,8 +17,8 @@ std::unique_ptr<Driver> Driver::load(std::string &error) {
   std::unique_ptr<Driver> driver(new Driver());
   driver->library = library;
 #define TWASM_CUDA_RESOLVE(member, symbol, params)                             \
-  driver->member = reinterpret_cast<decltype(driver->member)>(                 \
-      dlsym(library, symbol));                                                 \
+  driver->member =                                                             \
+      reinterpret_cast<decltype(driver->member)>(dlsym(library, symbol));      \
   if (!driver->member) {                                                       \
     error = std::string("the CUDA driver lacks ") + symbol +                   \
             " (a driver for CUDA 12.8 or newer is needed)";                    \

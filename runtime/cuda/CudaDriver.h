@@ -48,16 +48,17 @@ inline constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
   X(driverGetVersion, "cuDriverGetVersion", (int *version))                    \
   X(deviceGetCount, "cuDeviceGetCount", (int *count))                          \
   X(deviceGet, "cuDeviceGet", (CUdevice * device, int ordinal))                \
-  X(deviceGetName, "cuDeviceGetName", (char *name, int length, CUdevice device)) \
+  X(deviceGetName, "cuDeviceGetName",                                          \
+    (char *name, int length, CUdevice device))                                 \
   X(deviceGetAttribute, "cuDeviceGetAttribute",                                \
     (int *value, int attribute, CUdevice device))                              \
-  X(deviceTotalMem, "cuDeviceTotalMem_v2", (size_t * bytes, CUdevice device))  \
+  X(deviceTotalMem, "cuDeviceTotalMem_v2", (size_t *bytes, CUdevice device))   \
   X(primaryCtxRetain, "cuDevicePrimaryCtxRetain",                              \
     (CUcontext * context, CUdevice device))                                    \
   X(primaryCtxRelease, "cuDevicePrimaryCtxRelease_v2", (CUdevice device))      \
   X(ctxSetCurrent, "cuCtxSetCurrent", (CUcontext context))                     \
   X(ctxSynchronize, "cuCtxSynchronize", ())                                    \
-  X(memGetInfo, "cuMemGetInfo_v2", (size_t * free, size_t * total))            \
+  X(memGetInfo, "cuMemGetInfo_v2", (size_t *free, size_t *total))              \
   X(memAlloc, "cuMemAlloc_v2", (CUdeviceptr * pointer, size_t bytes))          \
   X(memFree, "cuMemFree_v2", (CUdeviceptr pointer))                            \
   X(memcpyHtoD, "cuMemcpyHtoD_v2",                                             \
@@ -78,8 +79,8 @@ inline constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
     (CUdeviceptr destination, unsigned char value, size_t count,               \
      CUstream stream))                                                         \
   X(moduleLoadDataEx, "cuModuleLoadDataEx",                                    \
-    (CUmodule * module, const void *image, unsigned optionCount,               \
-     int *options, void **optionValues))                                       \
+    (CUmodule * module, const void *image, unsigned optionCount, int *options, \
+     void **optionValues))                                                     \
   X(moduleUnload, "cuModuleUnload", (CUmodule module))                         \
   X(moduleGetFunction, "cuModuleGetFunction",                                  \
     (CUfunction * function, CUmodule module, const char *name))                \

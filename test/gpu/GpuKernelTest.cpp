@@ -59,21 +59,20 @@ TEST_P(ExampleKernelTest, MatchesTheCpuReferenceAndTheNvccTwin) {
   options.twinDir = twinDir;
   options.variant = variant;
   CaseReport report = run(*gpu, options);
-  EXPECT_TRUE(report.correct) << name << " (" << report.problem
-                              << "): " << report.check;
+  EXPECT_TRUE(report.correct)
+      << name << " (" << report.problem << "): " << report.check;
   if (report.twinRan)
-    EXPECT_TRUE(report.twinCorrect) << name << " nvcc twin: "
-                                    << report.twinCheck;
+    EXPECT_TRUE(report.twinCorrect)
+        << name << " nvcc twin: " << report.twinCheck;
   std::printf("[ %-9s] %s (%s): %s\n", "checked", name.c_str(),
               report.problem.c_str(), report.check.c_str());
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllExamples, ExampleKernelTest,
-    ::testing::Range<size_t>(0, kernelCases().size()),
-    [](const ::testing::TestParamInfo<size_t> &info) {
-      return kernelCases()[info.param].first;
-    });
+INSTANTIATE_TEST_SUITE_P(AllExamples, ExampleKernelTest,
+                         ::testing::Range<size_t>(0, kernelCases().size()),
+                         [](const ::testing::TestParamInfo<size_t> &info) {
+                           return kernelCases()[info.param].first;
+                         });
 
 //===----------------------------------------------------------------------===//
 // Traps
@@ -85,8 +84,8 @@ protected:
     GpuTest::SetUp();
     if (!gpu)
       return;
-    instance = std::make_unique<WasmInstance>(*gpu, trapDir + "/traps",
-                                              1 << 20);
+    instance =
+        std::make_unique<WasmInstance>(*gpu, trapDir + "/traps", 1 << 20);
     manifest = nlohmann::json::parse(readFile(trapDir + "/traps.json"));
     out = instance->reserve(4 * kThreads);
   }
@@ -108,8 +107,11 @@ protected:
     instance->launch(kernel, {kBlocks}, {kBlockSize}, args, sharedBytes);
     tensorwasm::abi::TrapRecord record = instance->trapRecord();
     EXPECT_EQ(record.code, static_cast<uint32_t>(code))
-        << kernel << ": expected \"" << tensorwasm::abi::trapMessage(code) << "\", got \""
-        << tensorwasm::abi::trapMessage(static_cast<tensorwasm::abi::TrapCode>(record.code)) << "\"";
+        << kernel << ": expected \"" << tensorwasm::abi::trapMessage(code)
+        << "\", got \""
+        << tensorwasm::abi::trapMessage(
+               static_cast<tensorwasm::abi::TrapCode>(record.code))
+        << "\"";
     EXPECT_EQ(record.function, functionIndexOf(kernel)) << kernel;
     EXPECT_NE(record.offset, 0u)
         << kernel << ": the trap record names no instruction";
@@ -131,8 +133,8 @@ protected:
     std::vector<uint32_t> got(kThreads);
     instance->read(out, got.data(), 4 * kThreads);
     for (uint32_t i = 0; i < kThreads; ++i)
-      ASSERT_EQ(got[i], value) << "the launch after " << after
-                               << " computed a wrong value at " << i;
+      ASSERT_EQ(got[i], value)
+          << "the launch after " << after << " computed a wrong value at " << i;
   }
 
   static constexpr uint32_t kBlockSize = 128;
@@ -164,7 +166,8 @@ TEST_F(TrapTest, OutOfBoundsStore) {
 }
 
 TEST_F(TrapTest, IntegerDivideByZero) {
-  expectTrap("div_zero", {Arg::i32(0)}, tensorwasm::abi::TrapCode::IntegerDivideByZero);
+  expectTrap("div_zero", {Arg::i32(0)},
+             tensorwasm::abi::TrapCode::IntegerDivideByZero);
 }
 
 TEST_F(TrapTest, IntegerOverflow) {
@@ -192,7 +195,8 @@ TEST_F(TrapTest, IndirectCallOfANullEntry) {
 }
 
 TEST_F(TrapTest, IndirectCallPastTheTable) {
-  expectTrap("table_call", {Arg::i32(9)}, tensorwasm::abi::TrapCode::UndefinedElement);
+  expectTrap("table_call", {Arg::i32(9)},
+             tensorwasm::abi::TrapCode::UndefinedElement);
 }
 
 TEST_F(TrapTest, IndirectCallOfTheWrongType) {
@@ -202,8 +206,8 @@ TEST_F(TrapTest, IndirectCallOfTheWrongType) {
 
 TEST_F(TrapTest, SharedScratchOutOfBounds) {
   // 1 KiB of scratch holds 256 floats; element 256 is past it.
-  expectTrap("shared_oob", {Arg::i32(256)}, tensorwasm::abi::TrapCode::SharedOutOfBounds,
-             1024);
+  expectTrap("shared_oob", {Arg::i32(256)},
+             tensorwasm::abi::TrapCode::SharedOutOfBounds, 1024);
 }
 
 TEST_F(TrapTest, IndirectCallThatIsFineDoesNotTrap) {
@@ -235,7 +239,8 @@ TEST_F(TrapTest, EndlessKernelStopsWhenTheControlWordIsSet) {
               "measured", stoppedMs);
   EXPECT_LT(stoppedMs, 100.0);
   tensorwasm::abi::TrapRecord record = instance->trapRecord();
-  EXPECT_EQ(record.code, static_cast<uint32_t>(tensorwasm::abi::TrapCode::Interrupted));
+  EXPECT_EQ(record.code,
+            static_cast<uint32_t>(tensorwasm::abi::TrapCode::Interrupted));
   expectHealthy("spin");
 }
 

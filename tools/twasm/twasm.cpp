@@ -52,17 +52,18 @@ static cl::list<std::string>
             cl::desc("Declare the export NAME a kernel (besides the module's "
                      "twasm.kernels section)"),
             cl::value_desc("NAME"), cl::sub(compileCommand));
-static cl::opt<bool> listKernels(
-    "list-kernels", cl::desc("Print the module's kernels and their parameters"),
-    cl::sub(compileCommand));
+static cl::opt<bool>
+    listKernels("list-kernels",
+                cl::desc("Print the module's kernels and their parameters"),
+                cl::sub(compileCommand));
 enum class Emit { PTX, Twasm, Lowered };
-static cl::opt<Emit> emit(
-    "emit", cl::desc("What to write"), cl::init(Emit::PTX),
-    cl::values(clEnumValN(Emit::PTX, "ptx", "PTX assembly (default)"),
-               clEnumValN(Emit::Twasm, "twasm", "the imported twasm IR"),
-               clEnumValN(Emit::Lowered, "lowered",
-                          "the gpu.module before PTX emission")),
-    cl::sub(compileCommand));
+static cl::opt<Emit>
+    emit("emit", cl::desc("What to write"), cl::init(Emit::PTX),
+         cl::values(clEnumValN(Emit::PTX, "ptx", "PTX assembly (default)"),
+                    clEnumValN(Emit::Twasm, "twasm", "the imported twasm IR"),
+                    clEnumValN(Emit::Lowered, "lowered",
+                               "the gpu.module before PTX emission")),
+         cl::sub(compileCommand));
 static cl::opt<bool> noBoundsChecks(
     "unsafe-no-bounds-checks",
     cl::desc("Measurement only: omit memory bounds checks (unsafe)"),
@@ -71,8 +72,7 @@ static cl::opt<bool> noEpochChecks(
     "unsafe-no-epoch-checks",
     cl::desc("Measurement only: omit interruption checks in loops"),
     cl::sub(compileCommand));
-static cl::opt<bool> timing("time",
-                            cl::desc("Print how long each stage took"),
+static cl::opt<bool> timing("time", cl::desc("Print how long each stage took"),
                             cl::sub(compileCommand));
 
 static int fail(llvm::StringRef file, const llvm::Twine &reason) {
@@ -109,8 +109,8 @@ static int compile() {
     return fail(inputFile, error);
   twasm::ImportOptions options;
   options.kernels.assign(kernels.begin(), kernels.end());
-  auto imported = twasm::importWasmModule(context, inputFile,
-                                          input->getBuffer(), options);
+  auto imported =
+      twasm::importWasmModule(context, inputFile, input->getBuffer(), options);
   if (!imported)
     return fail(inputFile, llvm::toString(imported.takeError()));
   double importMs = elapsedMs(started);
@@ -119,8 +119,8 @@ static int compile() {
   if (listKernels) {
     for (twasm::KernelOp kernel : wasm.getBody()->getOps<twasm::KernelOp>()) {
       llvm::outs() << kernel.getName() << "(";
-      llvm::interleaveComma(
-          kernel.getFunction().getFunctionType().getInputs(), llvm::outs());
+      llvm::interleaveComma(kernel.getFunction().getFunctionType().getInputs(),
+                            llvm::outs());
       llvm::outs() << ")\n";
     }
     return 0;
@@ -151,13 +151,13 @@ static int compile() {
       diagnostic += "\n";
     std::string where;
     if (auto fileLoc = dyn_cast<FileLineColLoc>(diag.getLocation()))
-      where = fileLoc.getLine() == 0
-                  ? llvm::formatv(" (at byte offset {0:x})",
-                                  fileLoc.getColumn())
-                        .str()
-                  : llvm::formatv(" (at line {0}, column {1})",
-                                  fileLoc.getLine(), fileLoc.getColumn())
-                        .str();
+      where =
+          fileLoc.getLine() == 0
+              ? llvm::formatv(" (at byte offset {0:x})", fileLoc.getColumn())
+                    .str()
+              : llvm::formatv(" (at line {0}, column {1})", fileLoc.getLine(),
+                              fileLoc.getColumn())
+                    .str();
     diagnostic += diag.str() + where;
     return success();
   });
@@ -172,8 +172,8 @@ static int compile() {
   }
   auto loweringStarted = Clock::now();
   if (failed(pm.run(*top)))
-    return fail(inputFile, diagnostic.empty() ? "compilation failed"
-                                              : diagnostic);
+    return fail(inputFile,
+                diagnostic.empty() ? "compilation failed" : diagnostic);
   double lowerMs = elapsedMs(loweringStarted);
 
   std::string output;

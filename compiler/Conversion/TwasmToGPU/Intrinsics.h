@@ -1,4 +1,5 @@
-//===- Intrinsics.h - the "twasm" imports on NVIDIA GPUs ---------*- C++ -*-===//
+//===- Intrinsics.h - the "twasm" imports on NVIDIA GPUs ---------*- C++
+//-*-===//
 //
 // Private to the GPU conversion.
 //

@@ -17,8 +17,8 @@
 using namespace mlir;
 using namespace mlir::twasm;
 
-std::optional<FunctionType>
-mlir::twasm::intrinsicType(MLIRContext *context, llvm::StringRef name) {
+std::optional<FunctionType> mlir::twasm::intrinsicType(MLIRContext *context,
+                                                       llvm::StringRef name) {
   Type i32 = IntegerType::get(context, 32);
   Type i64 = IntegerType::get(context, 64);
   Type f32 = Float32Type::get(context);
@@ -56,9 +56,9 @@ mlir::twasm::intrinsicType(MLIRContext *context, llvm::StringRef name) {
   }
   if (name == "vote_any" || name == "vote_all" || name == "ballot")
     return fn({i32}, {i32});
-  if (llvm::is_contained({"expf", "exp2f", "logf", "log2f", "tanhf", "rsqrtf",
-                          "sinf", "cosf"},
-                         name))
+  if (llvm::is_contained(
+          {"expf", "exp2f", "logf", "log2f", "tanhf", "rsqrtf", "sinf", "cosf"},
+          name))
     return fn({f32}, {f32});
   if (name == "fmaf")
     return fn({f32, f32, f32}, {f32});
@@ -74,7 +74,8 @@ Value callIntrinsic(OpBuilder &builder, Location loc, Type result,
     LLVM::CallIntrinsicOp::create(builder, loc, intrinsic, operands);
     return Value();
   }
-  return LLVM::CallIntrinsicOp::create(builder, loc, result, intrinsic, operands)
+  return LLVM::CallIntrinsicOp::create(builder, loc, result, intrinsic,
+                                       operands)
       .getResult(0);
 }
 
@@ -155,8 +156,7 @@ Value sharedElement(RewriterBase &rewriter, Location loc, Value index,
       constantInt(rewriter, loc, i32, llvm::Log2_32(bytes)));
   Value inBounds = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::ult,
                                         index, elements);
-  trapUnless(rewriter, loc, inBounds, abi::TrapCode::SharedOutOfBounds,
-             target);
+  trapUnless(rewriter, loc, inBounds, abi::TrapCode::SharedOutOfBounds, target);
   auto sharedPointer =
       LLVM::LLVMPointerType::get(rewriter.getContext(), kSharedAddressSpace);
   Value base = LLVM::AddressOfOp::create(rewriter, loc, sharedPointer,
@@ -176,10 +176,10 @@ Value warpLanes(OpBuilder &builder, Location loc) {
   auto geometryValue = [&](llvm::StringRef name) {
     return geometry(builder, loc, name);
   };
-  Value dimX = geometryValue("block_dim_x"), dimY = geometryValue("block_dim_y");
+  Value dimX = geometryValue("block_dim_x"),
+        dimY = geometryValue("block_dim_y");
   Value threads = LLVM::MulOp::create(
-      builder, loc,
-      LLVM::MulOp::create(builder, loc, dimX, dimY),
+      builder, loc, LLVM::MulOp::create(builder, loc, dimX, dimY),
       geometryValue("block_dim_z"));
   // linear = x + dimX * (y + dimY * z); the warp starts at linear & ~31.
   Value linear = LLVM::AddOp::create(
@@ -196,10 +196,11 @@ Value warpLanes(OpBuilder &builder, Location loc) {
   // (1 << min(lanes, 32)) - 1, computed in 64 bits to allow 32.
   Value capped = LLVM::UMinOp::create(builder, loc, lanes,
                                       constantInt(builder, loc, i32, 32));
-  Value bit = LLVM::ShlOp::create(builder, loc, constantInt(builder, loc, i64, 1),
-                                  LLVM::ZExtOp::create(builder, loc, i64, capped));
-  Value mask = LLVM::SubOp::create(builder, loc, bit,
-                                   constantInt(builder, loc, i64, 1));
+  Value bit =
+      LLVM::ShlOp::create(builder, loc, constantInt(builder, loc, i64, 1),
+                          LLVM::ZExtOp::create(builder, loc, i64, capped));
+  Value mask =
+      LLVM::SubOp::create(builder, loc, bit, constantInt(builder, loc, i64, 1));
   return LLVM::TruncOp::create(builder, loc, i32, mask);
 }
 
@@ -217,7 +218,8 @@ Value shuffle(OpBuilder &builder, Location loc, llvm::StringRef kind,
   Value lanes = warpLanes(builder, loc);
   // The lanes still running: a ballot of all of them.
   Value live = NVVM::VoteSyncOp::create(
-      builder, loc, i32, lanes, constantInt(builder, loc, builder.getI1Type(), 1),
+      builder, loc, i32, lanes,
+      constantInt(builder, loc, builder.getI1Type(), 1),
       NVVM::VoteSyncKind::ballot);
   Value lane = NVVM::LaneIdOp::create(builder, loc, i32);
   // The source lane, computed in 64 bits so no operand can wrap it into
@@ -233,16 +235,18 @@ Value shuffle(OpBuilder &builder, Location loc, llvm::StringRef kind,
     source = LLVM::XOrOp::create(builder, loc, lane64, operand64);
   else
     source = operand64;
-  Value inWarp = LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ult,
-                                      source, constantInt(builder, loc, i64, 32));
+  Value inWarp =
+      LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ult, source,
+                           constantInt(builder, loc, i64, 32));
   Value source32 = LLVM::AndOp::create(
       builder, loc, LLVM::TruncOp::create(builder, loc, i32, source),
       constantInt(builder, loc, i32, 31));
   Value sourceBit = LLVM::AndOp::create(
       builder, loc, LLVM::LShrOp::create(builder, loc, live, source32),
       constantInt(builder, loc, i32, 1));
-  Value running = LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ne,
-                                       sourceBit, constantInt(builder, loc, i32, 0));
+  Value running =
+      LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ne, sourceBit,
+                           constantInt(builder, loc, i32, 0));
   Value valid = LLVM::AndOp::create(builder, loc, inWarp, running);
   Value shuffled = NVVM::ShflOp::create(
       builder, loc, value.getType(), lanes, value, source32,
@@ -256,8 +260,9 @@ Value vote(OpBuilder &builder, Location loc, llvm::StringRef name,
            Value predicate) {
   Type i32 = builder.getI32Type();
   Value lanes = warpLanes(builder, loc);
-  Value flag = LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ne,
-                                    predicate, constantInt(builder, loc, i32, 0));
+  Value flag =
+      LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ne, predicate,
+                           constantInt(builder, loc, i32, 0));
   if (name == "ballot")
     return NVVM::VoteSyncOp::create(builder, loc, i32, lanes, flag,
                                     NVVM::VoteSyncKind::ballot);
@@ -277,12 +282,13 @@ Value fastMath(OpBuilder &builder, Location loc, llvm::StringRef name,
                                operands[2]);
   if (name == "expf" || name == "exp2f") {
     if (name == "expf")
-      x = LLVM::FMulOp::create(builder, loc, x,
-                               f32Constant(builder, loc, llvm::numbers::log2ef));
+      x = LLVM::FMulOp::create(
+          builder, loc, x, f32Constant(builder, loc, llvm::numbers::log2ef));
     return callIntrinsic(builder, loc, f32, "llvm.nvvm.ex2.approx.f32", {x});
   }
   if (name == "logf" || name == "log2f") {
-    Value log2 = callIntrinsic(builder, loc, f32, "llvm.nvvm.lg2.approx.f", {x});
+    Value log2 =
+        callIntrinsic(builder, loc, f32, "llvm.nvvm.lg2.approx.f", {x});
     if (name == "log2f")
       return log2;
     return LLVM::FMulOp::create(builder, loc, log2,
@@ -302,11 +308,9 @@ Value fastMath(OpBuilder &builder, Location loc, llvm::StringRef name,
 
 } // namespace
 
-FailureOr<llvm::SmallVector<Value>>
-mlir::twasm::lowerNVVMIntrinsic(RewriterBase &rewriter, Operation *call,
-                                llvm::StringRef name, FunctionType type,
-                                ValueRange operands,
-                                const LoweringTarget &target) {
+FailureOr<llvm::SmallVector<Value>> mlir::twasm::lowerNVVMIntrinsic(
+    RewriterBase &rewriter, Operation *call, llvm::StringRef name,
+    FunctionType type, ValueRange operands, const LoweringTarget &target) {
   std::optional<FunctionType> expected =
       intrinsicType(call->getContext(), name);
   if (!expected)
@@ -355,24 +359,27 @@ mlir::twasm::lowerNVVMIntrinsic(RewriterBase &rewriter, Operation *call,
     trapUnless(rewriter, loc, fits, abi::TrapCode::MemoryOutOfBounds, target);
     Value low = LLVM::AndOp::create(rewriter, loc, ea,
                                     constantInt(rewriter, loc, i64, 3));
-    Value aligned = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq,
-                                         low, constantInt(rewriter, loc, i64, 0));
+    Value aligned =
+        LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq, low,
+                             constantInt(rewriter, loc, i64, 0));
     trapUnless(rewriter, loc, aligned, abi::TrapCode::UnalignedAtomic, target);
     Value base = hiddenValue(call, abi::kMemoryBase);
-    Value pointer = LLVM::GEPOp::create(rewriter, loc, base.getType(),
-                                        rewriter.getI8Type(), base,
-                                        ValueRange{ea});
+    Value pointer =
+        LLVM::GEPOp::create(rewriter, loc, base.getType(), rewriter.getI8Type(),
+                            base, ValueRange{ea});
     results.push_back(LLVM::AtomicRMWOp::create(
         rewriter, loc, LLVM::AtomicBinOp::fadd, pointer, operands[1],
         LLVM::AtomicOrdering::monotonic));
   } else if (name.starts_with("shfl_")) {
-    llvm::StringRef kind = name.drop_front(5).take_until(
-        [](char c) { return c == '_'; });
+    llvm::StringRef kind =
+        name.drop_front(5).take_until([](char c) { return c == '_'; });
     results.push_back(shuffle(rewriter, loc, kind, operands[0], operands[1]));
   } else if (name == "vote_any" || name == "vote_all" || name == "ballot") {
     results.push_back(vote(rewriter, loc, name, operands[0]));
   } else {
     results.push_back(fastMath(rewriter, loc, name, operands));
+    if (call->hasAttr(kCanonicalizeNaNAttr))
+      results.back() = canonicalizeNaN(rewriter, loc, results.back());
   }
   return results;
 }

@@ -27,6 +27,9 @@ using namespace mlir::twasm;
 
 static constexpr llvm::StringLiteral kTrapFunction = "__twasm_record_trap";
 static constexpr llvm::StringLiteral kGPUModuleName = "twasm_kernels";
+/// A counted loop that ends within this many iterations gets no
+/// interruption check of its own.
+static constexpr uint64_t kBoundedLoopIterations = 1 << 16;
 /// Attribute on a kernel's gpu.func: the export it implements.
 static constexpr llvm::StringLiteral kExportAttr = "twasm.export";
 
@@ -50,18 +53,16 @@ public:
         constantInt(builder, loc, i32, static_cast<int64_t>(code)),
         constantInt(builder, loc, i32, currentFunctionIndex(builder)),
         constantInt(builder, loc, i32, byteOffsetOf(loc))};
-    LLVM::CallOp::create(builder, loc, TypeRange(),
-                         FlatSymbolRefAttr::get(builder.getContext(),
-                                                kTrapFunction),
-                         arguments);
+    LLVM::CallOp::create(
+        builder, loc, TypeRange(),
+        FlatSymbolRefAttr::get(builder.getContext(), kTrapFunction), arguments);
   }
 
   /// A predicated `exit`: a plain instruction to ptxas, not a branch, so
   /// the kernel's control flow keeps its reconvergence points. Exited
   /// threads release barriers and count as arrived at warp
   /// synchronisation, and the context stays usable.
-  void emitStopIf(OpBuilder &builder, Location loc,
-                  Value stop) const override {
+  void emitStopIf(OpBuilder &builder, Location loc, Value stop) const override {
     Value flag = LLVM::ZExtOp::create(builder, loc, builder.getI32Type(), stop);
     LLVM::InlineAsmOp::create(
         builder, loc, /*res=*/Type(), ValueRange{flag},
@@ -114,9 +115,9 @@ void buildTrapFunction(OpBuilder &builder, Location loc, Type pointer) {
 
   builder.setInsertionPointToEnd(write);
   auto storeField = [&](Value value, int64_t offset) {
-    Value field = LLVM::GEPOp::create(
-        builder, loc, pointer, builder.getI8Type(), record,
-        ValueRange{constantInt(builder, loc, i64, offset)});
+    Value field =
+        LLVM::GEPOp::create(builder, loc, pointer, builder.getI8Type(), record,
+                            ValueRange{constantInt(builder, loc, i64, offset)});
     LLVM::StoreOp::create(builder, loc, value, field, 4);
   };
   storeField(entry->getArgument(3), offsetof(abi::TrapRecord, function));
@@ -226,8 +227,8 @@ private:
   LogicalResult checkOp(FuncOp func, Operation *op,
                         llvm::SmallVectorImpl<FuncOp> &found) {
     if (auto call = dyn_cast<CallOp>(op)) {
-      auto callee =
-          SymbolTable::lookupNearestSymbolFrom<FuncOp>(op, call.getCalleeAttr());
+      auto callee = SymbolTable::lookupNearestSymbolFrom<FuncOp>(
+          op, call.getCalleeAttr());
       if (!callee.isImported()) {
         found.push_back(callee);
         return success();
@@ -293,21 +294,28 @@ private:
   llvm::DenseSet<Operation *> visitedFromKernel;
 };
 
-/// Gives every loop header a countdown that reads the control word once
+/// Gives every loop back-edge a countdown that reads the control word once
 /// every kEpochPeriod iterations and traps with Interrupted when it is set.
-/// Function entries need no check: without recursion, only loops can run
-/// for unbounded time.
+/// The check sits at the end of the latch, so the loop body stays one
+/// straight run of code. Loops that stop by themselves within a few
+/// iterations (kBoundedLoopAttr) need none: the loop around them, or the
+/// finite code around them, bounds their time. Function entries need none
+/// either: without recursion, only loops can run for unbounded time.
 unsigned insertEpochChecks(LLVM::LLVMFuncOp func,
                            const LoweringTarget &target) {
   DominanceInfo dominance(func);
-  llvm::SmallVector<Block *> headers;
-  for (Block &block : func.getBody())
-    for (Block *predecessor : block.getPredecessors())
-      if (dominance.dominates(&block, predecessor)) {
-        headers.push_back(&block);
+  llvm::SmallVector<Operation *> backEdges;
+  for (Block &block : func.getBody()) {
+    Operation *terminator = block.getTerminator();
+    if (terminator->hasAttr(kBoundedLoopAttr))
+      continue;
+    for (Block *successor : block.getSuccessors())
+      if (dominance.dominates(successor, &block)) {
+        backEdges.push_back(terminator);
         break;
       }
-  if (headers.empty())
+  }
+  if (backEdges.empty())
     return 0;
 
   MLIRContext *context = func.getContext();
@@ -316,41 +324,43 @@ unsigned insertEpochChecks(LLVM::LLVMFuncOp func,
   Type i32 = rewriter.getI32Type();
   Block &entry = func.getBody().front();
   rewriter.setInsertionPointToStart(&entry);
-  Value counter = LLVM::AllocaOp::create(
-      rewriter, loc, LLVM::LLVMPointerType::get(context), i32,
-      constantInt(rewriter, loc, i32, 1));
+  Value counter =
+      LLVM::AllocaOp::create(rewriter, loc, LLVM::LLVMPointerType::get(context),
+                             i32, constantInt(rewriter, loc, i32, 1));
   LLVM::StoreOp::create(rewriter, loc,
                         constantInt(rewriter, loc, i32, abi::kEpochPeriod),
                         counter);
   Value control = entry.getArgument(abi::kControlWord);
 
-  for (Block *header : headers) {
-    rewriter.setInsertionPointToStart(header);
+  for (Operation *terminator : backEdges) {
+    Block *latch = terminator->getBlock();
+    rewriter.setInsertionPoint(terminator);
     Value count = LLVM::LoadOp::create(rewriter, loc, i32, counter);
     Value next = LLVM::SubOp::create(rewriter, loc, count,
                                      constantInt(rewriter, loc, i32, 1));
     LLVM::StoreOp::create(rewriter, loc, next, counter);
-    Value expired = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq,
-                                         next, constantInt(rewriter, loc, i32, 0));
-    Block *rest = rewriter.splitBlock(header, rewriter.getInsertionPoint());
+    Value expired =
+        LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq, next,
+                             constantInt(rewriter, loc, i32, 0));
+    Block *rest = rewriter.splitBlock(latch, Block::iterator(terminator));
     Block *check = rewriter.createBlock(rest);
-    rewriter.setInsertionPointToEnd(header);
-    LLVM::CondBrOp::create(rewriter, loc, expired, check, ValueRange(), rest,
-                           ValueRange(),
-                           std::make_pair(uint32_t(1), uint32_t(abi::kEpochPeriod)));
+    rewriter.setInsertionPointToEnd(latch);
+    LLVM::CondBrOp::create(
+        rewriter, loc, expired, check, ValueRange(), rest, ValueRange(),
+        std::make_pair(uint32_t(1), uint32_t(abi::kEpochPeriod)));
     rewriter.setInsertionPointToStart(check);
     LLVM::StoreOp::create(rewriter, loc,
                           constantInt(rewriter, loc, i32, abi::kEpochPeriod),
                           counter);
     Value word = LLVM::LoadOp::create(rewriter, loc, i32, control, 4,
                                       /*isVolatile=*/true);
-    Value running = LLVM::ICmpOp::create(
-        rewriter, loc, LLVM::ICmpPredicate::eq, word,
-        constantInt(rewriter, loc, i32, abi::kControlRun));
+    Value running =
+        LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq, word,
+                             constantInt(rewriter, loc, i32, abi::kControlRun));
     trapUnless(rewriter, loc, running, abi::TrapCode::Interrupted, target);
     LLVM::BrOp::create(rewriter, loc, ValueRange(), rest);
   }
-  return headers.size();
+  return backEdges.size();
 }
 
 struct ConvertTwasmToGPUPass
@@ -400,6 +410,7 @@ struct ConvertTwasmToGPUPass
     for (FuncOp func : reachability.functions()) {
       if (options.canonicalizeNaNs)
         markNaNCanonicalization(func);
+      markBoundedLoops(func, kBoundedLoopIterations);
       if (auto shape = reachability.commonShape(func)) {
         func->setAttr(kBlockShapeAttr, shape->first);
         func->setAttr(kSharedBytesAttr, shape->second);

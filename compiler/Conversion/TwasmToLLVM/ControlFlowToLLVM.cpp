@@ -58,12 +58,13 @@ struct FuncPattern : OpConversionPattern<FuncOp> {
     func->setAttr(kFunctionIndexAttr,
                   rewriter.getI32IntegerAttr(
                       target.layout.functionIndex(op.getSymName())));
-    for (llvm::StringRef name : {kBlockShapeAttr.data(), kSharedBytesAttr.data()})
+    for (llvm::StringRef name :
+         {kBlockShapeAttr.data(), kSharedBytesAttr.data()})
       if (Attribute value = op->getAttr(name))
         func->setAttr(name, value);
     rewriter.inlineRegionBefore(op.getBody(), func.getBody(), func.end());
-    if (failed(rewriter.convertRegionTypes(&func.getBody(),
-                                           *getTypeConverter(), &signature)))
+    if (failed(rewriter.convertRegionTypes(&func.getBody(), *getTypeConverter(),
+                                           &signature)))
       return failure();
     rewriter.eraseOp(op);
     return success();
@@ -105,9 +106,11 @@ struct BrIfPattern : OpConversionPattern<BrIfOp> {
   matchAndRewrite(BrIfOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Value condition = isNonZero(rewriter, op.getLoc(), adaptor.getCondition());
-    rewriter.replaceOpWithNewOp<LLVM::CondBrOp>(
+    auto branch = rewriter.replaceOpWithNewOp<LLVM::CondBrOp>(
         op, condition, op.getTrueDest(), adaptor.getTrueDestOperands(),
         op.getFalseDest(), adaptor.getFalseDestOperands());
+    if (op->hasAttr(kBoundedLoopAttr))
+      branch->setAttr(kBoundedLoopAttr, rewriter.getUnitAttr());
     return success();
   }
 };
@@ -175,9 +178,9 @@ struct CallPattern : OpConversionPattern<CallOp> {
         return op.emitOpError("calls the import \"")
                << callee->import->first << "\".\"" << callee->import->second
                << "\", which the device cannot provide";
-      FailureOr<llvm::SmallVector<Value>> results = target.lowerIntrinsic(
-          rewriter, op, callee->import->second, callee->type,
-          adaptor.getOperands());
+      FailureOr<llvm::SmallVector<Value>> results =
+          target.lowerIntrinsic(rewriter, op, callee->import->second,
+                                callee->type, adaptor.getOperands());
       if (failed(results))
         return failure();
       rewriter.replaceOp(op, *results);
@@ -225,21 +228,20 @@ struct CallIndirectPattern : OpConversionPattern<CallIndirectOp> {
         rewriter, loc, i32,
         pointerAt(constantInt(rewriter, loc, i64, table->offset)), 4);
     Value index = adaptor.getIndex();
-    Value inRange = LLVM::ICmpOp::create(rewriter, loc,
-                                         LLVM::ICmpPredicate::ult, index, count);
-    trapUnless(rewriter, loc, inRange, abi::TrapCode::UndefinedElement,
-               target);
+    Value inRange = LLVM::ICmpOp::create(
+        rewriter, loc, LLVM::ICmpPredicate::ult, index, count);
+    trapUnless(rewriter, loc, inRange, abi::TrapCode::UndefinedElement, target);
     Value slot = LLVM::MulOp::create(
         rewriter, loc, LLVM::ZExtOp::create(rewriter, loc, i64, index),
         constantInt(rewriter, loc, i64, abi::kTableEntryBytes));
     Value entryOffset = LLVM::AddOp::create(
         rewriter, loc, slot,
-        constantInt(rewriter, loc, i64,
-                    table->offset + abi::kTableEntryBytes));
-    Value entry = LLVM::LoadOp::create(rewriter, loc, i32,
-                                       pointerAt(entryOffset), 4);
-    Value nonNull = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::ne,
-                                         entry, constantInt(rewriter, loc, i32, 0));
+        constantInt(rewriter, loc, i64, table->offset + abi::kTableEntryBytes));
+    Value entry =
+        LLVM::LoadOp::create(rewriter, loc, i32, pointerAt(entryOffset), 4);
+    Value nonNull =
+        LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::ne, entry,
+                             constantInt(rewriter, loc, i32, 0));
     trapUnless(rewriter, loc, nonNull, abi::TrapCode::UninitializedElement,
                target);
     Value functionIndex = LLVM::SubOp::create(
@@ -257,8 +259,7 @@ struct CallIndirectPattern : OpConversionPattern<CallIndirectOp> {
 
     llvm::SmallVector<int32_t> caseValues;
     llvm::SmallVector<Block *> caseBlocks;
-    for (auto [index, function] :
-         llvm::enumerate(target.layout.functions())) {
+    for (auto [index, function] : llvm::enumerate(target.layout.functions())) {
       if (!function.referenced || function.import || function.type != type)
         continue;
       Block *block = rewriter.createBlock(join);
@@ -290,8 +291,9 @@ void mlir::twasm::populateControlFlowToLLVMPatterns(
     const TypeConverter &converter, RewritePatternSet &patterns,
     const LoweringTarget &target) {
   MLIRContext *context = patterns.getContext();
-  patterns.add<FuncPattern, UnreachablePattern, CallPattern,
-               CallIndirectPattern>(converter, context, target);
+  patterns
+      .add<FuncPattern, UnreachablePattern, CallPattern, CallIndirectPattern>(
+          converter, context, target);
   patterns.add<ReturnPattern, BrPattern, BrIfPattern, BrTablePattern,
                SelectPattern>(converter, context);
 }

@@ -4,6 +4,7 @@
 
 #include "twasm/TwasmTypes.h"
 
+#include "mlir/IR/Dominance.h"
 #include "mlir/Interfaces/ControlFlowInterfaces.h"
 #include "llvm/ADT/DenseSet.h"
 
@@ -12,7 +13,8 @@ using namespace mlir::twasm;
 
 LoweringTarget::~LoweringTarget() = default;
 
-llvm::SmallVector<Type> LoweringTarget::hiddenTypes(MLIRContext *context) const {
+llvm::SmallVector<Type>
+LoweringTarget::hiddenTypes(MLIRContext *context) const {
   Type pointer = pointerType(context);
   Type i64 = IntegerType::get(context, 64);
   llvm::SmallVector<Type> types(abi::kHiddenParameterCount, pointer);
@@ -64,6 +66,17 @@ uint32_t mlir::twasm::byteOffsetOf(Location loc) {
   return 0;
 }
 
+Value mlir::twasm::canonicalizeNaN(OpBuilder &builder, Location loc,
+                                   Value value) {
+  auto type = cast<FloatType>(value.getType());
+  llvm::APFloat nan = llvm::APFloat::getQNaN(type.getFloatSemantics());
+  Value canonical = LLVM::ConstantOp::create(builder, loc, type,
+                                             builder.getFloatAttr(type, nan));
+  Value isNaN = LLVM::FCmpOp::create(builder, loc, LLVM::FCmpPredicate::uno,
+                                     value, value);
+  return LLVM::SelectOp::create(builder, loc, isNaN, canonical, value);
+}
+
 Value mlir::twasm::constantInt(OpBuilder &builder, Location loc, Type type,
                                int64_t value) {
   return LLVM::ConstantOp::create(builder, loc, type,
@@ -100,17 +113,15 @@ void mlir::twasm::emitReturn(OpBuilder &builder, Location loc,
   LLVM::ReturnOp::create(builder, loc, aggregate);
 }
 
-void mlir::twasm::emitTrap(OpBuilder &builder, Location loc,
-                           abi::TrapCode code, const LoweringTarget &target) {
+void mlir::twasm::emitTrap(OpBuilder &builder, Location loc, abi::TrapCode code,
+                           const LoweringTarget &target) {
   target.emitTrapRecord(builder, loc, code);
   target.emitStop(builder, loc);
 }
 
-llvm::SmallVector<Value>
-mlir::twasm::emitLoweredCall(OpBuilder &builder, Location loc,
-                             Operation *caller, llvm::StringRef callee,
-                             Type returnType, size_t resultCount,
-                             ValueRange operands) {
+llvm::SmallVector<Value> mlir::twasm::emitLoweredCall(
+    OpBuilder &builder, Location loc, Operation *caller, llvm::StringRef callee,
+    Type returnType, size_t resultCount, ValueRange operands) {
   llvm::SmallVector<Value> arguments;
   for (unsigned i = 0; i < abi::kHiddenParameterCount; ++i)
     arguments.push_back(
@@ -147,8 +158,9 @@ void mlir::twasm::trapUnless(RewriterBase &builder, Location loc,
                          record, ValueRange(),
                          std::make_pair(uint32_t(1) << 20, uint32_t(1)));
   builder.setInsertionPointToStart(continuation);
-  Value stop = LLVM::XOrOp::create(
-      builder, loc, condition, constantInt(builder, loc, builder.getI1Type(), 1));
+  Value stop =
+      LLVM::XOrOp::create(builder, loc, condition,
+                          constantInt(builder, loc, builder.getI1Type(), 1));
   target.emitStopIf(builder, loc, stop);
 }
 
@@ -179,6 +191,23 @@ static bool isFloatArithmetic(Operation *op) {
              F32DemoteF64Op, F64PromoteF32Op>(op);
 }
 
+/// The "twasm" intrinsic a call invokes, or "" for any other callee.
+static llvm::StringRef intrinsicOf(CallOp call) {
+  auto callee =
+      SymbolTable::lookupNearestSymbolFrom<FuncOp>(call, call.getCalleeAttr());
+  if (!callee || !callee.isImported())
+    return {};
+  ImportAttr import = *callee.getImport();
+  return import.getModule() == "twasm" ? import.getName() : llvm::StringRef();
+}
+
+/// Intrinsics that compute a new float (so a NaN result is the device's).
+static bool isArithmeticIntrinsic(llvm::StringRef name) {
+  return llvm::is_contained({"expf", "exp2f", "logf", "log2f", "tanhf",
+                             "rsqrtf", "sinf", "cosf", "fmaf"},
+                            name);
+}
+
 void mlir::twasm::markNaNCanonicalization(FuncOp func) {
   llvm::SmallVector<Value> worklist;
   llvm::DenseSet<Value> visited;
@@ -187,12 +216,23 @@ void mlir::twasm::markNaNCanonicalization(FuncOp func) {
       worklist.push_back(value);
   };
   func.walk([&](Operation *op) {
-    if (isa<F32StoreOp, F64StoreOp>(op))
+    if (isa<F32StoreOp, F64StoreOp>(op)) {
       observe(op->getOperand(1));
-    else if (isa<I32ReinterpretF32Op, I64ReinterpretF64Op, GlobalSetOp, CallOp,
-                 CallIndirectOp, ReturnOp>(op))
+    } else if (isa<I32ReinterpretF32Op, I64ReinterpretF64Op, GlobalSetOp,
+                   CallIndirectOp, ReturnOp>(op)) {
       for (Value operand : op->getOperands())
         observe(operand);
+    } else if (auto call = dyn_cast<CallOp>(op)) {
+      llvm::StringRef intrinsic = intrinsicOf(call);
+      // Shared scratch is memory like any other. Math intrinsics consume
+      // their operands; shuffles move theirs (see below); float atomics
+      // give NaN results unspecified bits (docs/kernel-abi.md).
+      if (intrinsic.starts_with("shared_store_"))
+        observe(op->getOperand(1));
+      else if (intrinsic.empty())
+        for (Value operand : op->getOperands())
+          observe(operand);
+    }
   });
 
   while (!worklist.empty()) {
@@ -222,8 +262,119 @@ void mlir::twasm::markNaNCanonicalization(FuncOp func) {
       // The sign of a canonical NaN is unspecified, so only the magnitude
       // operand's bits matter.
       observe(def->getOperand(0));
+    } else if (auto call = dyn_cast<CallOp>(def)) {
+      llvm::StringRef intrinsic = intrinsicOf(call);
+      // A shuffle hands over another lane's value, which is the same
+      // computation in that lane: its operand is what is observed.
+      if (intrinsic.starts_with("shfl_"))
+        observe(def->getOperand(0));
+      else if (isArithmeticIntrinsic(intrinsic))
+        def->setAttr(kCanonicalizeNaNAttr, UnitAttr::get(def->getContext()));
     } else if (isFloatArithmetic(def)) {
       def->setAttr(kCanonicalizeNaNAttr, UnitAttr::get(def->getContext()));
+    }
+  }
+}
+
+/// Simulates a counted loop: the induction variable starts at `init`, the
+/// back-edge adds `step` and is taken while `compare(next, bound)` (or while
+/// it fails, when `backOnTrue` is false). Returns whether it stops within
+/// `limit` iterations, in Wasm's wrapping i32 arithmetic.
+static bool stopsWithin(uint32_t init, uint32_t step, uint32_t bound,
+                        Operation *compare, bool backOnTrue, uint64_t limit) {
+  uint32_t iv = init;
+  for (uint64_t n = 0; n < limit; ++n) {
+    uint32_t next = iv + step;
+    bool holds;
+    if (isa<I32NeOp>(compare))
+      holds = next != bound;
+    else if (isa<I32EqOp>(compare))
+      holds = next == bound;
+    else if (isa<I32LtUOp>(compare))
+      holds = next < bound;
+    else if (isa<I32LtSOp>(compare))
+      holds = int32_t(next) < int32_t(bound);
+    else if (isa<I32LeUOp>(compare))
+      holds = next <= bound;
+    else if (isa<I32LeSOp>(compare))
+      holds = int32_t(next) <= int32_t(bound);
+    else if (isa<I32GtUOp>(compare))
+      holds = next > bound;
+    else if (isa<I32GtSOp>(compare))
+      holds = int32_t(next) > int32_t(bound);
+    else
+      return false;
+    if (holds != backOnTrue)
+      return true;
+    iv = next;
+  }
+  return false;
+}
+
+static std::optional<uint32_t> i32Constant(Value value) {
+  if (auto constant = value.getDefiningOp<I32ConstOp>())
+    return constant.getValue();
+  return std::nullopt;
+}
+
+void mlir::twasm::markBoundedLoops(FuncOp func, uint64_t maxIterations) {
+  if (func.isExternal())
+    return;
+  DominanceInfo dominance(func);
+  for (Block &header : func.getBody()) {
+    llvm::SmallVector<Block *> latches;
+    for (Block *predecessor : header.getPredecessors())
+      if (dominance.dominates(&header, predecessor))
+        latches.push_back(predecessor);
+    if (latches.size() != 1)
+      continue;
+    auto branch = dyn_cast<BrIfOp>(latches.front()->getTerminator());
+    if (!branch)
+      continue;
+    bool backOnTrue = branch.getTrueDest() == &header;
+    if (backOnTrue == (branch.getFalseDest() == &header))
+      continue;
+    ValueRange backArgs = backOnTrue ? branch.getTrueDestOperands()
+                                     : branch.getFalseDestOperands();
+    Operation *compare = branch.getCondition().getDefiningOp();
+    if (!compare || compare->getNumOperands() != 2)
+      continue;
+    // The compared value is iv + step, passed back as the induction
+    // variable; the other side is a constant bound.
+    for (unsigned side = 0; side < 2; ++side) {
+      std::optional<uint32_t> bound =
+          i32Constant(compare->getOperand(1 - side));
+      auto next = compare->getOperand(side).getDefiningOp<I32AddOp>();
+      if (!bound || !next || side != 0)
+        continue;
+      auto iv = dyn_cast<BlockArgument>(next.getLhs());
+      std::optional<uint32_t> step = i32Constant(next.getRhs());
+      if (!iv || iv.getOwner() != &header || !step ||
+          backArgs[iv.getArgNumber()] != next.getResult())
+        continue;
+      // Every entry into the loop starts the induction variable at the same
+      // constant.
+      std::optional<uint32_t> init;
+      bool constantStart = true;
+      for (auto it = header.pred_begin(); it != header.pred_end(); ++it) {
+        if (*it == latches.front())
+          continue;
+        auto entry = dyn_cast<BranchOpInterface>((*it)->getTerminator());
+        Value start = entry ? entry.getSuccessorOperands(
+                                  it.getSuccessorIndex())[iv.getArgNumber()]
+                            : Value();
+        std::optional<uint32_t> value =
+            start ? i32Constant(start) : std::nullopt;
+        if (!value || (init && *init != *value)) {
+          constantStart = false;
+          break;
+        }
+        init = value;
+      }
+      if (!constantStart || !init)
+        continue;
+      if (stopsWithin(*init, *step, *bound, compare, backOnTrue, maxIterations))
+        branch->setAttr(kBoundedLoopAttr, UnitAttr::get(func.getContext()));
     }
   }
 }

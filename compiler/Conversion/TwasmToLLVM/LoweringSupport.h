@@ -1,4 +1,5 @@
-//===- LoweringSupport.h - shared machinery of twasm -> LLVM -----*- C++ -*-===//
+//===- LoweringSupport.h - shared machinery of twasm -> LLVM -----*- C++
+//-*-===//
 //
 // Private to compiler/Conversion. The patterns that lower twasm function
 // bodies to the LLVM dialect are the same for every device; what differs
@@ -157,12 +158,25 @@ void populateControlFlowToLLVMPatterns(const TypeConverter &converter,
                                        RewritePatternSet &patterns,
                                        const LoweringTarget &target);
 
+/// `value` if it is not a NaN, else Wasm's canonical NaN of its type.
+Value canonicalizeNaN(OpBuilder &builder, Location loc, Value value);
+
 /// Marks (with kCanonicalizeNaNAttr) each float operation in `func` whose
 /// result may be a NaN the device made and whose bits can be observed: it
 /// reaches, through selects, block arguments and sign-bit operations, a
 /// store, a reinterpretation, a global, a call or a return. Loaded values are
 /// never marked, so loads and stores move NaN payloads exactly.
 void markNaNCanonicalization(FuncOp func);
+
+/// Discardable attribute on the back-edge branch of a loop that provably
+/// ends within a few iterations, so it needs no interruption check of its
+/// own (a loop around it, or the finite code around it, bounds its time).
+inline constexpr llvm::StringLiteral kBoundedLoopAttr = "twasm.bounded_loop";
+
+/// Marks (kBoundedLoopAttr) the back-edge of each loop of `func` that is
+/// counted — an i32 induction variable from a constant start, a constant
+/// step and a constant bound — and stops within `maxIterations`.
+void markBoundedLoops(FuncOp func, uint64_t maxIterations);
 
 } // namespace mlir::twasm
 

@@ -66,8 +66,7 @@ Value emitCheckedAccess(
       target.options.alignedAccessOnly && bytes > 1 && hint >= bytes;
   if (!checkAlignment) {
     if (checkBounds)
-      trapUnless(rewriter, loc, fits, abi::TrapCode::MemoryOutOfBounds,
-                 target);
+      trapUnless(rewriter, loc, fits, abi::TrapCode::MemoryOutOfBounds, target);
     // Unchecked, the address may be misaligned whatever the hint says, and
     // LLVM may exploit a stated alignment; byte alignment is the truth (and
     // costs nothing on a device that tolerates misalignment).
@@ -131,9 +130,9 @@ struct LoadPattern : OpConversionPattern<SourceOp> {
         rewriter, target, op, adaptor.getAddress(), op.getOffset(), bytes,
         op.getAlign(), op.getInBounds(), resultType,
         [&](OpBuilder &builder, Value pointer, unsigned alignment) -> Value {
-          Value loaded = LLVM::LoadOp::create(
-              builder, loc, memoryType, pointer, std::max(alignment, 1u),
-              /*isVolatile=*/alignment == 0);
+          Value loaded = LLVM::LoadOp::create(builder, loc, memoryType, pointer,
+                                              std::max(alignment, 1u),
+                                              /*isVolatile=*/alignment == 0);
           if (extend == Extend::Sign)
             return LLVM::SExtOp::create(builder, loc, resultType, loaded);
           if (extend == Extend::Zero)
@@ -209,9 +208,9 @@ struct MemoryGrowPattern : OpConversionPattern<MemoryGrowOp> {
         LLVM::LShrOp::create(
             rewriter, loc, bytes,
             constantInt(rewriter, loc, rewriter.getI64Type(), 16)));
-    Value isZero =
-        LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq,
-                             adaptor.getDelta(), constantInt(rewriter, loc, i32, 0));
+    Value isZero = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq,
+                                        adaptor.getDelta(),
+                                        constantInt(rewriter, loc, i32, 0));
     rewriter.replaceOpWithNewOp<LLVM::SelectOp>(
         op, isZero, pages, constantInt(rewriter, loc, i32, -1));
     return success();
@@ -237,7 +236,8 @@ struct MemoryCopyPattern : OpConversionPattern<MemoryCopyOp> {
         fitsInMemory(rewriter, loc, op, src, size));
     trapUnless(rewriter, loc, fits, abi::TrapCode::MemoryOutOfBounds, target);
     Value base = hiddenValue(op, abi::kMemoryBase);
-    LLVM::MemmoveOp::create(rewriter, loc, bytePointer(rewriter, loc, base, dst),
+    LLVM::MemmoveOp::create(rewriter, loc,
+                            bytePointer(rewriter, loc, base, dst),
                             bytePointer(rewriter, loc, base, src), size,
                             /*isVolatile=*/false);
     rewriter.eraseOp(op);
@@ -263,8 +263,8 @@ struct MemoryFillPattern : OpConversionPattern<MemoryFillOp> {
                                        adaptor.getValue());
     LLVM::MemsetOp::create(
         rewriter, loc,
-        bytePointer(rewriter, loc, hiddenValue(op, abi::kMemoryBase), dst), byte,
-        size, /*isVolatile=*/false);
+        bytePointer(rewriter, loc, hiddenValue(op, abi::kMemoryBase), dst),
+        byte, size, /*isVolatile=*/false);
     rewriter.eraseOp(op);
     return success();
   }
@@ -277,25 +277,26 @@ void mlir::twasm::populateMemoryToLLVMPatterns(const TypeConverter &converter,
                                                RewritePatternSet &patterns,
                                                const LoweringTarget &target) {
   MLIRContext *context = patterns.getContext();
-  patterns.add<LoadPattern<I32LoadOp, 4, Extend::None>,
-               LoadPattern<I64LoadOp, 8, Extend::None>,
-               LoadPattern<F32LoadOp, 4, Extend::None>,
-               LoadPattern<F64LoadOp, 8, Extend::None>,
-               LoadPattern<I32Load8SOp, 1, Extend::Sign>,
-               LoadPattern<I32Load8UOp, 1, Extend::Zero>,
-               LoadPattern<I32Load16SOp, 2, Extend::Sign>,
-               LoadPattern<I32Load16UOp, 2, Extend::Zero>,
-               LoadPattern<I64Load8SOp, 1, Extend::Sign>,
-               LoadPattern<I64Load8UOp, 1, Extend::Zero>,
-               LoadPattern<I64Load16SOp, 2, Extend::Sign>,
-               LoadPattern<I64Load16UOp, 2, Extend::Zero>,
-               LoadPattern<I64Load32SOp, 4, Extend::Sign>,
-               LoadPattern<I64Load32UOp, 4, Extend::Zero>,
-               StorePattern<I32StoreOp, 4>, StorePattern<I64StoreOp, 8>,
-               StorePattern<F32StoreOp, 4>, StorePattern<F64StoreOp, 8>,
-               StorePattern<I32Store8Op, 1>, StorePattern<I32Store16Op, 2>,
-               StorePattern<I64Store8Op, 1>, StorePattern<I64Store16Op, 2>,
-               StorePattern<I64Store32Op, 4>, MemoryCopyPattern,
-               MemoryFillPattern>(converter, context, target);
+  patterns
+      .add<LoadPattern<I32LoadOp, 4, Extend::None>,
+           LoadPattern<I64LoadOp, 8, Extend::None>,
+           LoadPattern<F32LoadOp, 4, Extend::None>,
+           LoadPattern<F64LoadOp, 8, Extend::None>,
+           LoadPattern<I32Load8SOp, 1, Extend::Sign>,
+           LoadPattern<I32Load8UOp, 1, Extend::Zero>,
+           LoadPattern<I32Load16SOp, 2, Extend::Sign>,
+           LoadPattern<I32Load16UOp, 2, Extend::Zero>,
+           LoadPattern<I64Load8SOp, 1, Extend::Sign>,
+           LoadPattern<I64Load8UOp, 1, Extend::Zero>,
+           LoadPattern<I64Load16SOp, 2, Extend::Sign>,
+           LoadPattern<I64Load16UOp, 2, Extend::Zero>,
+           LoadPattern<I64Load32SOp, 4, Extend::Sign>,
+           LoadPattern<I64Load32UOp, 4, Extend::Zero>,
+           StorePattern<I32StoreOp, 4>, StorePattern<I64StoreOp, 8>,
+           StorePattern<F32StoreOp, 4>, StorePattern<F64StoreOp, 8>,
+           StorePattern<I32Store8Op, 1>, StorePattern<I32Store16Op, 2>,
+           StorePattern<I64Store8Op, 1>, StorePattern<I64Store16Op, 2>,
+           StorePattern<I64Store32Op, 4>, MemoryCopyPattern, MemoryFillPattern>(
+          converter, context, target);
   patterns.add<MemorySizePattern, MemoryGrowPattern>(converter, context);
 }

@@ -23,13 +23,7 @@ Value canonicalizeNaN(OpBuilder &builder, Location loc, Operation *op,
                       Value result, const LoweringTarget &target) {
   if (!target.options.canonicalizeNaNs || !op->hasAttr(kCanonicalizeNaNAttr))
     return result;
-  auto type = cast<FloatType>(result.getType());
-  llvm::APFloat nan = llvm::APFloat::getQNaN(type.getFloatSemantics());
-  Value canonical = LLVM::ConstantOp::create(builder, loc, type,
-                                             builder.getFloatAttr(type, nan));
-  Value isNaN = LLVM::FCmpOp::create(builder, loc, LLVM::FCmpPredicate::uno,
-                                     result, result);
-  return LLVM::SelectOp::create(builder, loc, isNaN, canonical, result);
+  return mlir::twasm::canonicalizeNaN(builder, loc, result);
 }
 
 Value zextToI32(OpBuilder &builder, Location loc, Value flag) {
@@ -46,9 +40,9 @@ struct DirectPattern : OpConversionPattern<SourceOp> {
   LogicalResult
   matchAndRewrite(SourceOp op, typename SourceOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value result = TargetOp::create(rewriter, op.getLoc(),
-                                    op->getResult(0).getType(),
-                                    adaptor.getOperands());
+    Value result =
+        TargetOp::create(rewriter, op.getLoc(), op->getResult(0).getType(),
+                         adaptor.getOperands());
     if (isa<FloatType>(result.getType()))
       result = canonicalizeNaN(rewriter, op.getLoc(), op, result, target);
     rewriter.replaceOp(op, result);
@@ -80,8 +74,7 @@ template <typename SourceOp, LLVM::FCmpPredicate predicate>
 using FloatComparePattern =
     ComparePattern<SourceOp, LLVM::FCmpOp, LLVM::FCmpPredicate, predicate>;
 
-template <typename SourceOp>
-struct EqzPattern : OpConversionPattern<SourceOp> {
+template <typename SourceOp> struct EqzPattern : OpConversionPattern<SourceOp> {
   using OpConversionPattern<SourceOp>::OpConversionPattern;
   LogicalResult
   matchAndRewrite(SourceOp op, typename SourceOp::Adaptor adaptor,
@@ -200,8 +193,8 @@ struct DivisionPattern : OpConversionPattern<SourceOp> {
       Value min = LLVM::ConstantOp::create(
           rewriter, loc, type,
           rewriter.getIntegerAttr(type, llvm::APInt::getSignedMinValue(width)));
-      Value isMin =
-          LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq, lhs, min);
+      Value isMin = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq,
+                                         lhs, min);
       Value overflows = LLVM::AndOp::create(rewriter, loc, isMin, byMinusOne);
       Value true1 = constantInt(rewriter, loc, rewriter.getI1Type(), 1);
       Value fits = LLVM::XOrOp::create(rewriter, loc, overflows, true1);
@@ -250,8 +243,8 @@ struct SignBitPattern : OpConversionPattern<SourceOp> {
       result = LLVM::XOrOp::create(rewriter, loc, x, sign);
     } else {
       Value magnitude = LLVM::AndOp::create(rewriter, loc, x, magnitudeMask);
-      Value otherSign = LLVM::AndOp::create(rewriter, loc, bits(operands[1]),
-                                            sign);
+      Value otherSign =
+          LLVM::AndOp::create(rewriter, loc, bits(operands[1]), sign);
       result = LLVM::OrOp::create(rewriter, loc, magnitude, otherSign);
     }
     rewriter.replaceOpWithNewOp<LLVM::BitcastOp>(op, floatType, result);
@@ -275,8 +268,8 @@ struct TrappingTruncPattern : OpConversionPattern<SourceOp> {
     auto floatType = cast<FloatType>(x.getType());
     Type intType = op.getType();
     unsigned width = intType.getIntOrFloatBitWidth();
-    Value ordered = LLVM::FCmpOp::create(rewriter, loc,
-                                         LLVM::FCmpPredicate::ord, x, x);
+    Value ordered =
+        LLVM::FCmpOp::create(rewriter, loc, LLVM::FCmpPredicate::ord, x, x);
     trapUnless(rewriter, loc, ordered, abi::TrapCode::InvalidConversion,
                target);
 
@@ -285,18 +278,16 @@ struct TrappingTruncPattern : OpConversionPattern<SourceOp> {
     // -1 (unsigned), or for signed -2^(N-1) - 1 where that is exact, else the
     // float just below -2^(N-1) (nothing lies between them).
     const llvm::fltSemantics &semantics = floatType.getFloatSemantics();
-    llvm::APFloat upper =
-        llvm::scalbn(llvm::APFloat::getOne(semantics),
-                     isSigned ? width - 1 : width,
-                     llvm::APFloat::rmNearestTiesToEven);
+    llvm::APFloat upper = llvm::scalbn(llvm::APFloat::getOne(semantics),
+                                       isSigned ? width - 1 : width,
+                                       llvm::APFloat::rmNearestTiesToEven);
     llvm::APFloat lower = llvm::APFloat::getOne(semantics, /*Negative=*/true);
     if (isSigned) {
-      llvm::APFloat min = llvm::scalbn(lower, width - 1,
-                                       llvm::APFloat::rmNearestTiesToEven);
+      llvm::APFloat min =
+          llvm::scalbn(lower, width - 1, llvm::APFloat::rmNearestTiesToEven);
       lower = min;
-      llvm::APFloat::opStatus status =
-          lower.subtract(llvm::APFloat::getOne(semantics),
-                         llvm::APFloat::rmNearestTiesToEven);
+      llvm::APFloat::opStatus status = lower.subtract(
+          llvm::APFloat::getOne(semantics), llvm::APFloat::rmNearestTiesToEven);
       if (status != llvm::APFloat::opOK) {
         lower = min;
         lower.next(/*nextDown=*/true);
@@ -331,13 +322,12 @@ struct SaturatingTruncPattern : OpConversionPattern<SourceOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Type intType = op.getType();
     Type floatType = adaptor.getOperand().getType();
-    std::string name =
-        llvm::formatv("llvm.fpto{0}i.sat.i{1}.f{2}", isSigned ? "s" : "u",
-                      intType.getIntOrFloatBitWidth(),
-                      floatType.getIntOrFloatBitWidth());
-    auto call = LLVM::CallIntrinsicOp::create(
-        rewriter, op.getLoc(), intType, rewriter.getStringAttr(name),
-        ValueRange{adaptor.getOperand()});
+    std::string name = llvm::formatv(
+        "llvm.fpto{0}i.sat.i{1}.f{2}", isSigned ? "s" : "u",
+        intType.getIntOrFloatBitWidth(), floatType.getIntOrFloatBitWidth());
+    auto call = LLVM::CallIntrinsicOp::create(rewriter, op.getLoc(), intType,
+                                              rewriter.getStringAttr(name),
+                                              ValueRange{adaptor.getOperand()});
     rewriter.replaceOp(op, call.getResults());
     return success();
   }
@@ -375,9 +365,9 @@ struct ConstPattern : OpConversionPattern<SourceOp> {
 
 } // namespace
 
-void mlir::twasm::populateNumericToLLVMPatterns(
-    const TypeConverter &converter, RewritePatternSet &patterns,
-    const LoweringTarget &target) {
+void mlir::twasm::populateNumericToLLVMPatterns(const TypeConverter &converter,
+                                                RewritePatternSet &patterns,
+                                                const LoweringTarget &target) {
   MLIRContext *context = patterns.getContext();
   using IP = LLVM::ICmpPredicate;
   using FP = LLVM::FCmpPredicate;
@@ -388,12 +378,16 @@ void mlir::twasm::populateNumericToLLVMPatterns(
 
   // Integers.
   patterns.add<
-      DirectPattern<I32AddOp, LLVM::AddOp>, DirectPattern<I64AddOp, LLVM::AddOp>,
-      DirectPattern<I32SubOp, LLVM::SubOp>, DirectPattern<I64SubOp, LLVM::SubOp>,
-      DirectPattern<I32MulOp, LLVM::MulOp>, DirectPattern<I64MulOp, LLVM::MulOp>,
-      DirectPattern<I32AndOp, LLVM::AndOp>, DirectPattern<I64AndOp, LLVM::AndOp>,
-      DirectPattern<I32OrOp, LLVM::OrOp>, DirectPattern<I64OrOp, LLVM::OrOp>,
-      DirectPattern<I32XorOp, LLVM::XOrOp>, DirectPattern<I64XorOp, LLVM::XOrOp>,
+      DirectPattern<I32AddOp, LLVM::AddOp>,
+      DirectPattern<I64AddOp, LLVM::AddOp>,
+      DirectPattern<I32SubOp, LLVM::SubOp>,
+      DirectPattern<I64SubOp, LLVM::SubOp>,
+      DirectPattern<I32MulOp, LLVM::MulOp>,
+      DirectPattern<I64MulOp, LLVM::MulOp>,
+      DirectPattern<I32AndOp, LLVM::AndOp>,
+      DirectPattern<I64AndOp, LLVM::AndOp>, DirectPattern<I32OrOp, LLVM::OrOp>,
+      DirectPattern<I64OrOp, LLVM::OrOp>, DirectPattern<I32XorOp, LLVM::XOrOp>,
+      DirectPattern<I64XorOp, LLVM::XOrOp>,
       DivisionPattern<I32DivSOp, LLVM::SDivOp, true, false>,
       DivisionPattern<I64DivSOp, LLVM::SDivOp, true, false>,
       DivisionPattern<I32DivUOp, LLVM::UDivOp, false, false>,
@@ -426,78 +420,94 @@ void mlir::twasm::populateNumericToLLVMPatterns(
       SignExtendInPlacePattern<I64Extend32SOp, 32>,
       IntComparePattern<I32EqOp, IP::eq>, IntComparePattern<I64EqOp, IP::eq>,
       IntComparePattern<I32NeOp, IP::ne>, IntComparePattern<I64NeOp, IP::ne>,
-      IntComparePattern<I32LtSOp, IP::slt>, IntComparePattern<I64LtSOp, IP::slt>,
-      IntComparePattern<I32LtUOp, IP::ult>, IntComparePattern<I64LtUOp, IP::ult>,
-      IntComparePattern<I32GtSOp, IP::sgt>, IntComparePattern<I64GtSOp, IP::sgt>,
-      IntComparePattern<I32GtUOp, IP::ugt>, IntComparePattern<I64GtUOp, IP::ugt>,
-      IntComparePattern<I32LeSOp, IP::sle>, IntComparePattern<I64LeSOp, IP::sle>,
-      IntComparePattern<I32LeUOp, IP::ule>, IntComparePattern<I64LeUOp, IP::ule>,
-      IntComparePattern<I32GeSOp, IP::sge>, IntComparePattern<I64GeSOp, IP::sge>,
-      IntComparePattern<I32GeUOp, IP::uge>, IntComparePattern<I64GeUOp, IP::uge>>(
-      converter, context);
+      IntComparePattern<I32LtSOp, IP::slt>,
+      IntComparePattern<I64LtSOp, IP::slt>,
+      IntComparePattern<I32LtUOp, IP::ult>,
+      IntComparePattern<I64LtUOp, IP::ult>,
+      IntComparePattern<I32GtSOp, IP::sgt>,
+      IntComparePattern<I64GtSOp, IP::sgt>,
+      IntComparePattern<I32GtUOp, IP::ugt>,
+      IntComparePattern<I64GtUOp, IP::ugt>,
+      IntComparePattern<I32LeSOp, IP::sle>,
+      IntComparePattern<I64LeSOp, IP::sle>,
+      IntComparePattern<I32LeUOp, IP::ule>,
+      IntComparePattern<I64LeUOp, IP::ule>,
+      IntComparePattern<I32GeSOp, IP::sge>,
+      IntComparePattern<I64GeSOp, IP::sge>,
+      IntComparePattern<I32GeUOp, IP::uge>,
+      IntComparePattern<I64GeUOp, IP::uge>>(converter, context);
 
   // Floats. No fast-math flags anywhere: every operation rounds on its own
   // (no contraction into fma) and keeps subnormals.
-  patterns.add<
-      DirectPattern<F32AddOp, LLVM::FAddOp>, DirectPattern<F64AddOp, LLVM::FAddOp>,
-      DirectPattern<F32SubOp, LLVM::FSubOp>, DirectPattern<F64SubOp, LLVM::FSubOp>,
-      DirectPattern<F32MulOp, LLVM::FMulOp>, DirectPattern<F64MulOp, LLVM::FMulOp>,
-      DirectPattern<F32DivOp, LLVM::FDivOp>, DirectPattern<F64DivOp, LLVM::FDivOp>,
-      DirectPattern<F32MinOp, LLVM::MinimumOp>,
-      DirectPattern<F64MinOp, LLVM::MinimumOp>,
-      DirectPattern<F32MaxOp, LLVM::MaximumOp>,
-      DirectPattern<F64MaxOp, LLVM::MaximumOp>,
-      DirectPattern<F32SqrtOp, LLVM::SqrtOp>, DirectPattern<F64SqrtOp, LLVM::SqrtOp>,
-      DirectPattern<F32CeilOp, LLVM::FCeilOp>,
-      DirectPattern<F64CeilOp, LLVM::FCeilOp>,
-      DirectPattern<F32FloorOp, LLVM::FFloorOp>,
-      DirectPattern<F64FloorOp, LLVM::FFloorOp>,
-      DirectPattern<F32TruncOp, LLVM::FTruncOp>,
-      DirectPattern<F64TruncOp, LLVM::FTruncOp>,
-      DirectPattern<F32NearestOp, LLVM::RoundEvenOp>,
-      DirectPattern<F64NearestOp, LLVM::RoundEvenOp>,
-      CastPattern<F32DemoteF64Op, LLVM::FPTruncOp>,
-      CastPattern<F64PromoteF32Op, LLVM::FPExtOp>,
-      CastPattern<I32WrapI64Op, LLVM::TruncOp>,
-      CastPattern<I64ExtendI32SOp, LLVM::SExtOp>,
-      CastPattern<I64ExtendI32UOp, LLVM::ZExtOp>,
-      CastPattern<I32ReinterpretF32Op, LLVM::BitcastOp>,
-      CastPattern<I64ReinterpretF64Op, LLVM::BitcastOp>,
-      CastPattern<F32ReinterpretI32Op, LLVM::BitcastOp>,
-      CastPattern<F64ReinterpretI64Op, LLVM::BitcastOp>,
-      CastPattern<F32ConvertI32SOp, LLVM::SIToFPOp>,
-      CastPattern<F32ConvertI32UOp, LLVM::UIToFPOp>,
-      CastPattern<F32ConvertI64SOp, LLVM::SIToFPOp>,
-      CastPattern<F32ConvertI64UOp, LLVM::UIToFPOp>,
-      CastPattern<F64ConvertI32SOp, LLVM::SIToFPOp>,
-      CastPattern<F64ConvertI32UOp, LLVM::UIToFPOp>,
-      CastPattern<F64ConvertI64SOp, LLVM::SIToFPOp>,
-      CastPattern<F64ConvertI64UOp, LLVM::UIToFPOp>,
-      TrappingTruncPattern<I32TruncF32SOp, true>,
-      TrappingTruncPattern<I32TruncF32UOp, false>,
-      TrappingTruncPattern<I32TruncF64SOp, true>,
-      TrappingTruncPattern<I32TruncF64UOp, false>,
-      TrappingTruncPattern<I64TruncF32SOp, true>,
-      TrappingTruncPattern<I64TruncF32UOp, false>,
-      TrappingTruncPattern<I64TruncF64SOp, true>,
-      TrappingTruncPattern<I64TruncF64UOp, false>>(converter, context, target);
-  patterns.add<
-      SignBitPattern<F32AbsOp>, SignBitPattern<F64AbsOp>,
-      SignBitPattern<F32NegOp>, SignBitPattern<F64NegOp>,
-      SignBitPattern<F32CopysignOp>, SignBitPattern<F64CopysignOp>,
-      SaturatingTruncPattern<I32TruncSatF32SOp, true>,
-      SaturatingTruncPattern<I32TruncSatF32UOp, false>,
-      SaturatingTruncPattern<I32TruncSatF64SOp, true>,
-      SaturatingTruncPattern<I32TruncSatF64UOp, false>,
-      SaturatingTruncPattern<I64TruncSatF32SOp, true>,
-      SaturatingTruncPattern<I64TruncSatF32UOp, false>,
-      SaturatingTruncPattern<I64TruncSatF64SOp, true>,
-      SaturatingTruncPattern<I64TruncSatF64UOp, false>,
-      FloatComparePattern<F32EqOp, FP::oeq>, FloatComparePattern<F64EqOp, FP::oeq>,
-      FloatComparePattern<F32NeOp, FP::une>, FloatComparePattern<F64NeOp, FP::une>,
-      FloatComparePattern<F32LtOp, FP::olt>, FloatComparePattern<F64LtOp, FP::olt>,
-      FloatComparePattern<F32GtOp, FP::ogt>, FloatComparePattern<F64GtOp, FP::ogt>,
-      FloatComparePattern<F32LeOp, FP::ole>, FloatComparePattern<F64LeOp, FP::ole>,
-      FloatComparePattern<F32GeOp, FP::oge>, FloatComparePattern<F64GeOp, FP::oge>>(
-      converter, context);
+  patterns.add<DirectPattern<F32AddOp, LLVM::FAddOp>,
+               DirectPattern<F64AddOp, LLVM::FAddOp>,
+               DirectPattern<F32SubOp, LLVM::FSubOp>,
+               DirectPattern<F64SubOp, LLVM::FSubOp>,
+               DirectPattern<F32MulOp, LLVM::FMulOp>,
+               DirectPattern<F64MulOp, LLVM::FMulOp>,
+               DirectPattern<F32DivOp, LLVM::FDivOp>,
+               DirectPattern<F64DivOp, LLVM::FDivOp>,
+               DirectPattern<F32MinOp, LLVM::MinimumOp>,
+               DirectPattern<F64MinOp, LLVM::MinimumOp>,
+               DirectPattern<F32MaxOp, LLVM::MaximumOp>,
+               DirectPattern<F64MaxOp, LLVM::MaximumOp>,
+               DirectPattern<F32SqrtOp, LLVM::SqrtOp>,
+               DirectPattern<F64SqrtOp, LLVM::SqrtOp>,
+               DirectPattern<F32CeilOp, LLVM::FCeilOp>,
+               DirectPattern<F64CeilOp, LLVM::FCeilOp>,
+               DirectPattern<F32FloorOp, LLVM::FFloorOp>,
+               DirectPattern<F64FloorOp, LLVM::FFloorOp>,
+               DirectPattern<F32TruncOp, LLVM::FTruncOp>,
+               DirectPattern<F64TruncOp, LLVM::FTruncOp>,
+               DirectPattern<F32NearestOp, LLVM::RoundEvenOp>,
+               DirectPattern<F64NearestOp, LLVM::RoundEvenOp>,
+               CastPattern<F32DemoteF64Op, LLVM::FPTruncOp>,
+               CastPattern<F64PromoteF32Op, LLVM::FPExtOp>,
+               CastPattern<I32WrapI64Op, LLVM::TruncOp>,
+               CastPattern<I64ExtendI32SOp, LLVM::SExtOp>,
+               CastPattern<I64ExtendI32UOp, LLVM::ZExtOp>,
+               CastPattern<I32ReinterpretF32Op, LLVM::BitcastOp>,
+               CastPattern<I64ReinterpretF64Op, LLVM::BitcastOp>,
+               CastPattern<F32ReinterpretI32Op, LLVM::BitcastOp>,
+               CastPattern<F64ReinterpretI64Op, LLVM::BitcastOp>,
+               CastPattern<F32ConvertI32SOp, LLVM::SIToFPOp>,
+               CastPattern<F32ConvertI32UOp, LLVM::UIToFPOp>,
+               CastPattern<F32ConvertI64SOp, LLVM::SIToFPOp>,
+               CastPattern<F32ConvertI64UOp, LLVM::UIToFPOp>,
+               CastPattern<F64ConvertI32SOp, LLVM::SIToFPOp>,
+               CastPattern<F64ConvertI32UOp, LLVM::UIToFPOp>,
+               CastPattern<F64ConvertI64SOp, LLVM::SIToFPOp>,
+               CastPattern<F64ConvertI64UOp, LLVM::UIToFPOp>,
+               TrappingTruncPattern<I32TruncF32SOp, true>,
+               TrappingTruncPattern<I32TruncF32UOp, false>,
+               TrappingTruncPattern<I32TruncF64SOp, true>,
+               TrappingTruncPattern<I32TruncF64UOp, false>,
+               TrappingTruncPattern<I64TruncF32SOp, true>,
+               TrappingTruncPattern<I64TruncF32UOp, false>,
+               TrappingTruncPattern<I64TruncF64SOp, true>,
+               TrappingTruncPattern<I64TruncF64UOp, false>>(converter, context,
+                                                            target);
+  patterns.add<SignBitPattern<F32AbsOp>, SignBitPattern<F64AbsOp>,
+               SignBitPattern<F32NegOp>, SignBitPattern<F64NegOp>,
+               SignBitPattern<F32CopysignOp>, SignBitPattern<F64CopysignOp>,
+               SaturatingTruncPattern<I32TruncSatF32SOp, true>,
+               SaturatingTruncPattern<I32TruncSatF32UOp, false>,
+               SaturatingTruncPattern<I32TruncSatF64SOp, true>,
+               SaturatingTruncPattern<I32TruncSatF64UOp, false>,
+               SaturatingTruncPattern<I64TruncSatF32SOp, true>,
+               SaturatingTruncPattern<I64TruncSatF32UOp, false>,
+               SaturatingTruncPattern<I64TruncSatF64SOp, true>,
+               SaturatingTruncPattern<I64TruncSatF64UOp, false>,
+               FloatComparePattern<F32EqOp, FP::oeq>,
+               FloatComparePattern<F64EqOp, FP::oeq>,
+               FloatComparePattern<F32NeOp, FP::une>,
+               FloatComparePattern<F64NeOp, FP::une>,
+               FloatComparePattern<F32LtOp, FP::olt>,
+               FloatComparePattern<F64LtOp, FP::olt>,
+               FloatComparePattern<F32GtOp, FP::ogt>,
+               FloatComparePattern<F64GtOp, FP::ogt>,
+               FloatComparePattern<F32LeOp, FP::ole>,
+               FloatComparePattern<F64LeOp, FP::ole>,
+               FloatComparePattern<F32GeOp, FP::oge>,
+               FloatComparePattern<F64GeOp, FP::oge>>(converter, context);
 }

@@ -69,8 +69,8 @@ struct RefNullPattern : OpConversionPattern<RefNullOp> {
   LogicalResult
   matchAndRewrite(RefNullOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, constantInt(rewriter, op.getLoc(),
-                                       rewriter.getI32Type(), 0));
+    rewriter.replaceOp(
+        op, constantInt(rewriter, op.getLoc(), rewriter.getI32Type(), 0));
     return success();
   }
 };

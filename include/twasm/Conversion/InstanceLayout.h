@@ -1,4 +1,5 @@
-//===- InstanceLayout.h - where a module's state lives on a device -*- C++ -*-===//
+//===- InstanceLayout.h - where a module's state lives on a device -*- C++
+//-*-===//
 //
 // Decides, once per module, how the state a kernel shares with its instance
 // is laid out (docs/kernel-abi.md section 5.1): which globals get a slot in

@@ -1,4 +1,5 @@
-//===- Passes.h - conversions out of the twasm dialect -----------*- C++ -*-===//
+//===- Passes.h - conversions out of the twasm dialect -----------*- C++
+//-*-===//
 
 #ifndef TWASM_CONVERSION_PASSES_H
 #define TWASM_CONVERSION_PASSES_H

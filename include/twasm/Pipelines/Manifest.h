@@ -1,4 +1,5 @@
-//===- Manifest.h - what a compiled module's loader must know ----*- C++ -*-===//
+//===- Manifest.h - what a compiled module's loader must know ----*- C++
+//-*-===//
 //
 // The kernel manifest: a JSON description of a compiled module, beside its
 // device code, with everything needed to instantiate and launch it without

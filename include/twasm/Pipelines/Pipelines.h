@@ -1,4 +1,5 @@
-//===- Pipelines.h - TensorWasm's compilation pipelines ----------*- C++ -*-===//
+//===- Pipelines.h - TensorWasm's compilation pipelines ----------*- C++
+//-*-===//
 //
 // `twasm-to-ptx`: a module holding one twasm.module becomes a gpu.binary with
 // the PTX of its kernels. The same pipeline backs `twasm-opt
