@@ -58,17 +58,13 @@ public:
         FlatSymbolRefAttr::get(builder.getContext(), kTrapFunction), arguments);
   }
 
-  /// A predicated `exit`: a plain instruction to ptxas, not a branch, so
-  /// the kernel's control flow keeps its reconvergence points. Exited
-  /// threads release barriers and count as arrived at warp
-  /// synchronisation, and the context stays usable.
-  void emitStopIf(OpBuilder &builder, Location loc, Value stop) const override {
-    Value flag = LLVM::ZExtOp::create(builder, loc, builder.getI32Type(), stop);
+  /// `exit` as inline assembly: to LLVM a plain instruction that returns,
+  /// so the block keeps its successor. Exited threads release barriers and
+  /// count as arrived at warp synchronisation, and the context stays usable.
+  void emitStopInPlace(OpBuilder &builder, Location loc) const override {
     LLVM::InlineAsmOp::create(
-        builder, loc, /*res=*/Type(), ValueRange{flag},
-        "{ .reg .pred %twasm_stop; setp.ne.u32 %twasm_stop, $0, 0; "
-        "@%twasm_stop exit; }",
-        "r", /*has_side_effects=*/true, /*is_align_stack=*/false,
+        builder, loc, /*res=*/Type(), ValueRange(), "exit;", "",
+        /*has_side_effects=*/true, /*is_align_stack=*/false,
         LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
         ArrayAttr());
   }
@@ -87,8 +83,8 @@ public:
 
 /// The first thread to trap writes the record; every trapping thread then
 /// raises the control word, so the others stop at their next check. The
-/// thread itself then stops with `exit` (emitStopIf), not with a device trap
-/// instruction, which would take the whole context down.
+/// thread itself then stops with `exit` (emitStopInPlace), not with a device
+/// trap instruction, which would take the whole context down.
 void buildTrapFunction(OpBuilder &builder, Location loc, Type pointer) {
   MLIRContext *context = builder.getContext();
   Type i32 = builder.getI32Type();

@@ -151,6 +151,11 @@ void mlir::twasm::trapUnless(RewriterBase &builder, Location loc,
   Block *continuation = builder.splitBlock(block, builder.getInsertionPoint());
   Block *record = builder.createBlock(continuation);
   target.emitTrapRecord(builder, loc, code);
+  // The stop sits in the cold block, with an edge back to the continuation,
+  // so the graph has the shape of an if-then: the kernel's reconvergence
+  // points stay where they were, and a check that LLVM proves never fails
+  // disappears whole.
+  target.emitStopInPlace(builder, loc);
   LLVM::BrOp::create(builder, loc, ValueRange(), continuation);
   builder.setInsertionPointToEnd(block);
   // Traps are cold: weigh the branch so the thread falls through.
@@ -158,10 +163,6 @@ void mlir::twasm::trapUnless(RewriterBase &builder, Location loc,
                          record, ValueRange(),
                          std::make_pair(uint32_t(1) << 20, uint32_t(1)));
   builder.setInsertionPointToStart(continuation);
-  Value stop =
-      LLVM::XOrOp::create(builder, loc, condition,
-                          constantInt(builder, loc, builder.getI1Type(), 1));
-  target.emitStopIf(builder, loc, stop);
 }
 
 void mlir::twasm::addTwasmTypeConversions(TypeConverter &converter) {
@@ -208,6 +209,52 @@ static bool isArithmeticIntrinsic(llvm::StringRef name) {
                             name);
 }
 
+/// Whether every value that can reach block argument `argument`, through
+/// other block arguments, is a result of device arithmetic or a constant that
+/// is not a NaN: then any NaN it holds is the device's, whose bits carry no
+/// information, and it can be made canonical where it is observed rather
+/// than where each value is computed (once after a loop, not every
+/// iteration).
+static bool carriesOnlyComputedFloats(BlockArgument argument) {
+  llvm::SmallVector<BlockArgument> worklist{argument};
+  llvm::DenseSet<Value> visited{argument};
+  while (!worklist.empty()) {
+    BlockArgument current = worklist.pop_back_val();
+    Block *block = current.getOwner();
+    if (block->isEntryBlock())
+      return false;
+    for (auto it = block->pred_begin(); it != block->pred_end(); ++it) {
+      auto branch = dyn_cast<BranchOpInterface>((*it)->getTerminator());
+      if (!branch)
+        return false;
+      Value forwarded = branch.getSuccessorOperands(
+          it.getSuccessorIndex())[current.getArgNumber()];
+      if (!forwarded)
+        return false;
+      if (!visited.insert(forwarded).second)
+        continue;
+      if (auto next = dyn_cast<BlockArgument>(forwarded)) {
+        worklist.push_back(next);
+        continue;
+      }
+      Operation *def = forwarded.getDefiningOp();
+      if (isFloatArithmetic(def))
+        continue;
+      if (auto call = dyn_cast<CallOp>(def);
+          call && isArithmeticIntrinsic(intrinsicOf(call)))
+        continue;
+      if (auto constant = dyn_cast<F32ConstOp>(def);
+          constant && !constant.getValue().isNaN())
+        continue;
+      if (auto constant = dyn_cast<F64ConstOp>(def);
+          constant && !constant.getValue().isNaN())
+        continue;
+      return false;
+    }
+  }
+  return true;
+}
+
 void mlir::twasm::markNaNCanonicalization(FuncOp func) {
   llvm::SmallVector<Value> worklist;
   llvm::DenseSet<Value> visited;
@@ -215,25 +262,41 @@ void mlir::twasm::markNaNCanonicalization(FuncOp func) {
     if (isa<FloatType>(value.getType()) && visited.insert(value).second)
       worklist.push_back(value);
   };
+  // Uses whose block-argument value is canonicalized in place, before the
+  // observing operation.
+  llvm::SmallVector<OpOperand *> canonicalizeAtUse;
+  auto observeUse = [&](OpOperand &use) {
+    auto argument = dyn_cast<BlockArgument>(use.get());
+    if (argument && isa<FloatType>(argument.getType()) &&
+        carriesOnlyComputedFloats(argument))
+      canonicalizeAtUse.push_back(&use);
+    else
+      observe(use.get());
+  };
   func.walk([&](Operation *op) {
     if (isa<F32StoreOp, F64StoreOp>(op)) {
-      observe(op->getOperand(1));
+      observeUse(op->getOpOperand(1));
     } else if (isa<I32ReinterpretF32Op, I64ReinterpretF64Op, GlobalSetOp,
                    CallIndirectOp, ReturnOp>(op)) {
-      for (Value operand : op->getOperands())
-        observe(operand);
+      for (OpOperand &operand : op->getOpOperands())
+        observeUse(operand);
     } else if (auto call = dyn_cast<CallOp>(op)) {
       llvm::StringRef intrinsic = intrinsicOf(call);
       // Shared scratch is memory like any other. Math intrinsics consume
       // their operands; shuffles move theirs (see below); float atomics
       // give NaN results unspecified bits (docs/kernel-abi.md).
       if (intrinsic.starts_with("shared_store_"))
-        observe(op->getOperand(1));
+        observeUse(op->getOpOperand(1));
       else if (intrinsic.empty())
-        for (Value operand : op->getOperands())
-          observe(operand);
+        for (OpOperand &operand : op->getOpOperands())
+          observeUse(operand);
     }
   });
+  OpBuilder builder(func.getContext());
+  for (OpOperand *use : canonicalizeAtUse) {
+    builder.setInsertionPoint(use->getOwner());
+    use->set(canonicalizeNaN(builder, use->getOwner()->getLoc(), use->get()));
+  }
 
   while (!worklist.empty()) {
     Value value = worklist.pop_back_val();

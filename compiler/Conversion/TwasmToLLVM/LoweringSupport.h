@@ -84,10 +84,9 @@ public:
   /// word; the thread carries on until a stop.
   virtual void emitTrapRecord(OpBuilder &builder, Location loc,
                               twasm::abi::TrapCode code) const = 0;
-  /// Ends the thread here if `stop` (i1) holds, without a branch in the
-  /// control-flow graph (see trapUnless).
-  virtual void emitStopIf(OpBuilder &builder, Location loc,
-                          Value stop) const = 0;
+  /// Ends the thread here without ending the block: to the control-flow
+  /// graph the code goes on, so no edge is removed (see trapUnless).
+  virtual void emitStopInPlace(OpBuilder &builder, Location loc) const = 0;
   /// Ends the thread; ends the block.
   virtual void emitStop(OpBuilder &builder, Location loc) const = 0;
 
@@ -127,13 +126,13 @@ llvm::SmallVector<Value> emitLoweredCall(OpBuilder &builder, Location loc,
                                          Type returnType, size_t resultCount,
                                          ValueRange operands);
 
-/// Unless `condition` (i1) holds, the thread traps with `code` here: a
-/// branch around the trap record that rejoins at once, then a stop that is
-/// no branch at all (on the GPU, a predicated `exit`). The control-flow graph
-/// thus keeps the shape of the Wasm code: a trap edge to the function's end
-/// would make that end the only point where the GPU can reconverge the
-/// lanes of a warp after a branch, and warp operations after a loop would
-/// then run with lanes missing. The insertion point continues after.
+/// Unless `condition` (i1) holds, the thread traps with `code` here: a cold
+/// block that writes the trap record and stops the thread in place (on the
+/// GPU, `exit`), then rejoins at once. The control-flow graph thus keeps the
+/// shape of the Wasm code: a trap edge to the function's end would make that
+/// end the only point where the GPU can reconverge the lanes of a warp after
+/// a branch, and warp operations after a loop would then run with lanes
+/// missing. The insertion point continues after.
 
 void trapUnless(RewriterBase &builder, Location loc, Value condition,
                 twasm::abi::TrapCode code, const LoweringTarget &target);
@@ -165,7 +164,10 @@ Value canonicalizeNaN(OpBuilder &builder, Location loc, Value value);
 /// result may be a NaN the device made and whose bits can be observed: it
 /// reaches, through selects, block arguments and sign-bit operations, a
 /// store, a reinterpretation, a global, a call or a return. Loaded values are
-/// never marked, so loads and stores move NaN payloads exactly.
+/// never marked, so loads and stores move NaN payloads exactly. Where the
+/// observed value is a block argument that only ever carries computed
+/// floats (a loop's accumulator), the canonicalization is inserted, in the
+/// LLVM dialect, just before the observing operation instead.
 void markNaNCanonicalization(FuncOp func);
 
 /// Discardable attribute on the back-edge branch of a loop that provably
