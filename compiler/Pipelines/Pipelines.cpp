@@ -3,6 +3,7 @@
 #include "twasm/Pipelines/Pipelines.h"
 
 #include "twasm/Conversion/Passes.h"
+#include "twasm/Transforms/Passes.h"
 #include "twasm/TwasmOps.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -50,6 +51,9 @@ void mlir::twasm::buildTwasmToPTXPipeline(OpPassManager &pm,
   OpPassManager &wasm = pm.nest<twasm::ModuleOp>();
   wasm.addPass(createCanonicalizerPass());
   wasm.addPass(createCSEPass());
+  // After CSE, so that accesses to one address share one SSA value.
+  if (options.boundsChecks)
+    wasm.addNestedPass<FuncOp>(createTwasmEliminateBoundsChecksPass());
 
   ConvertTwasmToGPUPassOptions lowering;
   lowering.boundsChecks = options.boundsChecks;

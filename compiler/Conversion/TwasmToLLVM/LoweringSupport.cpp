@@ -2,6 +2,7 @@
 
 #include "LoweringSupport.h"
 
+#include "twasm/Transforms/CountedLoops.h"
 #include "twasm/TwasmTypes.h"
 
 #include "mlir/IR/Dominance.h"
@@ -339,105 +340,13 @@ void mlir::twasm::markNaNCanonicalization(FuncOp func) {
   }
 }
 
-/// Simulates a counted loop: the induction variable starts at `init`, the
-/// back-edge adds `step` and is taken while `compare(next, bound)` (or while
-/// it fails, when `backOnTrue` is false). Returns whether it stops within
-/// `limit` iterations, in Wasm's wrapping i32 arithmetic.
-static bool stopsWithin(uint32_t init, uint32_t step, uint32_t bound,
-                        Operation *compare, bool backOnTrue, uint64_t limit) {
-  uint32_t iv = init;
-  for (uint64_t n = 0; n < limit; ++n) {
-    uint32_t next = iv + step;
-    bool holds;
-    if (isa<I32NeOp>(compare))
-      holds = next != bound;
-    else if (isa<I32EqOp>(compare))
-      holds = next == bound;
-    else if (isa<I32LtUOp>(compare))
-      holds = next < bound;
-    else if (isa<I32LtSOp>(compare))
-      holds = int32_t(next) < int32_t(bound);
-    else if (isa<I32LeUOp>(compare))
-      holds = next <= bound;
-    else if (isa<I32LeSOp>(compare))
-      holds = int32_t(next) <= int32_t(bound);
-    else if (isa<I32GtUOp>(compare))
-      holds = next > bound;
-    else if (isa<I32GtSOp>(compare))
-      holds = int32_t(next) > int32_t(bound);
-    else
-      return false;
-    if (holds != backOnTrue)
-      return true;
-    iv = next;
-  }
-  return false;
-}
-
-static std::optional<uint32_t> i32Constant(Value value) {
-  if (auto constant = value.getDefiningOp<I32ConstOp>())
-    return constant.getValue();
-  return std::nullopt;
-}
-
 void mlir::twasm::markBoundedLoops(FuncOp func, uint64_t maxIterations) {
   if (func.isExternal())
     return;
   DominanceInfo dominance(func);
-  for (Block &header : func.getBody()) {
-    llvm::SmallVector<Block *> latches;
-    for (Block *predecessor : header.getPredecessors())
-      if (dominance.dominates(&header, predecessor))
-        latches.push_back(predecessor);
-    if (latches.size() != 1)
-      continue;
-    auto branch = dyn_cast<BrIfOp>(latches.front()->getTerminator());
-    if (!branch)
-      continue;
-    bool backOnTrue = branch.getTrueDest() == &header;
-    if (backOnTrue == (branch.getFalseDest() == &header))
-      continue;
-    ValueRange backArgs = backOnTrue ? branch.getTrueDestOperands()
-                                     : branch.getFalseDestOperands();
-    Operation *compare = branch.getCondition().getDefiningOp();
-    if (!compare || compare->getNumOperands() != 2)
-      continue;
-    // The compared value is iv + step, passed back as the induction
-    // variable; the other side is a constant bound.
-    for (unsigned side = 0; side < 2; ++side) {
-      std::optional<uint32_t> bound =
-          i32Constant(compare->getOperand(1 - side));
-      auto next = compare->getOperand(side).getDefiningOp<I32AddOp>();
-      if (!bound || !next || side != 0)
-        continue;
-      auto iv = dyn_cast<BlockArgument>(next.getLhs());
-      std::optional<uint32_t> step = i32Constant(next.getRhs());
-      if (!iv || iv.getOwner() != &header || !step ||
-          backArgs[iv.getArgNumber()] != next.getResult())
-        continue;
-      // Every entry into the loop starts the induction variable at the same
-      // constant.
-      std::optional<uint32_t> init;
-      bool constantStart = true;
-      for (auto it = header.pred_begin(); it != header.pred_end(); ++it) {
-        if (*it == latches.front())
-          continue;
-        auto entry = dyn_cast<BranchOpInterface>((*it)->getTerminator());
-        Value start = entry ? entry.getSuccessorOperands(
-                                  it.getSuccessorIndex())[iv.getArgNumber()]
-                            : Value();
-        std::optional<uint32_t> value =
-            start ? i32Constant(start) : std::nullopt;
-        if (!value || (init && *init != *value)) {
-          constantStart = false;
-          break;
-        }
-        init = value;
-      }
-      if (!constantStart || !init)
-        continue;
-      if (stopsWithin(*init, *step, *bound, compare, backOnTrue, maxIterations))
-        branch->setAttr(kBoundedLoopAttr, UnitAttr::get(func.getContext()));
-    }
-  }
+  for (Block &header : func.getBody())
+    if (std::optional<CountedLoop> loop =
+            matchCountedLoop(header, dominance, maxIterations))
+      loop->backEdge->setAttr(kBoundedLoopAttr,
+                              UnitAttr::get(func.getContext()));
 }
