@@ -33,8 +33,12 @@ test: build
 demo: deps build
 	scripts/demo.sh $(BUILD)
 
+# Import speed, then .wasm -> PTX compile time of every example kernel. The
+# GPU benchmark (examples against their nvcc twins) needs a GPU: see
+# bench/README.md.
 bench: build
 	$(BUILD)/bin/twasm-bench-import
+	$(BUILD)/bin/twasm-bench-compile $(BUILD)/examples/kernels/*.wasm
 
 fmt:
 	$(CLANG_FORMAT) -i $(SOURCES)

@@ -13,6 +13,9 @@ DEBIAN_PACKAGES=(
   wabt
   # Tests
   libgtest-dev libgmock-dev librapidcheck-dev
+  # The GPU harness reads kernel manifests (JSON); nvcc, where the CUDA
+  # toolkit is installed, uses the host C++ compiler for the benchmark twins
+  nlohmann-json3-dev g++
 )
 
 missing=()

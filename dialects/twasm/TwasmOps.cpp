@@ -59,6 +59,18 @@ static void printBrTableTargets(OpAsmPrinter &printer, BrTableOp,
 // Shared verification helpers
 //===----------------------------------------------------------------------===//
 
+unsigned mlir::twasm::getAccessBytes(Operation *op) {
+  if (op->hasTrait<AccessWidth<1>::Impl>())
+    return 1;
+  if (op->hasTrait<AccessWidth<2>::Impl>())
+    return 2;
+  if (op->hasTrait<AccessWidth<4>::Impl>())
+    return 4;
+  if (op->hasTrait<AccessWidth<8>::Impl>())
+    return 8;
+  return 0;
+}
+
 LogicalResult mlir::twasm::detail::verifyAccessAlignment(Operation *op,
                                                          unsigned accessBytes) {
   auto align = op->getAttrOfType<IntegerAttr>("align");

@@ -66,6 +66,10 @@ public:
   };
 };
 
+/// The bytes a plain load or store (one with AccessWidth) moves, or 0 for
+/// any other operation.
+unsigned getAccessBytes(Operation *op);
+
 } // namespace mlir::twasm
 
 #define GET_OP_CLASSES

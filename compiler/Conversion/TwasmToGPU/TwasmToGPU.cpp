@@ -407,6 +407,7 @@ struct ConvertTwasmToGPUPass
       if (options.canonicalizeNaNs)
         markNaNCanonicalization(func);
       markBoundedLoops(func, kBoundedLoopIterations);
+      issueLoadsEarly(func);
       if (auto shape = reachability.commonShape(func)) {
         func->setAttr(kBlockShapeAttr, shape->first);
         func->setAttr(kSharedBytesAttr, shape->second);

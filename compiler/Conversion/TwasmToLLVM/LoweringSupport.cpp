@@ -340,6 +340,28 @@ void mlir::twasm::markNaNCanonicalization(FuncOp func) {
   }
 }
 
+void mlir::twasm::issueLoadsEarly(FuncOp func) {
+  if (func.isExternal())
+    return;
+  for (Block &block : func.getBody()) {
+    llvm::SmallVector<Operation *> loads;
+    for (Operation &op : block)
+      if (getAccessBytes(&op) && op.getNumResults() == 1)
+        loads.push_back(&op);
+    for (Operation *load : loads) {
+      Operation *target = load;
+      Operation *addressDef = load->getOperand(0).getDefiningOp();
+      while (Operation *previous = target->getPrevNode()) {
+        if (!isMemoryEffectFree(previous) || previous == addressDef)
+          break;
+        target = previous;
+      }
+      if (target != load)
+        load->moveBefore(target);
+    }
+  }
+}
+
 void mlir::twasm::markBoundedLoops(FuncOp func, uint64_t maxIterations) {
   if (func.isExternal())
     return;

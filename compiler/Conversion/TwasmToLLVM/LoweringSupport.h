@@ -170,6 +170,16 @@ Value canonicalizeNaN(OpBuilder &builder, Location loc, Value value);
 /// LLVM dialect, just before the observing operation instead.
 void markNaNCanonicalization(FuncOp func);
 
+/// Moves each linear-memory load of `func` up its block, above the
+/// operations with no effects (arithmetic) that do not compute its address,
+/// so that loads are issued together. A checked load is a branch to the
+/// GPU's scheduler, which does not move a later load above it; arithmetic
+/// on the first load's value placed between two loads would wait for that
+/// value before the second load is even issued. Loads never pass other
+/// loads, stores, calls or trapping operations, so the first trap is still
+/// the one the Wasm code reaches first.
+void issueLoadsEarly(FuncOp func);
+
 /// Discardable attribute on the back-edge branch of a loop that provably
 /// ends within a few iterations, so it needs no interruption check of its
 /// own (a loop around it, or the finite code around it, bounds its time).

@@ -13,8 +13,8 @@ static std::optional<uint32_t> i32Constant(Value value) {
 
 /// Whether `compare(next, bound)` holds, for the i32 comparisons a counted
 /// loop ends on; nullopt for any other operation.
-static std::optional<bool> evaluateComparison(Operation *compare,
-                                              uint32_t next, uint32_t bound) {
+static std::optional<bool> evaluateComparison(Operation *compare, uint32_t next,
+                                              uint32_t bound) {
   if (isa<I32NeOp>(compare))
     return next != bound;
   if (isa<I32EqOp>(compare))
@@ -77,8 +77,8 @@ mlir::twasm::matchCountedLoop(Block &header, DominanceInfo &dominance,
   bool backOnTrue = branch.getTrueDest() == &header;
   if (backOnTrue == (branch.getFalseDest() == &header))
     return std::nullopt;
-  ValueRange backArgs = backOnTrue ? branch.getTrueDestOperands()
-                                   : branch.getFalseDestOperands();
+  ValueRange backArgs =
+      backOnTrue ? branch.getTrueDestOperands() : branch.getFalseDestOperands();
   // The latch compares iv + step with a constant bound and passes iv + step
   // back as the induction variable.
   Operation *compare = branch.getCondition().getDefiningOp();

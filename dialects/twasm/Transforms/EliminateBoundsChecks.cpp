@@ -28,19 +28,6 @@ constexpr uint64_t kMaxSimulatedEntries = uint64_t(1) << 16;
 /// How deep the range of an address expression is followed.
 constexpr unsigned kMaxRangeDepth = 8;
 
-/// The bytes a plain load or store touches, or 0 for any other operation.
-unsigned accessBytesOf(Operation *op) {
-  if (op->hasTrait<AccessWidth<1>::Impl>())
-    return 1;
-  if (op->hasTrait<AccessWidth<2>::Impl>())
-    return 2;
-  if (op->hasTrait<AccessWidth<4>::Impl>())
-    return 4;
-  if (op->hasTrait<AccessWidth<8>::Impl>())
-    return 8;
-  return 0;
-}
-
 /// One load or store: the bytes [address + offset, address + end) of memory.
 struct Access {
   Operation *op;
@@ -50,7 +37,7 @@ struct Access {
 };
 
 std::optional<Access> accessOf(Operation *op) {
-  unsigned bytes = accessBytesOf(op);
+  unsigned bytes = getAccessBytes(op);
   if (!bytes)
     return std::nullopt;
   uint64_t offset = 0;
