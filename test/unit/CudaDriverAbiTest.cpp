@@ -1,0 +1,99 @@
+//===- CudaDriverAbiTest.cpp - our CUDA declarations against cuda.h ------===//
+//
+// runtime/cuda/CudaDriver.h declares the few driver types and constants it
+// uses instead of including cuda.h, so that nothing needs the toolkit to
+// build. This test, built only where cuda.h is installed, checks every one of
+// them against the toolkit's own header: a wrong value here would pass the
+// driver a different attribute or flag than intended.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cuda/CudaDriver.h"
+
+#include <cuda.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace ours = tensorwasm::cuda;
+
+// Constants, each against the enumerator of the same name.
+static_assert(ours::CUDA_SUCCESS == ::CUDA_SUCCESS);
+static_assert(ours::CUDA_ERROR_NOT_READY == ::CUDA_ERROR_NOT_READY);
+static_assert(ours::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT ==
+              ::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+static_assert(ours::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR ==
+              ::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+static_assert(ours::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR ==
+              ::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+static_assert(ours::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN ==
+              ::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
+static_assert(ours::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES ==
+              ::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES);
+static_assert(ours::CU_STREAM_NON_BLOCKING == ::CU_STREAM_NON_BLOCKING);
+static_assert(ours::CU_EVENT_DEFAULT == ::CU_EVENT_DEFAULT);
+static_assert(ours::CU_JIT_INFO_LOG_BUFFER == ::CU_JIT_INFO_LOG_BUFFER);
+static_assert(ours::CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES ==
+              ::CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES);
+static_assert(ours::CU_JIT_ERROR_LOG_BUFFER == ::CU_JIT_ERROR_LOG_BUFFER);
+static_assert(ours::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES ==
+              ::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES);
+
+// Types: the same size (and signedness where it matters), so a value passed
+// through our declarations is what the driver reads.
+static_assert(sizeof(ours::CUresult) == sizeof(::CUresult));
+static_assert(sizeof(ours::CUdevice) == sizeof(::CUdevice));
+static_assert(std::is_same_v<ours::CUdeviceptr, ::CUdeviceptr>);
+static_assert(sizeof(ours::CUcontext) == sizeof(::CUcontext));
+static_assert(sizeof(ours::CUmodule) == sizeof(::CUmodule));
+static_assert(sizeof(ours::CUfunction) == sizeof(::CUfunction));
+static_assert(sizeof(ours::CUstream) == sizeof(::CUstream));
+static_assert(sizeof(ours::CUevent) == sizeof(::CUevent));
+
+namespace {
+
+#define TWASM_STRINGIFY(name) #name
+#define TWASM_EXPANDED_NAME(name) TWASM_STRINGIFY(name)
+
+// What cuda.h makes of each plain name whose entry point is versioned.
+const char *const kHeaderSelections[] = {
+    TWASM_EXPANDED_NAME(cuDeviceTotalMem),
+    TWASM_EXPANDED_NAME(cuDevicePrimaryCtxRelease),
+    TWASM_EXPANDED_NAME(cuMemGetInfo),
+    TWASM_EXPANDED_NAME(cuMemAlloc),
+    TWASM_EXPANDED_NAME(cuMemFree),
+    TWASM_EXPANDED_NAME(cuMemcpyHtoD),
+    TWASM_EXPANDED_NAME(cuMemcpyDtoH),
+    TWASM_EXPANDED_NAME(cuMemcpyDtoD),
+    TWASM_EXPANDED_NAME(cuMemcpyDtoDAsync),
+    TWASM_EXPANDED_NAME(cuMemcpyHtoDAsync),
+    TWASM_EXPANDED_NAME(cuMemsetD8),
+    TWASM_EXPANDED_NAME(cuStreamDestroy),
+    TWASM_EXPANDED_NAME(cuEventDestroy),
+    TWASM_EXPANDED_NAME(cuEventElapsedTime),
+};
+
+// Every versioned symbol the table loads is the version cuda.h selects for
+// its plain name, and every plain name above is loaded in that version.
+TEST(CudaDriverAbi, VersionedSymbolsAreTheOnesCudaHeaderSelects) {
+  std::vector<std::string> versioned;
+#define TWASM_COLLECT_VERSIONED(member, symbol, params)                        \
+  if (std::string(symbol).find("_v") != std::string::npos)                     \
+    versioned.push_back(symbol);
+  TWASM_CUDA_DRIVER_SYMBOLS(TWASM_COLLECT_VERSIONED)
+#undef TWASM_COLLECT_VERSIONED
+  std::vector<std::string> selected(std::begin(kHeaderSelections),
+                                    std::end(kHeaderSelections));
+  std::sort(versioned.begin(), versioned.end());
+  std::sort(selected.begin(), selected.end());
+  EXPECT_EQ(versioned, selected);
+}
+
+#undef TWASM_EXPANDED_NAME
+#undef TWASM_STRINGIFY
+
+} // namespace
