@@ -257,15 +257,13 @@ LogicalResult ModuleTranslation::translateMemory(OpBuilder &builder,
   const wabt::Memory &memory = *module.memories[index];
   const wabt::Limits &limits = memory.page_limits;
   wabt::Location where;
-  if (limits.is_shared)
-    return fail(where, "shared memories (the threads proposal) are not "
-                       "supported yet");
   if (limits.is_64)
     return fail(where, "64-bit memories are not part of WebAssembly 2.0");
   IntegerAttr max =
       limits.has_max ? builder.getI64IntegerAttr(limits.max) : IntegerAttr();
   MemoryOp::create(builder, location(where), memoryNames[index],
                    builder.getI64IntegerAttr(limits.initial), max,
+                   limits.is_shared ? builder.getUnitAttr() : UnitAttr(),
                    importOf(wabt::ExternalKind::Memory, index));
   return success();
 }

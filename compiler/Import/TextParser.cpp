@@ -609,6 +609,9 @@ struct MemoryDef {
   std::optional<Import> import;
   uint64_t min = 0;
   std::optional<uint64_t> max;
+  /// The threads proposal's `shared` (whether it is allowed, and that it
+  /// needs a maximum, is the validator's business).
+  bool shared = false;
 };
 
 struct GlobalDef {
@@ -984,6 +987,7 @@ private:
   bool refType(ValType &type);
   bool heapType(ValType &type);
   bool limits(uint64_t &min, std::optional<uint64_t> &max);
+  bool memoryType(MemoryDef &memory);
   bool typeUse(TypeUse &use, bool namedParams);
   bool funcType(FuncType &type);
   bool inlineExports(Kind kind, uint32_t index, Module &module);
@@ -1113,6 +1117,17 @@ bool Parser::limits(uint64_t &min, std::optional<uint64_t> &max) {
     if (!u32(value, "a limit"))
       return false;
     max = value;
+  }
+  return true;
+}
+
+/// Limits, then `shared` for a memory of the threads proposal.
+bool Parser::memoryType(MemoryDef &memory) {
+  if (!limits(memory.min, memory.max))
+    return false;
+  if (atKeyword("shared")) {
+    ++pos;
+    memory.shared = true;
   }
   return true;
 }
@@ -1741,7 +1756,7 @@ bool Parser::importField(Module &module) {
     MemoryDef memory;
     memory.token = descToken;
     memory.import = std::move(import);
-    if (!optionalId(memory.id) || !limits(memory.min, memory.max))
+    if (!optionalId(memory.id) || !memoryType(memory))
       return false;
     module.imports.push_back({Kind::Memory, uint32_t(module.memories.size())});
     module.memories.push_back(std::move(memory));
@@ -1870,7 +1885,7 @@ bool Parser::memoryField(Module &module) {
     memory.min = pages;
     memory.max = pages;
     module.datas.push_back(std::move(data));
-  } else if (!limits(memory.min, memory.max)) {
+  } else if (!memoryType(memory)) {
     return false;
   }
   module.memories.push_back(std::move(memory));
@@ -2124,11 +2139,16 @@ private:
             const llvm::StringMap<uint32_t> *locals);
   bool instr(Buffer &out, const Code &code, const Instr &instr,
              const llvm::StringMap<uint32_t> *locals);
-  void limits(Buffer &out, uint64_t min, std::optional<uint64_t> max) {
-    out.byte(max ? 1 : 0);
+  void limits(Buffer &out, uint64_t min, std::optional<uint64_t> max,
+              bool shared = false) {
+    // Flags: bit 0 a maximum follows, bit 1 shared (threads proposal).
+    out.byte((max ? 1 : 0) | (shared ? 2 : 0));
     out.u32(min);
     if (max)
       out.u32(*max);
+  }
+  void limits(Buffer &out, const MemoryDef &memory) {
+    limits(out, memory.min, memory.max, memory.shared);
   }
   void nameSection(Buffer &out);
 
@@ -2504,7 +2524,7 @@ bool Encoder::run(EncodedText &encoded) {
         break;
       case Kind::Memory:
         write(module.memories[index]);
-        limits(imports, module.memories[index].min, module.memories[index].max);
+        limits(imports, module.memories[index]);
         break;
       case Kind::Global:
         write(module.globals[index]);
@@ -2546,7 +2566,7 @@ bool Encoder::run(EncodedText &encoded) {
     for (const MemoryDef &memory : module.memories)
       if (!memory.import) {
         memories.mark(parser.position(memory.token));
-        limits(memories, memory.min, memory.max);
+        limits(memories, memory);
       }
     section(out, 5, memories);
   }

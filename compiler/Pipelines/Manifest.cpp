@@ -88,6 +88,7 @@ std::string mlir::twasm::writeKernelManifest(twasm::ModuleOp module,
       json.attribute("max_pages", int64_t(*max));
     else
       json.attribute("max_pages", nullptr);
+    json.attribute("shared", memory.getShared());
     writeImport(json, memory.getImport());
     json.objectEnd();
   } else {

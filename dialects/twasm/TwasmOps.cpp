@@ -348,6 +348,8 @@ LogicalResult GlobalOp::verifyRegions() {
 }
 
 LogicalResult MemoryOp::verify() {
+  if (getShared() && !getMaxPages())
+    return emitOpError("a shared memory must have a maximum");
   return verifyLimits(*this, getMinPages(), getMaxPages(), /*bound=*/65536,
                       "pages");
 }

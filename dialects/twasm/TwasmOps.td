@@ -158,10 +158,13 @@ def Twasm_GlobalOp : Twasm_Op<"global", [
 def Twasm_MemoryOp : Twasm_Op<"memory", [Symbol, HasParent<"ModuleOp">]> {
   let summary = "the module's linear memory, defined or imported";
   let description = [{
-    Limits are in 64 KiB pages; at most 65536.
+    Limits are in 64 KiB pages; at most 65536. A `shared` memory (the
+    threads proposal) can be used by several threads at once; it must have a
+    maximum.
 
     ```mlir
     memory @memory min 1 max 16
+    memory @heap min 1 max 16 shared
     ```
 
     Spec: https://webassembly.github.io/spec/core/syntax/modules.html#memories
@@ -169,10 +172,11 @@ def Twasm_MemoryOp : Twasm_Op<"memory", [Symbol, HasParent<"ModuleOp">]> {
   let arguments = (ins SymbolNameAttr:$sym_name,
                        I64Attr:$min_pages,
                        OptionalAttr<I64Attr>:$max_pages,
+                       UnitAttr:$shared,
                        OptionalAttr<Twasm_ImportAttr>:$import);
   let assemblyFormat = [{
-    $sym_name `min` $min_pages (`max` $max_pages^)? (`import` $import^)?
-    attr-dict
+    $sym_name `min` $min_pages (`max` $max_pages^)? (`shared` $shared^)?
+    (`import` $import^)? attr-dict
   }];
   let hasVerifier = 1;
 }

@@ -378,3 +378,10 @@ twasm.module {
     return %a : i32
   }
 }
+
+// -----
+
+twasm.module {
+  // expected-error @+1 {{a shared memory must have a maximum}}
+  memory @m min 1 shared
+}
