@@ -30,6 +30,8 @@ static constexpr llvm::StringLiteral kGPUModuleName = "twasm_kernels";
 /// A counted loop that ends within this many iterations gets no
 /// interruption check of its own.
 static constexpr uint64_t kBoundedLoopIterations = 1 << 16;
+/// Threads an SM of the targeted architectures (sm_80, sm_90) can hold.
+static constexpr int64_t kMaxThreadsPerSM = 2048;
 /// Attribute on a kernel's gpu.func: the export it implements.
 static constexpr llvm::StringLiteral kExportAttr = "twasm.export";
 
@@ -465,8 +467,21 @@ struct ConvertTwasmToGPUPass
       entry->setAttr(kExportAttr, builder.getStringAttr(kernel.exportName));
       // A declared block becomes PTX's .maxntid (through gpu-to-nvvm), so
       // ptxas budgets registers for that many threads.
-      if (kernel.block)
+      if (kernel.block) {
         entry.setKnownBlockSizeAttr(kernel.block);
+        // And .minnctapersm for as many blocks as an SM of sm_80/sm_90 holds
+        // (2048 threads): ptxas then keeps registers under the budget of
+        // full occupancy, and the kernel does not drop to fewer resident
+        // blocks for a register or two (SGEMM: 34 registers, 6 blocks of
+        // 256 per SM instead of 8).
+        int64_t threads = 1;
+        for (int32_t extent : kernel.block.asArrayRef())
+          threads *= extent;
+        if (threads > 0 && threads <= kMaxThreadsPerSM)
+          entry->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                         builder.getI32IntegerAttr(
+                             static_cast<int32_t>(kMaxThreadsPerSM / threads)));
+      }
       OpBuilder::InsertionGuard guard(builder);
       builder.setInsertionPointToStart(&entry.getBody().front());
       LLVM::CallOp::create(

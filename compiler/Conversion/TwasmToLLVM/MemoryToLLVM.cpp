@@ -7,6 +7,12 @@
 // falls back to a bytewise access, because Wasm's alignment is only a hint;
 // the bounds check rides on the same branch so the common case costs one.
 //
+// A load or store of a constant size compares in 32 bits: the number of
+// addresses at which it fits, memory_size - offset - n + 1, does not depend on
+// the address, so it is computed once at the function's entry, and the
+// access fits iff address < that count (accessFitsInMemory). On the GPU,
+// 64-bit compares and additions cost two instructions each; this costs one.
+//
 //===----------------------------------------------------------------------===//
 
 #include "LoweringSupport.h"
@@ -39,6 +45,50 @@ Value fitsInMemory(OpBuilder &builder, Location loc, Operation *op, Value ea,
                               hiddenValue(op, abi::kMemorySize));
 }
 
+/// Whether `[zext(address) + offset, ... + bytes)` lies in memory, for an
+/// i32 `address` and a constant extent `offset + bytes` (see the file
+/// comment): address < count, where count = memory_size - extent + 1 (the
+/// number of addresses at which the access fits) is computed at the
+/// function's entry, clamped to [0, 2^32 - 1]. Memory is at most 4 GiB, so
+/// for an extent of 2 or more the count always fits in 32 bits; a 1-byte
+/// access at offset 0 in a 4 GiB memory could need 2^32, so that one case
+/// keeps the test "limit >= 0 and address <= limit".
+Value accessFitsInMemory(OpBuilder &builder, Location loc, Operation *op,
+                         Value address, uint64_t extent) {
+  Type i32 = builder.getI32Type();
+  Type i64 = builder.getI64Type();
+  Value size = hiddenValue(op, abi::kMemorySize);
+  auto clampTo32 = [&](Value value) {
+    Value low = LLVM::SMaxOp::create(builder, loc, value,
+                                     constantInt(builder, loc, i64, 0));
+    Value high = LLVM::UMinOp::create(
+        builder, loc, low, constantInt(builder, loc, i64, UINT32_MAX));
+    return LLVM::TruncOp::create(builder, loc, i32, high);
+  };
+  OpBuilder::InsertionGuard guard(builder);
+  Block *body = builder.getInsertionBlock();
+  Block::iterator point = builder.getInsertionPoint();
+  // At the entry, where the size is defined: once per call, whatever
+  // branches the accesses sit in (LLVM merges copies for equal extents).
+  builder.setInsertionPointToStart(cast<BlockArgument>(size).getOwner());
+  if (extent >= 2) {
+    Value count = clampTo32(LLVM::SubOp::create(
+        builder, loc, size, constantInt(builder, loc, i64, extent - 1)));
+    builder.setInsertionPoint(body, point);
+    return LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ult, address,
+                                count);
+  }
+  Value nonNegative =
+      LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ugt, size,
+                           constantInt(builder, loc, i64, 0));
+  Value limit = clampTo32(LLVM::SubOp::create(
+      builder, loc, size, constantInt(builder, loc, i64, 1)));
+  builder.setInsertionPoint(body, point);
+  Value below = LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ule,
+                                     address, limit);
+  return LLVM::AndOp::create(builder, loc, nonNegative, below);
+}
+
 /// Emits a checked access of `bytes` bytes; `access` emits the load or store
 /// itself for a pointer and an alignment, and returns its value (or null).
 /// Alignment 0 asks for the misaligned path: a volatile, byte-aligned access.
@@ -51,15 +101,13 @@ Value emitCheckedAccess(
     std::optional<uint64_t> alignHint, bool provenInBounds, Type resultType,
     llvm::function_ref<Value(OpBuilder &, Value, unsigned)> access) {
   Location loc = op->getLoc();
-  Type i64 = rewriter.getI64Type();
   Value ea = effectiveAddress(rewriter, loc, address, offset);
   Value pointer =
       bytePointer(rewriter, loc, hiddenValue(op, abi::kMemoryBase), ea);
   bool checkBounds = target.options.boundsChecks && !provenInBounds;
   Value fits;
   if (checkBounds)
-    fits = fitsInMemory(rewriter, loc, op, ea,
-                        constantInt(rewriter, loc, i64, bytes));
+    fits = accessFitsInMemory(rewriter, loc, op, address, offset + bytes);
 
   unsigned hint = alignHint.value_or(bytes);
   bool checkAlignment =
@@ -73,10 +121,16 @@ Value emitCheckedAccess(
     return access(rewriter, pointer, 1);
   }
 
-  Value low = LLVM::AndOp::create(rewriter, loc, ea,
-                                  constantInt(rewriter, loc, i64, bytes - 1));
+  // The low bits of ea are those of the 32-bit address plus the offset.
+  Type i32 = rewriter.getI32Type();
+  Value low32 = address;
+  if (uint32_t lowOffset = uint32_t(offset) & (bytes - 1))
+    low32 = LLVM::AddOp::create(rewriter, loc, low32,
+                                constantInt(rewriter, loc, i32, lowOffset));
+  Value low = LLVM::AndOp::create(rewriter, loc, low32,
+                                  constantInt(rewriter, loc, i32, bytes - 1));
   Value aligned = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq,
-                                       low, constantInt(rewriter, loc, i64, 0));
+                                       low, constantInt(rewriter, loc, i32, 0));
   Value fast =
       checkBounds ? LLVM::AndOp::create(rewriter, loc, aligned, fits) : aligned;
 

@@ -2,13 +2,18 @@
 
 // A load: one branch on "aligned and in bounds" to the plain access; the
 // rest goes to a cold path that traps (code 2, out of bounds) with the record
-// and an in-place exit, or else reads the misaligned bytes.
+// and an in-place exit, or else reads the misaligned bytes. The bounds test
+// is one 32-bit compare with the count of addresses where 4 bytes fit,
+// memory_size - 3 clamped to [0, 2^32 - 1], computed at the function's entry.
 // CHECK-LABEL: llvm.func internal @wasm_load
-// CHECK:         %[[EA:.+]] = llvm.zext %arg5 : i32 to i64
-// CHECK:         %[[END:.+]] = llvm.add %[[EA]], %{{.+}} : i64
-// CHECK:         %[[FITS:.+]] = llvm.icmp "ule" %[[END]], %arg1 : i64
-// CHECK:         %[[LOW:.+]] = llvm.and %[[EA]], %{{.+}} : i64
-// CHECK:         %[[ALIGNED:.+]] = llvm.icmp "eq" %[[LOW]], %{{.+}} : i64
+// CHECK:         %[[EXTENT:.+]] = llvm.mlir.constant(3 : i64) : i64
+// CHECK:         %[[COUNT:.+]] = llvm.sub %arg1, %[[EXTENT]] : i64
+// CHECK:         %[[LOW0:.+]] = llvm.intr.smax(%[[COUNT]], %{{.+}}) : (i64, i64) -> i64
+// CHECK:         %[[CLAMPED:.+]] = llvm.intr.umin(%[[LOW0]], %{{.+}}) : (i64, i64) -> i64
+// CHECK:         %[[COUNT32:.+]] = llvm.trunc %[[CLAMPED]] : i64 to i32
+// CHECK:         %[[FITS:.+]] = llvm.icmp "ult" %arg5, %[[COUNT32]] : i32
+// CHECK:         %[[LOW:.+]] = llvm.and %arg5, %{{.+}} : i32
+// CHECK:         %[[ALIGNED:.+]] = llvm.icmp "eq" %[[LOW]], %{{.+}} : i32
 // CHECK:         %[[FAST:.+]] = llvm.and %[[ALIGNED]], %[[FITS]] : i1
 // CHECK:         llvm.cond_br %[[FAST]] weights([1048576, 1]), ^[[PLAIN:bb[0-9]+]], ^[[SLOW:bb[0-9]+]]
 // CHECK:       ^[[PLAIN]]:
@@ -39,11 +44,13 @@ twasm.module {
 // -----
 
 // An access marked in_bounds keeps its alignment test (a misaligned access
-// is legal Wasm, and a fault on the GPU) but has no bounds check.
+// is legal Wasm, and a fault on the GPU) but has no bounds check: no limit
+// from the memory size, no compare of the address with it.
 // CHECK-LABEL: llvm.func internal @wasm_in_bounds_store
-// CHECK-NOT:     llvm.icmp "ule"
+// CHECK-NOT:     llvm.sub %arg1
+// CHECK-NOT:     llvm.icmp "ult"
 // CHECK:         llvm.icmp "eq"
-// CHECK-NOT:     llvm.icmp "ule"
+// CHECK-NOT:     llvm.icmp "ult"
 // CHECK:         llvm.store %{{.+}} {alignment = 4 : i64} : i32, !llvm.ptr<1>
 // CHECK-NOT:     @__twasm_record_trap
 // CHECK:         llvm.return
@@ -153,10 +160,12 @@ twasm.module {
 
 // The kernel entry: the five hidden parameters (memory base and size, trap
 // record, control word, globals) then the Wasm parameters; a declared launch
-// shape becomes the block size the code is specialised for.
+// shape becomes the block size the code is specialised for, and asks for as
+// many resident blocks as an SM holds (2048 threads / 128).
 // CHECK-LABEL: gpu.module @twasm_kernels
 // CHECK:       gpu.func @entry(%arg0: !llvm.ptr<1>, %arg1: i64, %arg2: !llvm.ptr<1>, %arg3: !llvm.ptr<1>, %arg4: !llvm.ptr<1>, %arg5: i32, %arg6: f32) kernel
 // CHECK-SAME:    known_block_size = array<i32: 128, 1, 1>
+// CHECK-SAME:    nvvm.minctasm = 16 : i32
 // CHECK-SAME:    twasm.export = "entry"
 // CHECK-NEXT:    llvm.call @wasm_entry(%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6)
 // CHECK-NEXT:    gpu.return
@@ -167,4 +176,25 @@ twasm.module {
   }
   export "entry" func @entry
   kernel "entry" block [128, 1, 1] shared 0
+}
+
+// -----
+
+// A 1-byte access at offset 0 could fit at 2^32 addresses in a 4 GiB memory,
+// a count 32 bits cannot hold: it tests "size > 0 and address <= size - 1"
+// instead, both halves exact.
+// CHECK-LABEL: llvm.func internal @wasm_byte
+// CHECK:         %[[SOME:.+]] = llvm.icmp "ugt" %arg1, %{{.+}} : i64
+// CHECK:         %[[LAST:.+]] = llvm.trunc %{{.+}} : i64 to i32
+// CHECK:         %[[BELOW:.+]] = llvm.icmp "ule" %arg5, %[[LAST]] : i32
+// CHECK:         llvm.and %[[SOME]], %[[BELOW]] : i1
+twasm.module {
+  memory @m min 1
+  func @byte(%p: i32) {
+    %0 = twasm.i32.load8_u %p
+    twasm.i32.store %p, %0 in_bounds
+    return
+  }
+  export "byte" func @byte
+  kernel "byte"
 }
