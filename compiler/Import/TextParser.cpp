@@ -902,7 +902,9 @@ public:
   bool parseModule(Module &module);
 
   TextPosition position(uint32_t token) const {
-    return lexer.position(tokens[token].offset);
+    // A parser may stand past the last token (end of input) when it fails.
+    size_t index = std::min<size_t>(token, tokens.size() - 1);
+    return lexer.position(tokens[index].offset);
   }
 
 private:
@@ -1531,6 +1533,8 @@ bool Parser::plainInstruction(Code &code, const OpInfo &op, uint32_t token) {
 }
 
 bool Parser::foldedInstruction(Code &code) {
+  if (peek().kind != TokenKind::LParen)
+    return unexpected();
   if (!enter())
     return false;
   ++pos; // (

@@ -108,6 +108,20 @@ TEST_F(ImporterTest, InvalidTextErrorsGiveLineAndColumn) {
   EXPECT_NE(error.find("(at line 3, column"), std::string::npos) << error;
 }
 
+// Found by the fuzzer: an active element segment whose offset is neither an
+// `(offset ...)` clause nor a folded instruction, at the end of the input.
+// The parser consumed a `(` that was not there and reported the error at a
+// token past the end.
+TEST_F(ImporterTest, ElementOffsetMissingAtTheEndIsAnErrorNotACrash) {
+  for (llvm::StringRef text :
+       {"(module (elem $active (table $fns)", "(elem (table 0) func",
+        "(module (table 1 funcref) (elem (table 0) func $f))"}) {
+    std::string error = importModule("elem.wat", text);
+    EXPECT_NE(error.find("unexpected"), std::string::npos)
+        << text.str() << ": " << error;
+  }
+}
+
 TEST_F(ImporterTest, RejectsInputThatIsNoModule) {
   std::string error = importModule("notes.txt", "hello");
   EXPECT_NE(error.find("not a WebAssembly module"), std::string::npos) << error;
