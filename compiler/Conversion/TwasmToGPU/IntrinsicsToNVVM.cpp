@@ -350,23 +350,8 @@ FailureOr<llvm::SmallVector<Value>> mlir::twasm::lowerNVVMIntrinsic(
                                 : LLVM::AtomicBinOp::add,
         pointer, operands[1], LLVM::AtomicOrdering::monotonic));
   } else if (name == "atomic_add_f32") {
-    Type i64 = rewriter.getI64Type();
-    Value ea = LLVM::ZExtOp::create(rewriter, loc, i64, operands[0]);
-    Value end = LLVM::AddOp::create(rewriter, loc, ea,
-                                    constantInt(rewriter, loc, i64, 4));
-    Value fits = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::ule,
-                                      end, hiddenValue(call, abi::kMemorySize));
-    trapUnless(rewriter, loc, fits, abi::TrapCode::MemoryOutOfBounds, target);
-    Value low = LLVM::AndOp::create(rewriter, loc, ea,
-                                    constantInt(rewriter, loc, i64, 3));
-    Value aligned =
-        LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq, low,
-                             constantInt(rewriter, loc, i64, 0));
-    trapUnless(rewriter, loc, aligned, abi::TrapCode::UnalignedAtomic, target);
-    Value base = hiddenValue(call, abi::kMemoryBase);
-    Value pointer =
-        LLVM::GEPOp::create(rewriter, loc, base.getType(), rewriter.getI8Type(),
-                            base, ValueRange{ea});
+    Value pointer = checkedAtomicPointer(rewriter, call, operands[0],
+                                         /*offset=*/0, /*bytes=*/4, target);
     results.push_back(LLVM::AtomicRMWOp::create(
         rewriter, loc, LLVM::AtomicBinOp::fadd, pointer, operands[1],
         LLVM::AtomicOrdering::monotonic));

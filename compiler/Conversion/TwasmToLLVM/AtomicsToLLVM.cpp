@@ -21,43 +21,6 @@ namespace {
 
 constexpr LLVM::AtomicOrdering kSeqCst = LLVM::AtomicOrdering::seq_cst;
 
-/// The pointer for an atomic access of `bytes` at `address + offset`, after
-/// the bounds check and the alignment check.
-Value checkedAtomicPointer(ConversionPatternRewriter &rewriter, Operation *op,
-                           Value address, uint64_t offset, unsigned bytes,
-                           const LoweringTarget &target) {
-  Location loc = op->getLoc();
-  Type i64 = rewriter.getI64Type();
-  Value ea = LLVM::ZExtOp::create(rewriter, loc, i64, address);
-  if (offset)
-    ea = LLVM::AddOp::create(rewriter, loc, ea,
-                             constantInt(rewriter, loc, i64, offset));
-  Value end = LLVM::AddOp::create(rewriter, loc, ea,
-                                  constantInt(rewriter, loc, i64, bytes));
-  Value fits = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::ule,
-                                    end, hiddenValue(op, abi::kMemorySize));
-  trapUnless(rewriter, loc, fits, abi::TrapCode::MemoryOutOfBounds, target);
-  if (bytes > 1) {
-    Value low = LLVM::AndOp::create(rewriter, loc, ea,
-                                    constantInt(rewriter, loc, i64, bytes - 1));
-    Value aligned =
-        LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq, low,
-                             constantInt(rewriter, loc, i64, 0));
-    trapUnless(rewriter, loc, aligned, abi::TrapCode::UnalignedAtomic, target);
-  }
-  Value base = hiddenValue(op, abi::kMemoryBase);
-  return LLVM::GEPOp::create(rewriter, loc, base.getType(),
-                             rewriter.getI8Type(), base, ValueRange{ea});
-}
-
-/// The memory-width operand: the value's low bytes.
-Value narrow(OpBuilder &builder, Location loc, Value value, unsigned bytes) {
-  if (value.getType().getIntOrFloatBitWidth() == bytes * 8)
-    return value;
-  return LLVM::TruncOp::create(builder, loc, builder.getIntegerType(bytes * 8),
-                               value);
-}
-
 /// The result, zero-extended back to the Wasm type.
 Value widen(OpBuilder &builder, Location loc, Value value, Type type) {
   if (value.getType() == type)
@@ -109,7 +72,7 @@ struct AtomicStorePattern : AtomicPattern<SourceOp> {
     Value pointer = checkedAtomicPointer(rewriter, op, adaptor.getAddress(),
                                          op.getOffset(), bytes, this->target);
     LLVM::StoreOp::create(rewriter, loc,
-                          narrow(rewriter, loc, adaptor.getValue(), bytes),
+                          lowBytes(rewriter, loc, adaptor.getValue(), bytes),
                           pointer, bytes, /*isVolatile=*/false,
                           /*isNonTemporal=*/false, /*isInvariantGroup=*/false,
                           kSeqCst, this->scope());
@@ -131,7 +94,7 @@ struct AtomicRmwPattern : AtomicPattern<SourceOp> {
     this->fence(rewriter, loc);
     Value old = LLVM::AtomicRMWOp::create(
         rewriter, loc, binOp, pointer,
-        narrow(rewriter, loc, adaptor.getValue(), bytes), kSeqCst,
+        lowBytes(rewriter, loc, adaptor.getValue(), bytes), kSeqCst,
         this->scope(), bytes);
     this->fence(rewriter, loc);
     rewriter.replaceOp(op, widen(rewriter, loc, old, op.getType()));
@@ -151,8 +114,8 @@ struct AtomicCmpxchgPattern : AtomicPattern<SourceOp> {
                                          op.getOffset(), bytes, this->target);
     auto exchange = LLVM::AtomicCmpXchgOp::create(
         rewriter, loc, pointer,
-        narrow(rewriter, loc, adaptor.getExpected(), bytes),
-        narrow(rewriter, loc, adaptor.getReplacement(), bytes), kSeqCst,
+        lowBytes(rewriter, loc, adaptor.getExpected(), bytes),
+        lowBytes(rewriter, loc, adaptor.getReplacement(), bytes), kSeqCst,
         kSeqCst, this->scope(), bytes);
     Value old = LLVM::ExtractValueOp::create(rewriter, loc, exchange, 0);
     rewriter.replaceOp(op, widen(rewriter, loc, old, op.getType()));

@@ -145,6 +145,107 @@ llvm::SmallVector<Value> mlir::twasm::emitLoweredCall(
   return results;
 }
 
+//===----------------------------------------------------------------------===//
+// Linear-memory accesses
+//===----------------------------------------------------------------------===//
+
+Value mlir::twasm::effectiveAddress(OpBuilder &builder, Location loc,
+                                    Value address, uint64_t offset) {
+  Type i64 = builder.getI64Type();
+  Value ea = LLVM::ZExtOp::create(builder, loc, i64, address);
+  if (offset != 0)
+    ea = LLVM::AddOp::create(builder, loc, ea,
+                             constantInt(builder, loc, i64, offset));
+  return ea;
+}
+
+Value mlir::twasm::bytePointer(OpBuilder &builder, Location loc, Value base,
+                               Value ea) {
+  return LLVM::GEPOp::create(builder, loc, base.getType(), builder.getI8Type(),
+                             base, ValueRange{ea});
+}
+
+// The test is address < count, where count = memory_size - extent + 1 (the
+// number of addresses at which the access fits) is computed at the
+// function's entry, clamped to [0, 2^32 - 1]. Memory is at most 4 GiB, so
+// for an extent of 2 or more the count always fits in 32 bits; a 1-byte
+// access at offset 0 in a 4 GiB memory could need 2^32, so that one case
+// keeps the test "size > 0 and address <= size - 1". On the GPU, 64-bit
+// compares and additions cost two instructions each; this costs one.
+Value mlir::twasm::accessFitsInMemory(OpBuilder &builder, Location loc,
+                                      Operation *op, Value address,
+                                      uint64_t extent) {
+  Type i32 = builder.getI32Type();
+  Type i64 = builder.getI64Type();
+  Value size = hiddenValue(op, abi::kMemorySize);
+  auto clampTo32 = [&](Value value) {
+    Value low = LLVM::SMaxOp::create(builder, loc, value,
+                                     constantInt(builder, loc, i64, 0));
+    Value high = LLVM::UMinOp::create(
+        builder, loc, low, constantInt(builder, loc, i64, UINT32_MAX));
+    return LLVM::TruncOp::create(builder, loc, i32, high);
+  };
+  OpBuilder::InsertionGuard guard(builder);
+  Block *body = builder.getInsertionBlock();
+  Block::iterator point = builder.getInsertionPoint();
+  // At the entry, where the size is defined: once per call, whatever
+  // branches the accesses sit in (LLVM merges copies for equal extents).
+  builder.setInsertionPointToStart(cast<BlockArgument>(size).getOwner());
+  if (extent >= 2) {
+    Value count = clampTo32(LLVM::SubOp::create(
+        builder, loc, size, constantInt(builder, loc, i64, extent - 1)));
+    builder.setInsertionPoint(body, point);
+    return LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ult, address,
+                                count);
+  }
+  Value nonNegative =
+      LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ugt, size,
+                           constantInt(builder, loc, i64, 0));
+  Value limit = clampTo32(LLVM::SubOp::create(
+      builder, loc, size, constantInt(builder, loc, i64, 1)));
+  builder.setInsertionPoint(body, point);
+  Value below = LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ule,
+                                     address, limit);
+  return LLVM::AndOp::create(builder, loc, nonNegative, below);
+}
+
+Value mlir::twasm::isAligned(OpBuilder &builder, Location loc, Value address,
+                             uint64_t offset, unsigned bytes) {
+  // The low bits of ea are those of the 32-bit address plus the offset.
+  Type i32 = builder.getI32Type();
+  Value low = address;
+  if (uint32_t lowOffset = uint32_t(offset) & (bytes - 1))
+    low = LLVM::AddOp::create(builder, loc, low,
+                              constantInt(builder, loc, i32, lowOffset));
+  low = LLVM::AndOp::create(builder, loc, low,
+                            constantInt(builder, loc, i32, bytes - 1));
+  return LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::eq, low,
+                              constantInt(builder, loc, i32, 0));
+}
+
+Value mlir::twasm::checkedAtomicPointer(RewriterBase &rewriter, Operation *op,
+                                        Value address, uint64_t offset,
+                                        unsigned bytes,
+                                        const LoweringTarget &target) {
+  Location loc = op->getLoc();
+  trapUnless(rewriter, loc,
+             accessFitsInMemory(rewriter, loc, op, address, offset + bytes),
+             abi::TrapCode::MemoryOutOfBounds, target);
+  if (bytes > 1)
+    trapUnless(rewriter, loc, isAligned(rewriter, loc, address, offset, bytes),
+               abi::TrapCode::UnalignedAtomic, target);
+  return bytePointer(rewriter, loc, hiddenValue(op, abi::kMemoryBase),
+                     effectiveAddress(rewriter, loc, address, offset));
+}
+
+Value mlir::twasm::lowBytes(OpBuilder &builder, Location loc, Value value,
+                            unsigned bytes) {
+  if (value.getType().getIntOrFloatBitWidth() == bytes * 8)
+    return value;
+  return LLVM::TruncOp::create(builder, loc, builder.getIntegerType(bytes * 8),
+                               value);
+}
+
 void mlir::twasm::trapUnless(RewriterBase &builder, Location loc,
                              Value condition, abi::TrapCode code,
                              const LoweringTarget &target) {

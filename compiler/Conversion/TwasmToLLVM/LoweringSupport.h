@@ -126,6 +126,30 @@ llvm::SmallVector<Value> emitLoweredCall(OpBuilder &builder, Location loc,
                                          Type returnType, size_t resultCount,
                                          ValueRange operands);
 
+/// `zext(address) + offset`, the i64 effective address of an access.
+Value effectiveAddress(OpBuilder &builder, Location loc, Value address,
+                       uint64_t offset);
+/// The pointer to byte `ea` of linear memory at `base`.
+Value bytePointer(OpBuilder &builder, Location loc, Value base, Value ea);
+/// Whether bytes [zext(address) + offset, ... + bytes) lie in the memory of
+/// `op`'s function, for an i32 `address` and a constant extent
+/// `offset + bytes`, as an i1: one 32-bit compare against a count computed
+/// at the function's entry.
+Value accessFitsInMemory(OpBuilder &builder, Location loc, Operation *op,
+                         Value address, uint64_t extent);
+/// Whether `zext(address) + offset` is a multiple of `bytes` (a power of
+/// two), as an i1, computed in 32 bits.
+Value isAligned(OpBuilder &builder, Location loc, Value address,
+                uint64_t offset, unsigned bytes);
+/// The pointer for an atomic access of `bytes` at `address + offset`, after
+/// the checks that trap when it is out of bounds or misaligned (atomics
+/// must be naturally aligned).
+Value checkedAtomicPointer(RewriterBase &rewriter, Operation *op, Value address,
+                           uint64_t offset, unsigned bytes,
+                           const LoweringTarget &target);
+/// `value`'s low `bytes` bytes, the width an access moves.
+Value lowBytes(OpBuilder &builder, Location loc, Value value, unsigned bytes);
+
 /// Unless `condition` (i1) holds, the thread traps with `code` here: a cold
 /// block that writes the trap record and stops the thread in place (on the
 /// GPU, `exit`), then rejoins at once. The control-flow graph thus keeps the

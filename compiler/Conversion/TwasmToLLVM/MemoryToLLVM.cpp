@@ -10,8 +10,8 @@
 // A load or store of a constant size compares in 32 bits: the number of
 // addresses at which it fits, memory_size - offset - n + 1, does not depend on
 // the address, so it is computed once at the function's entry, and the
-// access fits iff address < that count (accessFitsInMemory). On the GPU,
-// 64-bit compares and additions cost two instructions each; this costs one.
+// access fits iff address < that count (accessFitsInMemory, shared with the
+// atomics).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,71 +22,12 @@ using namespace mlir::twasm;
 
 namespace {
 
-Value effectiveAddress(OpBuilder &builder, Location loc, Value address,
-                       uint64_t offset) {
-  Type i64 = builder.getI64Type();
-  Value ea = LLVM::ZExtOp::create(builder, loc, i64, address);
-  if (offset != 0)
-    ea = LLVM::AddOp::create(builder, loc, ea,
-                             constantInt(builder, loc, i64, offset));
-  return ea;
-}
-
-Value bytePointer(OpBuilder &builder, Location loc, Value base, Value ea) {
-  return LLVM::GEPOp::create(builder, loc, base.getType(), builder.getI8Type(),
-                             base, ValueRange{ea});
-}
-
 /// `ea + bytes <= memory_size`, as an i1.
 Value fitsInMemory(OpBuilder &builder, Location loc, Operation *op, Value ea,
                    Value bytes) {
   Value end = LLVM::AddOp::create(builder, loc, ea, bytes);
   return LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ule, end,
                               hiddenValue(op, abi::kMemorySize));
-}
-
-/// Whether `[zext(address) + offset, ... + bytes)` lies in memory, for an
-/// i32 `address` and a constant extent `offset + bytes` (see the file
-/// comment): address < count, where count = memory_size - extent + 1 (the
-/// number of addresses at which the access fits) is computed at the
-/// function's entry, clamped to [0, 2^32 - 1]. Memory is at most 4 GiB, so
-/// for an extent of 2 or more the count always fits in 32 bits; a 1-byte
-/// access at offset 0 in a 4 GiB memory could need 2^32, so that one case
-/// keeps the test "limit >= 0 and address <= limit".
-Value accessFitsInMemory(OpBuilder &builder, Location loc, Operation *op,
-                         Value address, uint64_t extent) {
-  Type i32 = builder.getI32Type();
-  Type i64 = builder.getI64Type();
-  Value size = hiddenValue(op, abi::kMemorySize);
-  auto clampTo32 = [&](Value value) {
-    Value low = LLVM::SMaxOp::create(builder, loc, value,
-                                     constantInt(builder, loc, i64, 0));
-    Value high = LLVM::UMinOp::create(
-        builder, loc, low, constantInt(builder, loc, i64, UINT32_MAX));
-    return LLVM::TruncOp::create(builder, loc, i32, high);
-  };
-  OpBuilder::InsertionGuard guard(builder);
-  Block *body = builder.getInsertionBlock();
-  Block::iterator point = builder.getInsertionPoint();
-  // At the entry, where the size is defined: once per call, whatever
-  // branches the accesses sit in (LLVM merges copies for equal extents).
-  builder.setInsertionPointToStart(cast<BlockArgument>(size).getOwner());
-  if (extent >= 2) {
-    Value count = clampTo32(LLVM::SubOp::create(
-        builder, loc, size, constantInt(builder, loc, i64, extent - 1)));
-    builder.setInsertionPoint(body, point);
-    return LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ult, address,
-                                count);
-  }
-  Value nonNegative =
-      LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ugt, size,
-                           constantInt(builder, loc, i64, 0));
-  Value limit = clampTo32(LLVM::SubOp::create(
-      builder, loc, size, constantInt(builder, loc, i64, 1)));
-  builder.setInsertionPoint(body, point);
-  Value below = LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ule,
-                                     address, limit);
-  return LLVM::AndOp::create(builder, loc, nonNegative, below);
 }
 
 /// Emits a checked access of `bytes` bytes; `access` emits the load or store
@@ -121,16 +62,7 @@ Value emitCheckedAccess(
     return access(rewriter, pointer, 1);
   }
 
-  // The low bits of ea are those of the 32-bit address plus the offset.
-  Type i32 = rewriter.getI32Type();
-  Value low32 = address;
-  if (uint32_t lowOffset = uint32_t(offset) & (bytes - 1))
-    low32 = LLVM::AddOp::create(rewriter, loc, low32,
-                                constantInt(rewriter, loc, i32, lowOffset));
-  Value low = LLVM::AndOp::create(rewriter, loc, low32,
-                                  constantInt(rewriter, loc, i32, bytes - 1));
-  Value aligned = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq,
-                                       low, constantInt(rewriter, loc, i32, 0));
+  Value aligned = isAligned(rewriter, loc, address, offset, bytes);
   Value fast =
       checkBounds ? LLVM::AndOp::create(rewriter, loc, aligned, fits) : aligned;
 
@@ -210,11 +142,7 @@ struct StorePattern : OpConversionPattern<SourceOp> {
   matchAndRewrite(SourceOp op, typename SourceOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value value = adaptor.getValue();
-    if (isa<IntegerType>(value.getType()) &&
-        value.getType().getIntOrFloatBitWidth() != bytes * 8)
-      value = LLVM::TruncOp::create(rewriter, loc,
-                                    rewriter.getIntegerType(bytes * 8), value);
+    Value value = lowBytes(rewriter, loc, adaptor.getValue(), bytes);
     emitCheckedAccess(
         rewriter, target, op, adaptor.getAddress(), op.getOffset(), bytes,
         op.getAlign(), op.getInBounds(), Type(),
