@@ -210,6 +210,22 @@ TEST_F(TrapTest, SharedScratchOutOfBounds) {
              tensorwasm::abi::TrapCode::SharedOutOfBounds, 1024);
 }
 
+TEST_F(TrapTest, AtomicOutOfBounds) {
+  uint32_t size = static_cast<uint32_t>(instance->memoryBytes());
+  expectTrap("atomic_oob", {Arg::i32(size - 2)},
+             tensorwasm::abi::TrapCode::MemoryOutOfBounds);
+}
+
+TEST_F(TrapTest, MisalignedAtomic) {
+  expectTrap("atomic_unaligned", {Arg::i32(2)},
+             tensorwasm::abi::TrapCode::UnalignedAtomic);
+}
+
+TEST_F(TrapTest, MisalignedFloatAtomicAdd) {
+  expectTrap("atomic_add_f32_unaligned", {Arg::i32(6)},
+             tensorwasm::abi::TrapCode::UnalignedAtomic);
+}
+
 TEST_F(TrapTest, IndirectCallThatIsFineDoesNotTrap) {
   instance->clearTrap();
   instance->launch("table_call", {kBlocks}, {kBlockSize},

@@ -9,6 +9,8 @@
   (import "twasm" "block_id_x" (func $block_id (result i32)))
   (import "twasm" "block_dim_x" (func $block_dim (result i32)))
   (import "twasm" "shared_load_f32" (func $shared_load (param i32) (result f32)))
+  (import "twasm" "atomic_add_f32"
+    (func $atomic_add_f32 (param i32 f32) (result f32)))
   (memory 1)
   ;; Entry 0 returns an i32, entry 1 an f32 (a type mismatch for $to_i32),
   ;; entries 2 and 3 are null.
@@ -53,6 +55,21 @@
   (func (export "shared_oob") (param $victim i32) (param $index i32)
     (if (call $is_victim (local.get $victim))
       (then (drop (call $shared_load (local.get $index))))))
+
+  ;; Atomics trap out of bounds like any access, and also when misaligned:
+  ;; Wasm's atomic read-modify-write and the float-add intrinsic alike.
+  (func (export "atomic_oob") (param $victim i32) (param $address i32)
+    (if (call $is_victim (local.get $victim))
+      (then (drop (i32.atomic.rmw.add (local.get $address) (i32.const 1))))))
+
+  (func (export "atomic_unaligned") (param $victim i32) (param $address i32)
+    (if (call $is_victim (local.get $victim))
+      (then (drop (i32.atomic.rmw.add (local.get $address) (i32.const 1))))))
+
+  (func (export "atomic_add_f32_unaligned") (param $victim i32)
+    (param $address i32)
+    (if (call $is_victim (local.get $victim))
+      (then (drop (call $atomic_add_f32 (local.get $address) (f32.const 1))))))
 
   ;; Every thread loops until the control word stops it.
   (func (export "spin") (param $victim i32)
