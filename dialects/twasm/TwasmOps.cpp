@@ -59,6 +59,12 @@ static void printBrTableTargets(OpAsmPrinter &printer, BrTableOp,
 // Shared verification helpers
 //===----------------------------------------------------------------------===//
 
+std::optional<uint32_t> mlir::twasm::getI32Constant(Value value) {
+  if (auto constant = value.getDefiningOp<I32ConstOp>())
+    return constant.getValue();
+  return std::nullopt;
+}
+
 unsigned mlir::twasm::getAccessBytes(Operation *op) {
   if (op->hasTrait<AccessWidth<1>::Impl>())
     return 1;

@@ -70,6 +70,9 @@ public:
 /// any other operation.
 unsigned getAccessBytes(Operation *op);
 
+/// The value of `value` if a `twasm.i32.const` defines it.
+std::optional<uint32_t> getI32Constant(Value value);
+
 } // namespace mlir::twasm
 
 #define GET_OP_CLASSES

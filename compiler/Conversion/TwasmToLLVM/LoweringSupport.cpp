@@ -317,22 +317,37 @@ static bool isArithmeticIntrinsic(llvm::StringRef name) {
 /// information, and it can be made canonical where it is observed rather
 /// than where each value is computed (once after a loop, not every
 /// iteration).
+/// Collects the values the predecessors of `argument`'s block pass to it;
+/// returns false if some cannot be known (an entry block's arguments, a
+/// terminator that is no branch, a successor operand the terminator makes).
+static bool incomingValues(BlockArgument argument,
+                           llvm::SmallVectorImpl<Value> &values) {
+  Block *block = argument.getOwner();
+  if (block->isEntryBlock())
+    return false;
+  bool allKnown = true;
+  for (auto it = block->pred_begin(); it != block->pred_end(); ++it) {
+    auto branch = dyn_cast<BranchOpInterface>((*it)->getTerminator());
+    Value forwarded = branch
+                          ? branch.getSuccessorOperands(
+                                it.getSuccessorIndex())[argument.getArgNumber()]
+                          : Value();
+    if (forwarded)
+      values.push_back(forwarded);
+    else
+      allKnown = false;
+  }
+  return allKnown;
+}
+
 static bool carriesOnlyComputedFloats(BlockArgument argument) {
   llvm::SmallVector<BlockArgument> worklist{argument};
   llvm::DenseSet<Value> visited{argument};
   while (!worklist.empty()) {
-    BlockArgument current = worklist.pop_back_val();
-    Block *block = current.getOwner();
-    if (block->isEntryBlock())
+    llvm::SmallVector<Value> incoming;
+    if (!incomingValues(worklist.pop_back_val(), incoming))
       return false;
-    for (auto it = block->pred_begin(); it != block->pred_end(); ++it) {
-      auto branch = dyn_cast<BranchOpInterface>((*it)->getTerminator());
-      if (!branch)
-        return false;
-      Value forwarded = branch.getSuccessorOperands(
-          it.getSuccessorIndex())[current.getArgNumber()];
-      if (!forwarded)
-        return false;
+    for (Value forwarded : incoming) {
       if (!visited.insert(forwarded).second)
         continue;
       if (auto next = dyn_cast<BlockArgument>(forwarded)) {
@@ -403,18 +418,12 @@ void mlir::twasm::markNaNCanonicalization(FuncOp func) {
   while (!worklist.empty()) {
     Value value = worklist.pop_back_val();
     if (auto argument = dyn_cast<BlockArgument>(value)) {
-      Block *block = argument.getOwner();
-      if (block->isEntryBlock())
-        continue;
-      for (auto it = block->pred_begin(); it != block->pred_end(); ++it) {
-        auto branch = dyn_cast<BranchOpInterface>((*it)->getTerminator());
-        if (!branch)
-          continue;
-        SuccessorOperands operands =
-            branch.getSuccessorOperands(it.getSuccessorIndex());
-        if (Value forwarded = operands[argument.getArgNumber()])
-          observe(forwarded);
-      }
+      // Where the incoming values cannot all be known (the function's
+      // parameters), nothing here computed them.
+      llvm::SmallVector<Value> incoming;
+      incomingValues(argument, incoming);
+      for (Value forwarded : incoming)
+        observe(forwarded);
       continue;
     }
     Operation *def = value.getDefiningOp();

@@ -5,12 +5,6 @@
 using namespace mlir;
 using namespace mlir::twasm;
 
-static std::optional<uint32_t> i32Constant(Value value) {
-  if (auto constant = value.getDefiningOp<I32ConstOp>())
-    return constant.getValue();
-  return std::nullopt;
-}
-
 /// Whether `compare(next, bound)` holds, for the i32 comparisons a counted
 /// loop ends on; nullopt for any other operation.
 static std::optional<bool> evaluateComparison(Operation *compare, uint32_t next,
@@ -50,7 +44,8 @@ static std::optional<uint32_t> constantOnEntry(Block &header, Block *latch,
     if (!entry)
       return std::nullopt;
     Value start = entry.getSuccessorOperands(it.getSuccessorIndex())[index];
-    std::optional<uint32_t> value = start ? i32Constant(start) : std::nullopt;
+    std::optional<uint32_t> value =
+        start ? getI32Constant(start) : std::nullopt;
     if (!value || (init && *init != *value))
       return std::nullopt;
     init = value;
@@ -84,12 +79,12 @@ mlir::twasm::matchCountedLoop(Block &header, DominanceInfo &dominance,
   Operation *compare = branch.getCondition().getDefiningOp();
   if (!compare || compare->getNumOperands() != 2)
     return std::nullopt;
-  std::optional<uint32_t> bound = i32Constant(compare->getOperand(1));
+  std::optional<uint32_t> bound = getI32Constant(compare->getOperand(1));
   auto next = compare->getOperand(0).getDefiningOp<I32AddOp>();
   if (!bound || !next)
     return std::nullopt;
   auto iv = dyn_cast<BlockArgument>(next.getLhs());
-  std::optional<uint32_t> step = i32Constant(next.getRhs());
+  std::optional<uint32_t> step = getI32Constant(next.getRhs());
   if (!iv || iv.getOwner() != &header || !step ||
       backArgs[iv.getArgNumber()] != next.getResult())
     return std::nullopt;

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "twasm/KernelAbi.h"
 #include "twasm/Transforms/CountedLoops.h"
 #include "twasm/Transforms/Passes.h"
 
@@ -22,7 +23,6 @@ using namespace mlir::twasm;
 
 namespace {
 
-constexpr uint64_t kPageBytes = 65536;
 /// A counted loop with more header entries than this is not simulated.
 constexpr uint64_t kMaxSimulatedEntries = uint64_t(1) << 16;
 /// How deep the range of an address expression is followed.
@@ -52,18 +52,12 @@ bool isMarkedInBounds(Operation *op) {
   return attr && *attr;
 }
 
-std::optional<uint32_t> i32Constant(Value value) {
-  if (auto constant = value.getDefiningOp<I32ConstOp>())
-    return constant.getValue();
-  return std::nullopt;
-}
-
 /// `value` as `base + addend` when it is an `i32.add` with a constant.
 std::pair<Value, uint32_t> splitConstantAddend(Value value) {
   if (auto add = value.getDefiningOp<I32AddOp>()) {
-    if (std::optional<uint32_t> rhs = i32Constant(add.getRhs()))
+    if (std::optional<uint32_t> rhs = getI32Constant(add.getRhs()))
       return {add.getLhs(), *rhs};
-    if (std::optional<uint32_t> lhs = i32Constant(add.getLhs()))
+    if (std::optional<uint32_t> lhs = getI32Constant(add.getLhs()))
       return {add.getRhs(), *lhs};
   }
   return {value, 0};
@@ -87,7 +81,7 @@ public:
   std::optional<Range> rangeOf(Value value, unsigned depth = 0) const {
     if (depth > kMaxRangeDepth)
       return std::nullopt;
-    if (std::optional<uint32_t> constant = i32Constant(value))
+    if (std::optional<uint32_t> constant = getI32Constant(value))
       return Range{*constant, *constant};
     if (auto argument = dyn_cast<BlockArgument>(value)) {
       auto it = inductionRanges.find(argument);
@@ -101,21 +95,21 @@ public:
     Value lhs = def->getOperand(0), rhs = def->getOperand(1);
     // Bitwise and remainder bound the result whatever the other side is.
     if (isa<I32AndOp>(def)) {
-      std::optional<uint32_t> mask = i32Constant(rhs);
+      std::optional<uint32_t> mask = getI32Constant(rhs);
       if (!mask)
-        mask = i32Constant(lhs);
+        mask = getI32Constant(lhs);
       if (mask)
         return Range{0, *mask};
       return std::nullopt;
     }
     if (isa<I32RemUOp>(def)) {
-      std::optional<uint32_t> divisor = i32Constant(rhs);
+      std::optional<uint32_t> divisor = getI32Constant(rhs);
       if (divisor && *divisor != 0)
         return Range{0, *divisor - 1u};
       return std::nullopt;
     }
     if (isa<I32ShrUOp>(def)) {
-      std::optional<uint32_t> shift = i32Constant(rhs);
+      std::optional<uint32_t> shift = getI32Constant(rhs);
       if (!shift)
         return std::nullopt;
       unsigned amount = *shift & 31u;
@@ -161,7 +155,8 @@ struct EliminateBoundsChecksPass
     uint64_t minimumBytes = 0;
     if (module)
       for (MemoryOp memory : module.getOps<MemoryOp>())
-        minimumBytes = uint64_t(memory.getMinPages()) * kPageBytes;
+        minimumBytes =
+            uint64_t(memory.getMinPages()) * tensorwasm::abi::kPageBytes;
 
     DominanceInfo &dominance = getAnalysis<DominanceInfo>();
     RangeAnalysis ranges(func, dominance);
