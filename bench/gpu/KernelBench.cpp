@@ -2,6 +2,7 @@
 //------===//
 //
 // twasm-bench-kernels KERNEL_DIR TWIN_DIR [--json FILE] [--repetitions N]
+//                     [--kernel NAME]...
 //
 // Runs each example kernel and its nvcc twin on the same GPU in one run, at
 // sizes that saturate an H100, and reports the median time of N timed runs
@@ -15,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -34,19 +36,21 @@ int main(int argc, char **argv) {
   CaseOptions options;
   options.benchmark = true;
   std::string jsonPath;
-  std::vector<std::string> positional;
+  std::vector<std::string> positional, only;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json") && i + 1 < argc)
       jsonPath = argv[++i];
     else if (!std::strcmp(argv[i], "--repetitions") && i + 1 < argc)
       options.repetitions = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--kernel") && i + 1 < argc)
+      only.push_back(argv[++i]);
     else
       positional.push_back(argv[i]);
   }
   if (positional.size() != 2 || options.repetitions < 1) {
     std::fprintf(stderr,
                  "usage: %s KERNEL_DIR TWIN_DIR [--json FILE] "
-                 "[--repetitions N]\n",
+                 "[--repetitions N] [--kernel NAME]...\n",
                  argv[0]);
     return 2;
   }
@@ -73,6 +77,9 @@ int main(int argc, char **argv) {
               "twasm ms", "nvcc ms", "nvcc/tw", "twasm rate", "nvcc rate",
               "bounds", "epoch", "both");
   for (const auto &[name, run] : kernelCases()) {
+    if (!only.empty() &&
+        std::find(only.begin(), only.end(), name) == only.end())
+      continue;
     CaseReport r;
     try {
       r = run(*gpu, options);
