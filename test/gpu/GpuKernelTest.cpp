@@ -233,6 +233,38 @@ TEST_F(TrapTest, IndirectCallThatIsFineDoesNotTrap) {
   EXPECT_EQ(instance->trapRecord().code, 0u);
 }
 
+// Not a trap, but the same module: warp operations after half of every
+// warp has finished take only the live lanes' values, by constant and by
+// variable distances, and the ballot has only the live lanes' bits.
+TEST_F(TrapTest, WarpOperationsLeaveOutFinishedLanes) {
+  uint32_t slots = instance->reserve(20 * kThreads);
+  std::vector<uint32_t> sentinel(5 * kThreads, 0xdeadbeefu);
+  instance->write(slots, sentinel.data(), 20 * kThreads);
+  instance->clearTrap();
+  instance->launch("warp_leftovers", {kBlocks}, {kBlockSize},
+                   {Arg::i32(slots), Arg::i32(2)});
+  ASSERT_EQ(instance->trapRecord().code, 0u);
+  std::vector<uint32_t> got(5 * kThreads);
+  instance->read(slots, got.data(), 20 * kThreads);
+  for (uint32_t index = 0; index < kThreads; ++index) {
+    const uint32_t *slot = &got[5 * index];
+    uint32_t lane = index % 32;
+    if (lane % 2) {
+      for (int i = 0; i < 5; ++i)
+        ASSERT_EQ(slot[i], 0xdeadbeefu) << "finished lane " << index;
+      continue;
+    }
+    // Lanes k + 2 and k - 2 are live where they exist; lane k + 1 is not.
+    uint32_t downTwo = lane + 2 < 32 ? index + 2 : index;
+    uint32_t upTwo = lane >= 2 ? index - 2 : index;
+    ASSERT_EQ(slot[0], downTwo) << "down by constant 2, thread " << index;
+    ASSERT_EQ(slot[1], index) << "down by constant 1, thread " << index;
+    ASSERT_EQ(slot[2], upTwo) << "up by constant 2, thread " << index;
+    ASSERT_EQ(slot[3], downTwo) << "down by 2 as a variable, thread " << index;
+    ASSERT_EQ(slot[4], 0x55555555u) << "ballot, thread " << index;
+  }
+}
+
 TEST_F(TrapTest, EndlessKernelStopsWhenTheControlWordIsSet) {
   using Clock = std::chrono::steady_clock;
   instance->clearTrap();

@@ -211,8 +211,14 @@ Value warpLanes(OpBuilder &builder, Location loc) {
 /// computes with lanes missing). The result is the value of lane `source`
 /// if that lane exists and has not finished, else the caller's own value:
 /// never a value no lane supplied.
+///
+/// `constantOperand` is the operand's value when the program gives it as a
+/// constant: a shuffle up or down by a constant distance (a reduction's
+/// steps) uses the hardware's own shuffle and tests the source lane with one
+/// shift of the live-lane mask, four instructions fewer per step.
 Value shuffle(OpBuilder &builder, Location loc, llvm::StringRef kind,
-              Value value, Value operand) {
+              Value value, Value operand,
+              std::optional<uint32_t> constantOperand) {
   Type i32 = builder.getI32Type();
   Type i64 = builder.getI64Type();
   Value lanes = warpLanes(builder, loc);
@@ -221,6 +227,30 @@ Value shuffle(OpBuilder &builder, Location loc, llvm::StringRef kind,
       builder, loc, i32, lanes,
       constantInt(builder, loc, builder.getI1Type(), 1),
       NVVM::VoteSyncKind::ballot);
+  if ((kind == "down" || kind == "up") && constantOperand &&
+      *constantOperand < 32) {
+    // Bit k of the live mask shifted down by d is lane k + d (shifted up: lane
+    // k - d); a source outside the warp shifts out, so this lane's bit of the
+    // shifted mask says whether its source exists and is live.
+    bool down = kind == "down";
+    Value distance = constantInt(builder, loc, i32, *constantOperand);
+    Value sources =
+        down ? Value(LLVM::LShrOp::create(builder, loc, live, distance))
+             : Value(LLVM::ShlOp::create(builder, loc, live, distance));
+    Value ownBit = NVVM::LaneMaskEqOp::create(builder, loc, i32);
+    Value valid =
+        LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ne,
+                             LLVM::AndOp::create(builder, loc, sources, ownBit),
+                             constantInt(builder, loc, i32, 0));
+    // The clamp operand: the last lane for down, the first for up (PTX ISA,
+    // shfl.sync).
+    Value shuffled = NVVM::ShflOp::create(
+        builder, loc, value.getType(), lanes, value, distance,
+        constantInt(builder, loc, i32, down ? 31 : 0),
+        down ? NVVM::ShflKind::down : NVVM::ShflKind::up,
+        /*return_value_and_is_valid=*/UnitAttr());
+    return LLVM::SelectOp::create(builder, loc, valid, shuffled, value);
+  }
   Value lane = NVVM::LaneIdOp::create(builder, loc, i32);
   // The source lane, computed in 64 bits so no operand can wrap it into
   // range.
@@ -358,7 +388,8 @@ FailureOr<llvm::SmallVector<Value>> mlir::twasm::lowerNVVMIntrinsic(
   } else if (name.starts_with("shfl_")) {
     llvm::StringRef kind =
         name.drop_front(5).take_until([](char c) { return c == '_'; });
-    results.push_back(shuffle(rewriter, loc, kind, operands[0], operands[1]));
+    results.push_back(shuffle(rewriter, loc, kind, operands[0], operands[1],
+                              getI32Constant(call->getOperand(1))));
   } else if (name == "vote_any" || name == "vote_all" || name == "ballot") {
     results.push_back(vote(rewriter, loc, name, operands[0]));
   } else {

@@ -2,12 +2,16 @@
 ;; only in the thread whose global index is $victim (the first parameter), so
 ;; the test knows which block and thread the trap record must name. "spin"
 ;; never ends on its own; "fill" is the healthy launch that must work after
-;; each of the others.
+;; each of the others. "warp_leftovers" is not a trap: it checks that warp
+;; operations leave out lanes that have finished (docs/kernel-abi.md §3).
 (module
   (type $to_i32 (func (result i32)))
   (import "twasm" "thread_id_x" (func $thread_id (result i32)))
   (import "twasm" "block_id_x" (func $block_id (result i32)))
   (import "twasm" "block_dim_x" (func $block_dim (result i32)))
+  (import "twasm" "shfl_down_i32" (func $shfl_down (param i32 i32) (result i32)))
+  (import "twasm" "shfl_up_i32" (func $shfl_up (param i32 i32) (result i32)))
+  (import "twasm" "ballot" (func $ballot (param i32) (result i32)))
   (import "twasm" "shared_load_f32" (func $shared_load (param i32) (result f32)))
   (import "twasm" "atomic_add_f32"
     (func $atomic_add_f32 (param i32 f32) (result f32)))
@@ -76,6 +80,27 @@
     (loop $forever (br $forever)))
 
   ;; out[i] = value for the launch's threads.
+  ;; The odd lanes of every warp finish at once; each even lane writes five
+  ;; words at out + 20 * its global index: its value (the global index)
+  ;; shuffled down by 2 and by 1 with constant distances, up by 2, down by
+  ;; $delta (not a constant), and the ballot of the live lanes.
+  (func (export "warp_leftovers") (param $out i32) (param $delta i32)
+    (local $index i32) (local $slot i32)
+    (local.set $index
+      (i32.add (i32.mul (call $block_id) (call $block_dim)) (call $thread_id)))
+    (if (i32.and (call $thread_id) (i32.const 1)) (then (return)))
+    (local.set $slot
+      (i32.add (local.get $out) (i32.mul (local.get $index) (i32.const 20))))
+    (i32.store (local.get $slot)
+      (call $shfl_down (local.get $index) (i32.const 2)))
+    (i32.store offset=4 (local.get $slot)
+      (call $shfl_down (local.get $index) (i32.const 1)))
+    (i32.store offset=8 (local.get $slot)
+      (call $shfl_up (local.get $index) (i32.const 2)))
+    (i32.store offset=12 (local.get $slot)
+      (call $shfl_down (local.get $index) (local.get $delta)))
+    (i32.store offset=16 (local.get $slot) (call $ballot (i32.const 1))))
+
   (func (export "fill") (param $out i32) (param $value i32)
     (i32.store
       (i32.add (local.get $out)
