@@ -729,13 +729,17 @@ def Twasm_GlobalSetOp : Twasm_Op<"global.set", [
 // The effective address is `address + offset` in 33-bit arithmetic; an access
 // any byte of which falls outside the memory traps.
 // `in_bounds` records that the compiler proved the access in bounds (see
-// twasm-eliminate-bounds-checks), so lowering emits no check for it. Like
-// LLVM's `inbounds`, it is a promise: a wrong one is undefined behaviour.
+// twasm-eliminate-bounds-checks), so lowering emits no check for it.
+// `aligned` records that the compiler proved the effective address a multiple
+// of the access size (see twasm-version-loops), so a device that faults on
+// misaligned accesses needs no test of it. Like LLVM's `inbounds`, both are
+// promises: a wrong one is undefined behaviour.
 defvar MemArgAttrs = (ins
     ConfinedAttr<DefaultValuedAttr<I64Attr, "0">,
                  [IntMinValue<0>, IntMaxValue<4294967295>]>:$offset,
     OptionalAttr<I64Attr>:$align,
-    UnitAttr:$in_bounds);
+    UnitAttr:$in_bounds,
+    UnitAttr:$aligned);
 defvar MemArg = !con((ins I32:$address), MemArgAttrs);
 
 class Twasm_LoadOp<string mnemonic, Type resultType, int bytes, string what>
@@ -752,7 +756,7 @@ class Twasm_LoadOp<string mnemonic, Type resultType, int bytes, string what>
   let results = (outs resultType:$result);
   let assemblyFormat = [{
     $address (`offset` `=` $offset^)? (`align` `=` $align^)?
-    (`in_bounds` $in_bounds^)? attr-dict
+    (`in_bounds` $in_bounds^)? (`aligned` $aligned^)? attr-dict
   }];
 }
 
@@ -768,7 +772,7 @@ class Twasm_StoreOp<string mnemonic, Type valueType, int bytes, string what>
   let arguments = !con((ins I32:$address, valueType:$value), MemArgAttrs);
   let assemblyFormat = [{
     $address `,` $value (`offset` `=` $offset^)? (`align` `=` $align^)?
-    (`in_bounds` $in_bounds^)? attr-dict
+    (`in_bounds` $in_bounds^)? (`aligned` $aligned^)? attr-dict
   }];
 }
 
