@@ -73,6 +73,11 @@ unsigned getAccessBytes(Operation *op);
 /// The value of `value` if a `twasm.i32.const` defines it.
 std::optional<uint32_t> getI32Constant(Value value);
 
+/// Discardable attribute on the back-edge branch of a loop that provably
+/// ends within a few iterations, so it needs no interruption check of its
+/// own (a loop around it, or the finite code around it, bounds its time).
+inline constexpr llvm::StringLiteral kBoundedLoopAttr = "twasm.bounded_loop";
+
 } // namespace mlir::twasm
 
 #define GET_OP_CLASSES

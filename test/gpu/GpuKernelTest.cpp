@@ -233,6 +233,30 @@ TEST_F(TrapTest, IndirectCallThatIsFineDoesNotTrap) {
   EXPECT_EQ(instance->trapRecord().code, 0u);
 }
 
+// A loop whose stores run past the end of memory traps at the first store
+// outside, after storing every word before it; one that fits stores all.
+TEST_F(TrapTest, LoopRunningPastTheEndTrapsAfterItsEarlierStores) {
+  uint32_t words = 16;
+  uint32_t start = static_cast<uint32_t>(instance->memoryBytes()) - 4 * words;
+  expectTrap("loop_fill", {Arg::i32(start), Arg::i32(words + 100)},
+             tensorwasm::abi::TrapCode::MemoryOutOfBounds);
+  // expectTrap ran "fill" afterwards, which writes elsewhere.
+  std::vector<uint32_t> got(words);
+  instance->read(start, got.data(), 4 * words);
+  for (uint32_t i = 0; i < words; ++i)
+    ASSERT_EQ(got[i], i) << "the store of iteration " << i << " is missing";
+
+  uint32_t slots = instance->reserve(4 * 1000);
+  instance->clearTrap();
+  instance->launch("loop_fill", {kBlocks}, {kBlockSize},
+                   {Arg::i32(kVictim), Arg::i32(slots), Arg::i32(1000)});
+  ASSERT_EQ(instance->trapRecord().code, 0u);
+  std::vector<uint32_t> filled(1000);
+  instance->read(slots, filled.data(), 4 * 1000);
+  for (uint32_t i = 0; i < 1000; ++i)
+    ASSERT_EQ(filled[i], i) << "iteration " << i;
+}
+
 // Not a trap, but the same module: warp operations after half of every
 // warp has finished take only the live lanes' values, by constant and by
 // variable distances, and the ballot has only the live lanes' bits.

@@ -204,14 +204,9 @@ void markNaNCanonicalization(FuncOp func);
 /// the one the Wasm code reaches first.
 void issueLoadsEarly(FuncOp func);
 
-/// Discardable attribute on the back-edge branch of a loop that provably
-/// ends within a few iterations, so it needs no interruption check of its
-/// own (a loop around it, or the finite code around it, bounds its time).
-inline constexpr llvm::StringLiteral kBoundedLoopAttr = "twasm.bounded_loop";
-
-/// Marks (kBoundedLoopAttr) the back-edge of each loop of `func` that is
-/// counted — an i32 induction variable from a constant start, a constant
-/// step and a constant bound — and stops within `maxIterations`.
+/// Marks (kBoundedLoopAttr, TwasmOps.h) the back-edge of each loop of `func`
+/// that is counted — an i32 induction variable from a constant start, a
+/// constant step and a constant bound — and stops within `maxIterations`.
 void markBoundedLoops(FuncOp func, uint64_t maxIterations);
 
 } // namespace mlir::twasm

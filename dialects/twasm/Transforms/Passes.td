@@ -35,6 +35,71 @@ def TwasmPromoteLocalsPass
   ];
 }
 
+def TwasmVersionLoopsPass
+    : Pass<"twasm-version-loops", "::mlir::twasm::FuncOp"> {
+  let summary = "Give loops a copy without checks, chosen by a test at entry";
+  let description = [{
+    A loop whose run-time bound keeps the checks in its body (see
+    `twasm-eliminate-bounds-checks`) gets a second copy in which each load
+    and store whose address is affine in the loop's induction variables is
+    marked `in_bounds`, and also `aligned` when the address moves by a
+    multiple of the access size each iteration. A block at the loop's entry
+    computes, in 64-bit arithmetic, the greatest address each such access
+    can reach and runs the copy only if every one fits in memory (and the
+    first address of each `aligned` one is aligned); otherwise the original
+    loop runs, checks and all, so a program that traps still traps at the
+    same instruction after the same effects. Memory never shrinks, so the
+    test stays true while the loop runs.
+
+    The loop must be one the test can count:
+
+    - one entry edge, one latch, one exit edge (from the latch), and no
+      inner loop;
+    - the latch goes back while `iv + step <u bound`, with `iv` a header
+      argument the latch passes back as `iv + step` (a constant step), and
+      `bound` defined before the loop; the test also requires that the
+      counter cannot wrap (`iv <= 2^32 - 1 - step` at entry and `bound <=
+      2^32 - step`), so the loop enters its header `(bound - iv - 1) / step
+      + 1` times at most;
+    - an address is a sum of constants, values defined before the loop and
+      induction variables (header arguments the latch advances by a
+      constant), each times a constant (`i32.mul`, `i32.shl`); while the
+      test holds none of these sums wraps, because every term only grows
+      and the largest stays within memory;
+    - the body calls only "twasm" intrinsics that touch no memory and are not
+      warp or block operations: the two copies are different instructions,
+      and lanes of a warp may take different copies.
+
+    Why: on the GPU every check is a branch, and a branch in a loop body
+    keeps ptxas from unrolling the loop and overlapping its loads
+    (docs/decisions/0003-gpu-checks-and-scheduling.md).
+
+    ```mlir
+    // Before
+    ^loop(%a: i32, %i: i32):
+      %x = twasm.f32.load %a
+      ...
+      %i2 = twasm.i32.add %i, %c256
+      %more = twasm.i32.lt_u %i2, %n
+      br_if %more, ^loop(%a2, %i2 : i32, i32), ^done
+    // After
+    ^test(%a0: i32, %i0: i32):
+      ... %fits = (greatest address of the load + 4 <= memory size, aligned)
+      br_if %fits, ^fast(%a0, %i0 : i32, i32), ^loop(%a0, %i0 : i32, i32)
+    ^loop(...):   // unchanged
+    ^fast(%a: i32, %i: i32):
+      %x = twasm.f32.load %a in_bounds aligned
+      ...
+    ```
+  }];
+  let statistics = [
+    Statistic<"numVersioned", "versioned-loops",
+              "Loops given a copy without checks">,
+    Statistic<"numMarked", "marked-accesses",
+              "Accesses marked in_bounds in the copies">,
+  ];
+}
+
 def TwasmEliminateBoundsChecksPass
     : Pass<"twasm-eliminate-bounds-checks", "::mlir::twasm::FuncOp"> {
   let summary = "Mark memory accesses that provably cannot trap `in_bounds`";

@@ -80,6 +80,23 @@
     (loop $forever (br $forever)))
 
   ;; out[i] = value for the launch's threads.
+  ;; A counted loop that stores i at start + 4 i for i < count: compiled in
+  ;; two copies (twasm-version-loops), the unchecked one taken only when the
+  ;; whole range fits, so a range running past the end must still trap at
+  ;; the first store outside, after the stores before it.
+  (func (export "loop_fill") (param $victim i32) (param $start i32)
+    (param $count i32)
+    (local $i i32)
+    (if (call $is_victim (local.get $victim))
+      (then
+        (loop $next
+          (i32.store
+            (i32.add (local.get $start) (i32.shl (local.get $i) (i32.const 2)))
+            (local.get $i))
+          (br_if $next
+            (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                      (local.get $count)))))))
+
   ;; The odd lanes of every warp finish at once; each even lane writes five
   ;; words at out + 20 * its global index: its value (the global index)
   ;; shuffled down by 2 and by 1 with constant distances, up by 2, down by
