@@ -41,10 +41,11 @@ constexpr unsigned kMaxDepth = 8;
 /// must reach at the same instruction (the two copies are two instructions).
 bool isPureIntrinsic(llvm::StringRef name) {
   return llvm::is_contained(
-      {"thread_id_x", "thread_id_y", "thread_id_z", "block_id_x", "block_id_y",
-       "block_id_z", "block_dim_x", "block_dim_y", "block_dim_z", "grid_dim_x",
-       "grid_dim_y", "grid_dim_z", "lane_id", "expf", "exp2f", "logf", "log2f",
-       "tanhf", "rsqrtf", "sinf", "cosf", "fmaf"},
+      {"thread_id_x", "thread_id_y", "thread_id_z", "block_id_x",  "block_id_y",
+       "block_id_z",  "block_dim_x", "block_dim_y", "block_dim_z", "grid_dim_x",
+       "grid_dim_y",  "grid_dim_z",  "lane_id",     "expf",        "exp2f",
+       "logf",        "log2f",       "tanhf",       "rsqrtf",      "sinf",
+       "cosf",        "fmaf"},
       name);
 }
 
@@ -95,7 +96,8 @@ private:
     Block *block = isa<BlockArgument>(value)
                        ? cast<BlockArgument>(value).getOwner()
                        : value.getDefiningOp()->getBlock();
-    return !loop.blocks.contains(block) && dominance.dominates(block, loop.header);
+    return !loop.blocks.contains(block) &&
+           dominance.dominates(block, loop.header);
   }
 
   FuncOp func;
@@ -222,8 +224,10 @@ LoopVersioner::affine(const Loop &loop, Value value, unsigned depth) {
   if (!def || def->getNumOperands() != 2)
     return std::nullopt;
   if (isa<I32AddOp>(def)) {
-    std::optional<AffineAddress> lhs = affine(loop, def->getOperand(0), depth + 1);
-    std::optional<AffineAddress> rhs = affine(loop, def->getOperand(1), depth + 1);
+    std::optional<AffineAddress> lhs =
+        affine(loop, def->getOperand(0), depth + 1);
+    std::optional<AffineAddress> rhs =
+        affine(loop, def->getOperand(1), depth + 1);
     if (!lhs || !rhs)
       return std::nullopt;
     lhs->constant += rhs->constant;
@@ -374,10 +378,9 @@ unsigned LoopVersioner::version(
       I32DivUOp::create(builder, loc, remaining, i32Constant(step)),
       i32Constant(0));
   Value iterations = wide(lastIteration);
-  Value memoryBytes =
-      I64ShlOp::create(builder, loc,
-                       wide(MemorySizeOp::create(builder, loc, i32)),
-                       i64Constant(16));
+  Value memoryBytes = I64ShlOp::create(
+      builder, loc, wide(MemorySizeOp::create(builder, loc, i32)),
+      i64Constant(16));
 
   unsigned marked = 0;
   UnitAttr unit = builder.getUnitAttr();
@@ -413,9 +416,9 @@ unsigned LoopVersioner::version(
           builder, loc, lowBits,
           I32MulOp::create(builder, loc, low, i32Constant(scale)));
     }
-    holds = I32AndOp::create(
-        builder, loc, holds,
-        I64LeUOp::create(builder, loc, greatest, memoryBytes));
+    holds =
+        I32AndOp::create(builder, loc, holds,
+                         I64LeUOp::create(builder, loc, greatest, memoryBytes));
     Operation *copy = copies.lookup(op);
     copy->setInherentAttr(StringAttr::get(context, "in_bounds"), unit);
     ++marked;
@@ -490,21 +493,20 @@ Block *LoopVersioner::stripMine(Loop &loop, IRMapping &mapping) {
   for (Value value : exits)
     resume->addArgument(value.getType(), loc);
   builder.setInsertionPointToEnd(resume);
-  Value more = I32LtUOp::create(builder, loc,
-                                resume->getArgument(counterIndex), loop.bound);
-  BrIfOp::create(builder, loc, more,
-                 resume->getArguments().take_front(back.size()),
-                 resume->getArguments().drop_front(back.size()), chunk,
-                 loop.exit);
+  Value more = I32LtUOp::create(builder, loc, resume->getArgument(counterIndex),
+                                loop.bound);
+  BrIfOp::create(
+      builder, loc, more, resume->getArguments().take_front(back.size()),
+      resume->getArguments().drop_front(back.size()), chunk, loop.exit);
 
   builder.setInsertionPoint(backEdge);
   llvm::SmallVector<Value> again(back);
   again.push_back(limit);
   llvm::SmallVector<Value> leave(back);
   leave.append(exits);
-  auto inner = BrIfOp::create(builder, loc,
-                              I32LtUOp::create(builder, loc, next, limit),
-                              again, leave, header, resume);
+  auto inner =
+      BrIfOp::create(builder, loc, I32LtUOp::create(builder, loc, next, limit),
+                     again, leave, header, resume);
   inner->setAttr(kBoundedLoopAttr, builder.getUnitAttr());
   Operation *oldCondition = backEdge.getCondition().getDefiningOp();
   backEdge->erase();
