@@ -51,8 +51,10 @@ void mlir::twasm::buildTwasmToPTXPipeline(OpPassManager &pm,
   OpPassManager &wasm = pm.nest<twasm::ModuleOp>();
   wasm.addPass(createCanonicalizerPass());
   wasm.addPass(createCSEPass());
-  // Also without bounds checks: the copy it makes has no alignment tests.
+  // Also without bounds checks: the copies they make have no alignment
+  // tests.
   wasm.addNestedPass<FuncOp>(createTwasmVersionLoopsPass());
+  wasm.addNestedPass<FuncOp>(createTwasmVersionFunctionsPass());
   // After CSE, so that accesses to one address share one SSA value.
   if (options.boundsChecks)
     wasm.addNestedPass<FuncOp>(createTwasmEliminateBoundsChecksPass());

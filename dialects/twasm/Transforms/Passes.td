@@ -100,6 +100,39 @@ def TwasmVersionLoopsPass
   ];
 }
 
+def TwasmVersionFunctionsPass
+    : Pass<"twasm-version-functions", "::mlir::twasm::FuncOp"> {
+  let summary = "Give a loop-free function a copy without checks, chosen at entry";
+  let description = [{
+    In a function without loops, each load and store whose address is
+    integer arithmetic that cannot trap (`i32.const`, `add`, `sub`, `mul`,
+    `shl`, `shr_u`, `and`, `or`, `xor`) over values the entry block already
+    has (parameters, thread and block indices) can have its address computed
+    at the end of the entry block. The pass computes them all there, tests
+    that each fits in memory and is aligned, and branches to a copy of the
+    rest of the function in which those accesses are marked `in_bounds` and
+    `aligned`, or, if any test fails, to the original. The test covers
+    accesses the thread may never reach (its guards are not evaluated), so a
+    thread whose unreached accesses would be out of bounds just runs the
+    checked original: what the program does is unchanged either way.
+
+    The function may call only "twasm" intrinsics that touch no linear
+    memory and are not warp operations, the block barrier (`barrier.sync`
+    counts the threads that reach any barrier of the block) and the shared
+    scratch accessors; lanes of a warp may take different copies.
+
+    Why: a guarded access (`if (y < height) tile = in[y * width + x]`) whose
+    check is a branch cannot become predicated code on the GPU, and its load
+    waits for the branch (docs/decisions/0003-gpu-checks-and-scheduling.md).
+  }];
+  let statistics = [
+    Statistic<"numVersioned", "versioned-functions",
+              "Functions given a copy without checks">,
+    Statistic<"numMarked", "marked-accesses",
+              "Accesses marked in_bounds in the copies">,
+  ];
+}
+
 def TwasmEliminateBoundsChecksPass
     : Pass<"twasm-eliminate-bounds-checks", "::mlir::twasm::FuncOp"> {
   let summary = "Mark memory accesses that provably cannot trap `in_bounds`";

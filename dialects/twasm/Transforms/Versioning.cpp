@@ -1,12 +1,18 @@
-//===- VersionLoops.cpp - loops without checks, when their entry proves it ===//
+//===- Versioning.cpp - unchecked copies chosen by a test at entry --------===//
 //
-// Gives a loop whose accesses are affine in its induction variables a second
-// copy in which those accesses are marked `in_bounds` (and `aligned` where
-// the step keeps the alignment), and runs that copy when a test at the
-// loop's entry proves every access it can make fits in memory. Otherwise the
-// original, checked loop runs, so a program that traps still traps at the
-// same instruction after the same effects. See Passes.td and
-// docs/decisions/0003-gpu-checks-and-scheduling.md.
+// Two passes that take checks out of hot code by versioning (see Passes.td
+// and docs/decisions/0003-gpu-checks-and-scheduling.md):
+//
+// * twasm-version-loops gives a loop whose accesses are affine in its
+//   induction variables a second copy in which those accesses are marked
+//   `in_bounds` (and `aligned` where the step keeps the alignment), and runs
+//   that copy when a test at the loop's entry proves every access it can
+//   make fits in memory;
+// * twasm-version-functions does the same for a loop-free function whose
+//   addresses can all be computed at the end of its entry block.
+//
+// Otherwise the original, checked code runs, so a program that traps still
+// traps at the same instruction after the same effects.
 //
 //===----------------------------------------------------------------------===//
 
@@ -550,6 +556,225 @@ struct VersionLoopsPass
       numMarked += versioner.version(*loop, accesses);
       ++numVersioned;
     }
+  }
+};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// twasm-version-functions
+//===----------------------------------------------------------------------===//
+
+namespace mlir::twasm {
+#define GEN_PASS_DEF_TWASMVERSIONFUNCTIONSPASS
+#include "twasm/Transforms/Passes.h.inc"
+} // namespace mlir::twasm
+
+namespace {
+
+/// Integer operations that cannot trap, so a copy of them can be computed
+/// early, before the branches that guard the original.
+bool isHoistableArithmetic(Operation *op) {
+  return isa<I32ConstOp, I32AddOp, I32SubOp, I32MulOp, I32ShlOp, I32ShrUOp,
+             I32AndOp, I32OrOp, I32XorOp>(op);
+}
+
+/// "twasm" intrinsics a versioned function may call besides the pure ones:
+/// the block barrier is `barrier.sync`, which counts the threads that reach
+/// any barrier of the block (not necessarily the same instruction), and the
+/// shared scratch is checked on its own.
+bool isVersionableIntrinsic(llvm::StringRef name) {
+  return isPureIntrinsic(name) || name == "barrier" ||
+         name.starts_with("shared_load_") ||
+         name.starts_with("shared_store_") || name == "shared_size";
+}
+
+struct VersionFunctionsPass
+    : twasm::impl::TwasmVersionFunctionsPassBase<VersionFunctionsPass> {
+  void runOnOperation() override {
+    FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    auto module = func->getParentOfType<twasm::ModuleOp>();
+    if (!module || module.getOps<MemoryOp>().empty())
+      return;
+    Region &body = func.getBody();
+    Block *entry = &body.front();
+    DominanceInfo dominance(func);
+    for (Block &block : body) {
+      for (Block *successor : block.getSuccessors())
+        if (dominance.dominates(successor, &block))
+          return; // a loop: twasm-version-loops' business
+      for (Operation &op : block) {
+        if (isa<CallIndirectOp>(op))
+          return;
+        auto call = dyn_cast<CallOp>(op);
+        if (!call)
+          continue;
+        auto callee = SymbolTable::lookupNearestSymbolFrom<FuncOp>(
+            call, call.getCalleeAttr());
+        if (!callee || !callee.isImported() ||
+            callee.getImport()->getModule() != "twasm" ||
+            !isVersionableIntrinsic(callee.getImport()->getName()))
+          return;
+      }
+    }
+
+    // An address can be computed at the end of the entry block when it is
+    // non-trapping integer arithmetic over values the entry block has.
+    llvm::DenseMap<Value, bool> hoistable;
+    std::function<bool(Value, unsigned)> canHoist = [&](Value value,
+                                                        unsigned depth) {
+      if (depth > 16)
+        return false;
+      auto it = hoistable.find(value);
+      if (it != hoistable.end())
+        return it->second;
+      bool result;
+      Operation *def = value.getDefiningOp();
+      if (!def)
+        result = cast<BlockArgument>(value).getOwner() == entry;
+      else if (def->getBlock() == entry)
+        result = true;
+      else
+        result = isHoistableArithmetic(def) &&
+                 llvm::all_of(def->getOperands(), [&](Value operand) {
+                   return canHoist(operand, depth + 1);
+                 });
+      hoistable[value] = result;
+      return result;
+    };
+    llvm::SmallVector<Operation *> accesses;
+    for (Block &block : body) {
+      if (&block == entry)
+        continue;
+      for (Operation &op : block) {
+        std::optional<Attribute> inBounds = op.getInherentAttr("in_bounds");
+        if (inBounds && !*inBounds && getAccessBytes(&op) &&
+            canHoist(op.getOperand(0), 0))
+          accesses.push_back(&op);
+      }
+    }
+    if (accesses.empty())
+      return;
+
+    // The entry block's branch moves to a block of its own; the entry block
+    // then tests every address and picks the original or the copy.
+    MLIRContext *context = func.getContext();
+    Location loc = func.getLoc();
+    OpBuilder builder(context);
+    Block *tail = entry->splitBlock(entry->getTerminator());
+    IRMapping mapping;
+    llvm::SmallVector<Block *> originals;
+    for (Block &block : body)
+      if (&block != entry)
+        originals.push_back(&block);
+    for (Block *block : originals) {
+      Block *copy = new Block();
+      body.push_back(copy);
+      for (BlockArgument argument : block->getArguments())
+        mapping.map(argument,
+                    copy->addArgument(argument.getType(), argument.getLoc()));
+      mapping.map(block, copy);
+    }
+    llvm::DenseMap<Operation *, Operation *> copies;
+    for (Block *block : originals) {
+      Block *copy = mapping.lookup(block);
+      for (Operation &op : *block) {
+        Operation *clone = op.clone(mapping);
+        copy->push_back(clone);
+        copies[&op] = clone;
+      }
+    }
+
+    builder.setInsertionPointToEnd(entry);
+    IRMapping early;
+    std::function<Value(Value)> computeEarly = [&](Value value) -> Value {
+      Operation *def = value.getDefiningOp();
+      if (!def || def->getBlock() == entry)
+        return value;
+      if (Value done = early.lookupOrNull(value))
+        return done;
+      for (Value operand : def->getOperands())
+        early.map(operand, computeEarly(operand));
+      Operation *clone = builder.clone(*def, early);
+      return clone->getResult(0);
+    };
+    // Each test costs one 32-bit compare, as a checked access does: an
+    // access of extent e = offset + bytes fits iff address < count(e) =
+    // memory size - e + 1, clamped to [0, 2^32 - 1] (a 1-byte access at
+    // the last byte of a 4 GiB memory fails the test and takes the checked
+    // original, which is right, only slower). Alignment is one test per
+    // access size: the addresses or-ed together are aligned iff each is.
+    Type i32 = builder.getI32Type();
+    auto i32Constant = [&](uint64_t value) -> Value {
+      return I32ConstOp::create(builder, loc,
+                                builder.getI32IntegerAttr(int32_t(value)));
+    };
+    auto i64Constant = [&](uint64_t value) -> Value {
+      return I64ConstOp::create(builder, loc,
+                                builder.getI64IntegerAttr(int64_t(value)));
+    };
+    Value memoryBytes = I64ShlOp::create(
+        builder, loc,
+        I64ExtendI32UOp::create(builder, loc,
+                                MemorySizeOp::create(builder, loc, i32)),
+        i64Constant(16));
+    llvm::DenseMap<uint64_t, Value> counts;
+    auto countFor = [&](uint64_t extent) {
+      Value &count = counts[extent];
+      if (count)
+        return count;
+      Value below =
+          I64SubOp::create(builder, loc, memoryBytes, i64Constant(extent - 1));
+      Value none =
+          I64LeUOp::create(builder, loc, memoryBytes, i64Constant(extent - 1));
+      Value clamped = SelectOp::create(
+          builder, loc, builder.getI64Type(), none, i64Constant(0),
+          SelectOp::create(
+              builder, loc, builder.getI64Type(),
+              I64GtUOp::create(builder, loc, below, i64Constant(UINT32_MAX)),
+              i64Constant(UINT32_MAX), below));
+      count = I32WrapI64Op::create(builder, loc, clamped);
+      return count;
+    };
+    llvm::DenseMap<unsigned, Value> lowBitsBySize;
+    Value holds;
+    UnitAttr unit = builder.getUnitAttr();
+    for (Operation *op : accesses) {
+      unsigned bytes = getAccessBytes(op);
+      uint64_t offset = 0;
+      if (std::optional<Attribute> attr = op->getInherentAttr("offset"))
+        if (auto integer = dyn_cast_or_null<IntegerAttr>(*attr))
+          offset = integer.getValue().getZExtValue();
+      Value address = computeEarly(op->getOperand(0));
+      Value fits =
+          I32LtUOp::create(builder, loc, address, countFor(offset + bytes));
+      holds = holds ? Value(I32AndOp::create(builder, loc, holds, fits)) : fits;
+      Operation *copy = copies.lookup(op);
+      copy->setInherentAttr(StringAttr::get(context, "in_bounds"), unit);
+      ++numMarked;
+      if (bytes == 1)
+        continue;
+      Value effective =
+          offset & (bytes - 1)
+              ? Value(I32AddOp::create(builder, loc, address,
+                                       i32Constant(offset & (bytes - 1))))
+              : address;
+      Value &bits = lowBitsBySize[bytes];
+      bits = bits ? Value(I32OrOp::create(builder, loc, bits, effective))
+                  : effective;
+      copy->setInherentAttr(StringAttr::get(context, "aligned"), unit);
+    }
+    for (auto &[bytes, bits] : lowBitsBySize)
+      holds = I32AndOp::create(
+          builder, loc, holds,
+          I32EqzOp::create(
+              builder, loc,
+              I32AndOp::create(builder, loc, bits, i32Constant(bytes - 1))));
+    BrIfOp::create(builder, loc, holds, ValueRange(), ValueRange(),
+                   mapping.lookup(tail), tail);
+    ++numVersioned;
   }
 };
 
