@@ -77,6 +77,13 @@ unsigned mlir::twasm::getAccessBytes(Operation *op) {
   return 0;
 }
 
+uint64_t mlir::twasm::getAccessOffset(Operation *op) {
+  if (std::optional<Attribute> attr = op->getInherentAttr("offset"))
+    if (auto integer = dyn_cast_or_null<IntegerAttr>(*attr))
+      return integer.getValue().getZExtValue();
+  return 0;
+}
+
 LogicalResult mlir::twasm::detail::verifyAccessAlignment(Operation *op,
                                                          unsigned accessBytes) {
   auto align = op->getAttrOfType<IntegerAttr>("align");

@@ -69,6 +69,8 @@ public:
 /// The bytes a plain load or store (one with AccessWidth) moves, or 0 for
 /// any other operation.
 unsigned getAccessBytes(Operation *op);
+/// The static offset of a linear-memory access (0 for an op without one).
+uint64_t getAccessOffset(Operation *op);
 
 /// The value of `value` if a `twasm.i32.const` defines it.
 std::optional<uint32_t> getI32Constant(Value value);

@@ -40,10 +40,7 @@ std::optional<Access> accessOf(Operation *op) {
   unsigned bytes = getAccessBytes(op);
   if (!bytes)
     return std::nullopt;
-  uint64_t offset = 0;
-  if (std::optional<Attribute> attr = op->getInherentAttr("offset"))
-    if (auto integer = dyn_cast_or_null<IntegerAttr>(*attr))
-      offset = integer.getValue().getZExtValue();
+  uint64_t offset = getAccessOffset(op);
   return Access{op, op->getOperand(0), offset, offset + bytes};
 }
 

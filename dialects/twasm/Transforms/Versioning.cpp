@@ -42,6 +42,48 @@ constexpr unsigned kMaxTerms = 4;
 /// How deep an address expression is followed.
 constexpr unsigned kMaxDepth = 8;
 
+Value i32Constant(OpBuilder &builder, Location loc, uint64_t value) {
+  return I32ConstOp::create(builder, loc,
+                            builder.getI32IntegerAttr(int32_t(value)));
+}
+
+Value i64Constant(OpBuilder &builder, Location loc, uint64_t value) {
+  return I64ConstOp::create(builder, loc,
+                            builder.getI64IntegerAttr(int64_t(value)));
+}
+
+/// The memory's size in bytes, as an i64.
+Value memoryBytesAt(OpBuilder &builder, Location loc) {
+  Value pages = MemorySizeOp::create(builder, loc, builder.getI32Type());
+  return I64ShlOp::create(builder, loc,
+                          I64ExtendI32UOp::create(builder, loc, pages),
+                          i64Constant(builder, loc, 16));
+}
+
+/// Copies `blocks` (listed in the region's order) into `region` before
+/// `insertAt`: `mapping` maps each block and block argument to its copy,
+/// `copies` each operation.
+void cloneBlocks(Region &region, llvm::ArrayRef<Block *> blocks,
+                 Region::iterator insertAt, IRMapping &mapping,
+                 llvm::DenseMap<Operation *, Operation *> &copies) {
+  for (Block *block : blocks) {
+    Block *copy = new Block();
+    region.getBlocks().insert(insertAt, copy);
+    for (BlockArgument argument : block->getArguments())
+      mapping.map(argument,
+                  copy->addArgument(argument.getType(), argument.getLoc()));
+    mapping.map(block, copy);
+  }
+  for (Block *block : blocks) {
+    Block *copy = mapping.lookup(block);
+    for (Operation &op : *block) {
+      Operation *clone = op.clone(mapping);
+      copy->push_back(clone);
+      copies[&op] = clone;
+    }
+  }
+}
+
 /// "twasm" intrinsics a versioned loop may call: they read no memory, write
 /// nothing and are not warp or block operations, which every lane of a warp
 /// must reach at the same instruction (the two copies are two instructions).
@@ -325,41 +367,16 @@ unsigned LoopVersioner::version(
   // The fast copy, after the last block of the loop.
   IRMapping mapping;
   llvm::DenseMap<Operation *, Operation *> copies;
-  Block *last = header;
+  llvm::SmallVector<Block *> inOrder;
   for (Block &block : func.getBody())
     if (loop.blocks.contains(&block))
-      last = &block;
-  Region::iterator insertAt = std::next(Region::iterator(last));
-  for (Block &block : func.getBody()) {
-    if (!loop.blocks.contains(&block))
-      continue;
-    Block *copy = new Block();
-    func.getBody().getBlocks().insert(insertAt, copy);
-    for (BlockArgument argument : block.getArguments())
-      mapping.map(argument,
-                  copy->addArgument(argument.getType(), argument.getLoc()));
-    mapping.map(&block, copy);
-  }
-  for (Block *block : loop.blocks) {
-    Block *copy = mapping.lookup(block);
-    for (Operation &op : *block) {
-      Operation *clone = op.clone(mapping);
-      copy->push_back(clone);
-      copies[&op] = clone;
-    }
-  }
+      inOrder.push_back(&block);
+  cloneBlocks(func.getBody(), inOrder,
+              std::next(Region::iterator(inOrder.back())), mapping, copies);
 
   // The test, in 64-bit arithmetic where nothing wraps.
   builder.setInsertionPointToEnd(test);
   Type i32 = builder.getI32Type();
-  auto i32Constant = [&](uint64_t value) -> Value {
-    return I32ConstOp::create(builder, loc,
-                              builder.getI32IntegerAttr(int32_t(value)));
-  };
-  auto i64Constant = [&](uint64_t value) -> Value {
-    return I64ConstOp::create(builder, loc,
-                              builder.getI64IntegerAttr(int64_t(value)));
-  };
   auto wide = [&](Value value) -> Value {
     return I64ExtendI32UOp::create(builder, loc, value);
   };
@@ -373,32 +390,30 @@ unsigned LoopVersioner::version(
   Value start = initial(loop.counter.argument);
   Value holds = I32AndOp::create(
       builder, loc,
-      I32LeUOp::create(builder, loc, start, i32Constant(UINT32_MAX - step)),
+      I32LeUOp::create(builder, loc, start,
+                       i32Constant(builder, loc, UINT32_MAX - step)),
       I32LeUOp::create(builder, loc, loop.bound,
-                       i32Constant((uint64_t(1) << 32) - step)));
+                       i32Constant(builder, loc, (uint64_t(1) << 32) - step)));
   Value remaining = I32SubOp::create(
       builder, loc, I32SubOp::create(builder, loc, loop.bound, start),
-      i32Constant(1));
+      i32Constant(builder, loc, 1));
   Value lastIteration = SelectOp::create(
       builder, loc, i32, I32GtUOp::create(builder, loc, loop.bound, start),
-      I32DivUOp::create(builder, loc, remaining, i32Constant(step)),
-      i32Constant(0));
+      I32DivUOp::create(builder, loc, remaining,
+                        i32Constant(builder, loc, step)),
+      i32Constant(builder, loc, 0));
   Value iterations = wide(lastIteration);
-  Value memoryBytes = I64ShlOp::create(
-      builder, loc, wide(MemorySizeOp::create(builder, loc, i32)),
-      i64Constant(16));
+  Value memoryBytes = memoryBytesAt(builder, loc);
 
   unsigned marked = 0;
   UnitAttr unit = builder.getUnitAttr();
   for (auto &[op, address] : accesses) {
     unsigned bytes = getAccessBytes(op);
-    uint64_t offset = 0;
-    if (std::optional<Attribute> attr = op->getInherentAttr("offset"))
-      if (auto integer = dyn_cast_or_null<IntegerAttr>(*attr))
-        offset = integer.getValue().getZExtValue();
+    uint64_t offset = getAccessOffset(op);
     // The greatest address the access reaches: every term at its largest.
-    Value greatest = i64Constant(address.constant + offset + bytes);
-    Value lowBits = i32Constant(address.constant + offset);
+    Value greatest =
+        i64Constant(builder, loc, address.constant + offset + bytes);
+    Value lowBits = i32Constant(builder, loc, address.constant + offset);
     uint64_t stride = 0;
     for (auto &[leaf, scale] : address.terms) {
       // An induction variable is largest at the last iteration; a value
@@ -410,17 +425,20 @@ unsigned LoopVersioner::version(
         low = initial(argument);
         value = I64AddOp::create(
             builder, loc, wide(low),
-            I64MulOp::create(builder, loc, iterations, i64Constant(leafStep)));
+            I64MulOp::create(builder, loc, iterations,
+                             i64Constant(builder, loc, leafStep)));
         stride += scale * leafStep;
       } else {
         value = wide(leaf);
       }
-      greatest = I64AddOp::create(
-          builder, loc, greatest,
-          I64MulOp::create(builder, loc, value, i64Constant(scale)));
-      lowBits = I32AddOp::create(
-          builder, loc, lowBits,
-          I32MulOp::create(builder, loc, low, i32Constant(scale)));
+      greatest =
+          I64AddOp::create(builder, loc, greatest,
+                           I64MulOp::create(builder, loc, value,
+                                            i64Constant(builder, loc, scale)));
+      lowBits =
+          I32AddOp::create(builder, loc, lowBits,
+                           I32MulOp::create(builder, loc, low,
+                                            i32Constant(builder, loc, scale)));
     }
     holds =
         I32AndOp::create(builder, loc, holds,
@@ -433,7 +451,8 @@ unsigned LoopVersioner::version(
     if (bytes > 1 && stride % bytes == 0) {
       Value aligned = I32EqzOp::create(
           builder, loc,
-          I32AndOp::create(builder, loc, lowBits, i32Constant(bytes - 1)));
+          I32AndOp::create(builder, loc, lowBits,
+                           i32Constant(builder, loc, bytes - 1)));
       holds = I32AndOp::create(builder, loc, holds, aligned);
       copy->setInherentAttr(StringAttr::get(context, "aligned"), unit);
     }
@@ -458,10 +477,6 @@ Block *LoopVersioner::stripMine(Loop &loop, IRMapping &mapping) {
   Location loc = loop.backEdge.getLoc();
   OpBuilder builder(context);
   Type i32 = builder.getI32Type();
-  auto i32Constant = [&](uint64_t value) -> Value {
-    return I32ConstOp::create(builder, loc,
-                              builder.getI32IntegerAttr(int32_t(value)));
-  };
   Block *header = mapping.lookup(loop.header);
   auto backEdge = cast<BrIfOp>(mapping.lookup(loop.latch)->getTerminator());
   unsigned counterIndex = loop.counter.argument.getArgNumber();
@@ -482,10 +497,11 @@ Block *LoopVersioner::stripMine(Loop &loop, IRMapping &mapping) {
       builder, loc, I32LtUOp::create(builder, loc, counter, loop.bound),
       I32GtUOp::create(builder, loc,
                        I32SubOp::create(builder, loc, loop.bound, counter),
-                       i32Constant(span)));
+                       i32Constant(builder, loc, span)));
   Value chunkLimit = SelectOp::create(
       builder, loc, i32, room,
-      I32AddOp::create(builder, loc, counter, i32Constant(span)), loop.bound);
+      I32AddOp::create(builder, loc, counter, i32Constant(builder, loc, span)),
+      loop.bound);
   llvm::SmallVector<Value> entry(chunk->getArguments());
   entry.push_back(chunkLimit);
   BrOp::create(builder, loc, entry, header);
@@ -669,23 +685,8 @@ struct VersionFunctionsPass
     for (Block &block : body)
       if (&block != entry)
         originals.push_back(&block);
-    for (Block *block : originals) {
-      Block *copy = new Block();
-      body.push_back(copy);
-      for (BlockArgument argument : block->getArguments())
-        mapping.map(argument,
-                    copy->addArgument(argument.getType(), argument.getLoc()));
-      mapping.map(block, copy);
-    }
     llvm::DenseMap<Operation *, Operation *> copies;
-    for (Block *block : originals) {
-      Block *copy = mapping.lookup(block);
-      for (Operation &op : *block) {
-        Operation *clone = op.clone(mapping);
-        copy->push_back(clone);
-        copies[&op] = clone;
-      }
-    }
+    cloneBlocks(body, originals, body.end(), mapping, copies);
 
     builder.setInsertionPointToEnd(entry);
     IRMapping early;
@@ -706,35 +707,24 @@ struct VersionFunctionsPass
     // the last byte of a 4 GiB memory fails the test and takes the checked
     // original, which is right, only slower). Alignment is one test per
     // access size: the addresses or-ed together are aligned iff each is.
-    Type i32 = builder.getI32Type();
-    auto i32Constant = [&](uint64_t value) -> Value {
-      return I32ConstOp::create(builder, loc,
-                                builder.getI32IntegerAttr(int32_t(value)));
-    };
-    auto i64Constant = [&](uint64_t value) -> Value {
-      return I64ConstOp::create(builder, loc,
-                                builder.getI64IntegerAttr(int64_t(value)));
-    };
-    Value memoryBytes = I64ShlOp::create(
-        builder, loc,
-        I64ExtendI32UOp::create(builder, loc,
-                                MemorySizeOp::create(builder, loc, i32)),
-        i64Constant(16));
+    Value memoryBytes = memoryBytesAt(builder, loc);
     llvm::DenseMap<uint64_t, Value> counts;
     auto countFor = [&](uint64_t extent) {
       Value &count = counts[extent];
       if (count)
         return count;
-      Value below =
-          I64SubOp::create(builder, loc, memoryBytes, i64Constant(extent - 1));
-      Value none =
-          I64LeUOp::create(builder, loc, memoryBytes, i64Constant(extent - 1));
+      Value below = I64SubOp::create(builder, loc, memoryBytes,
+                                     i64Constant(builder, loc, extent - 1));
+      Value none = I64LeUOp::create(builder, loc, memoryBytes,
+                                    i64Constant(builder, loc, extent - 1));
       Value clamped = SelectOp::create(
-          builder, loc, builder.getI64Type(), none, i64Constant(0),
+          builder, loc, builder.getI64Type(), none,
+          i64Constant(builder, loc, 0),
           SelectOp::create(
               builder, loc, builder.getI64Type(),
-              I64GtUOp::create(builder, loc, below, i64Constant(UINT32_MAX)),
-              i64Constant(UINT32_MAX), below));
+              I64GtUOp::create(builder, loc, below,
+                               i64Constant(builder, loc, UINT32_MAX)),
+              i64Constant(builder, loc, UINT32_MAX), below));
       count = I32WrapI64Op::create(builder, loc, clamped);
       return count;
     };
@@ -743,10 +733,7 @@ struct VersionFunctionsPass
     UnitAttr unit = builder.getUnitAttr();
     for (Operation *op : accesses) {
       unsigned bytes = getAccessBytes(op);
-      uint64_t offset = 0;
-      if (std::optional<Attribute> attr = op->getInherentAttr("offset"))
-        if (auto integer = dyn_cast_or_null<IntegerAttr>(*attr))
-          offset = integer.getValue().getZExtValue();
+      uint64_t offset = getAccessOffset(op);
       Value address = computeEarly(op->getOperand(0));
       Value fits =
           I32LtUOp::create(builder, loc, address, countFor(offset + bytes));
@@ -758,8 +745,9 @@ struct VersionFunctionsPass
         continue;
       Value effective =
           offset & (bytes - 1)
-              ? Value(I32AddOp::create(builder, loc, address,
-                                       i32Constant(offset & (bytes - 1))))
+              ? Value(I32AddOp::create(
+                    builder, loc, address,
+                    i32Constant(builder, loc, offset & (bytes - 1))))
               : address;
       Value &bits = lowBitsBySize[bytes];
       bits = bits ? Value(I32OrOp::create(builder, loc, bits, effective))
@@ -771,7 +759,8 @@ struct VersionFunctionsPass
           builder, loc, holds,
           I32EqzOp::create(
               builder, loc,
-              I32AndOp::create(builder, loc, bits, i32Constant(bytes - 1))));
+              I32AndOp::create(builder, loc, bits,
+                               i32Constant(builder, loc, bytes - 1))));
     BrIfOp::create(builder, loc, holds, ValueRange(), ValueRange(),
                    mapping.lookup(tail), tail);
     ++numVersioned;
