@@ -97,6 +97,12 @@ bool isPureIntrinsic(llvm::StringRef name) {
       name);
 }
 
+/// A load or store that lowering would check: not yet proved in bounds.
+bool isCheckedAccess(Operation &op) {
+  std::optional<Attribute> inBounds = op.getInherentAttr("in_bounds");
+  return inBounds && !*inBounds && getAccessBytes(&op);
+}
+
 /// A header argument that changes by a constant each iteration.
 struct Induction {
   BlockArgument argument;
@@ -174,11 +180,12 @@ std::optional<Loop> LoopVersioner::match(Block &header) {
   loop.backEdge = dyn_cast<BrIfOp>(loop.latch->getTerminator());
   if (!loop.backEdge)
     return std::nullopt;
-  bool backOnTrue = loop.backEdge.getTrueDest() == &header;
-  if (backOnTrue == (loop.backEdge.getFalseDest() == &header))
+  // The latch goes back while its condition holds (the shape of the exit
+  // test below), and leaves on its false edge.
+  if (loop.backEdge.getTrueDest() != &header ||
+      loop.backEdge.getFalseDest() == &header)
     return std::nullopt;
-  loop.exit =
-      backOnTrue ? loop.backEdge.getFalseDest() : loop.backEdge.getTrueDest();
+  loop.exit = loop.backEdge.getFalseDest();
 
   // The body: every block that reaches the latch without passing the header.
   loop.blocks.insert(&header);
@@ -220,8 +227,7 @@ std::optional<Loop> LoopVersioner::match(Block &header) {
 
   // The induction variables: header arguments the latch passes back as
   // themselves plus a constant.
-  ValueRange back = backOnTrue ? loop.backEdge.getTrueDestOperands()
-                               : loop.backEdge.getFalseDestOperands();
+  ValueRange back = loop.backEdge.getTrueDestOperands();
   for (BlockArgument argument : header.getArguments()) {
     auto add = back[argument.getArgNumber()].getDefiningOp<I32AddOp>();
     if (!add || add.getLhs() != argument)
@@ -235,10 +241,10 @@ std::optional<Loop> LoopVersioner::match(Block &header) {
   if (!compare || compare->getNumOperands() != 2)
     return std::nullopt;
   Value next, bound;
-  if (isa<I32LtUOp>(compare) && backOnTrue) {
+  if (isa<I32LtUOp>(compare)) {
     next = compare->getOperand(0);
     bound = compare->getOperand(1);
-  } else if (isa<I32GtUOp>(compare) && backOnTrue) {
+  } else if (isa<I32GtUOp>(compare)) {
     next = compare->getOperand(1);
     bound = compare->getOperand(0);
   } else {
@@ -324,8 +330,7 @@ unsigned LoopVersioner::version(
       dedicated->addArgument(argument.getType(), argument.getLoc());
     builder.setInsertionPointToEnd(dedicated);
     BrOp::create(builder, loc, dedicated->getArguments(), loop.exit);
-    bool exitOnTrue = loop.backEdge.getTrueDest() == loop.exit;
-    loop.backEdge->setSuccessor(dedicated, exitOnTrue ? 0 : 1);
+    loop.backEdge->setSuccessor(dedicated, /*index=*/1);
     loop.exit = dedicated;
   }
 
@@ -349,11 +354,8 @@ unsigned LoopVersioner::version(
       for (Value result : op.getResults())
         note(result);
   }
-  bool exitOnTrue = loop.backEdge.getTrueDest() == loop.exit;
   for (auto &[value, argument] : escaping)
-    (exitOnTrue ? loop.backEdge.getTrueDestOperandsMutable()
-                : loop.backEdge.getFalseDestOperandsMutable())
-        .append(value);
+    loop.backEdge.getFalseDestOperandsMutable().append(value);
 
   // The entry edge now goes to a new block that tests and chooses a copy.
   Block *test = new Block();
@@ -551,17 +553,19 @@ struct VersionLoopsPass
     llvm::SmallVector<Block *> headers;
     for (Block &block : func.getBody())
       headers.push_back(&block);
+    // Dominance is recomputed only after a loop has been versioned.
+    std::optional<DominanceInfo> dominance;
     for (Block *header : headers) {
-      DominanceInfo dominance(func);
-      LoopVersioner versioner(func, dominance);
+      if (!dominance)
+        dominance.emplace(func);
+      LoopVersioner versioner(func, *dominance);
       std::optional<Loop> loop = versioner.match(*header);
       if (!loop)
         continue;
       llvm::SmallVector<std::pair<Operation *, AffineAddress>> accesses;
       for (Block *block : loop->blocks)
         for (Operation &op : *block) {
-          std::optional<Attribute> inBounds = op.getInherentAttr("in_bounds");
-          if (!inBounds || *inBounds || !getAccessBytes(&op))
+          if (!isCheckedAccess(op))
             continue;
           if (std::optional<AffineAddress> address =
                   versioner.affine(*loop, op.getOperand(0)))
@@ -571,6 +575,7 @@ struct VersionLoopsPass
         continue;
       numMarked += versioner.version(*loop, accesses);
       ++numVersioned;
+      dominance.reset();
     }
   }
 };
@@ -665,9 +670,7 @@ struct VersionFunctionsPass
       if (&block == entry)
         continue;
       for (Operation &op : block) {
-        std::optional<Attribute> inBounds = op.getInherentAttr("in_bounds");
-        if (inBounds && !*inBounds && getAccessBytes(&op) &&
-            canHoist(op.getOperand(0), 0))
+        if (isCheckedAccess(op) && canHoist(op.getOperand(0), 0))
           accesses.push_back(&op);
       }
     }
