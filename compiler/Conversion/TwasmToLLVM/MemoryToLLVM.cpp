@@ -53,21 +53,16 @@ Value emitCheckedAccess(
   if (checkBounds)
     fits = accessFitsInMemory(rewriter, loc, op, address, offset + bytes);
 
-  if (provenAligned) {
-    if (checkBounds)
-      trapUnless(rewriter, loc, fits, abi::TrapCode::MemoryOutOfBounds, target);
-    return access(rewriter, pointer, bytes);
-  }
   unsigned hint = alignHint.value_or(bytes);
-  bool checkAlignment =
-      target.options.alignedAccessOnly && bytes > 1 && hint >= bytes;
+  bool checkAlignment = !provenAligned && target.options.alignedAccessOnly &&
+                        bytes > 1 && hint >= bytes;
   if (!checkAlignment) {
     if (checkBounds)
       trapUnless(rewriter, loc, fits, abi::TrapCode::MemoryOutOfBounds, target);
-    // Unchecked, the address may be misaligned whatever the hint says, and
-    // LLVM may exploit a stated alignment; byte alignment is the truth (and
-    // costs nothing on a device that tolerates misalignment).
-    return access(rewriter, pointer, 1);
+    // Unless proved aligned, the address may be misaligned whatever the hint
+    // says, and LLVM may exploit a stated alignment; byte alignment is the
+    // truth (and costs nothing on a device that tolerates misalignment).
+    return access(rewriter, pointer, provenAligned ? bytes : 1);
   }
 
   Value aligned = isAligned(rewriter, loc, address, offset, bytes);
