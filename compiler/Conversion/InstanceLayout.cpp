@@ -4,6 +4,7 @@
 #include "twasm/KernelAbi.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -35,7 +36,7 @@ literalValue(Region &init, const llvm::StringMap<uint32_t> &functionIndices) {
   return {};
 }
 
-InstanceLayout::InstanceLayout(ModuleOp module) {
+InstanceLayout::InstanceLayout(ModuleOp module, Options options) {
   for (FuncOp func : module.getBody()->getOps<FuncOp>()) {
     functionIndices[func.getSymName()] = functionList.size();
     Function entry{func.getSymName(), func.getFunctionType(), std::nullopt};
@@ -49,11 +50,17 @@ InstanceLayout::InstanceLayout(ModuleOp module) {
       functionList[it->second].referenced = true;
   });
 
+  llvm::StringSet<> exportedGlobals;
+  if (options.slotsForExportedGlobals)
+    for (ExportOp exported : module.getBody()->getOps<ExportOp>())
+      if (exported.getKind() == ExternKind::Global)
+        exportedGlobals.insert(exported.getTarget());
   for (GlobalOp global : module.getBody()->getOps<GlobalOp>()) {
     if (!global.getIsMutable() && !global.getImport())
       if (Attribute value = literalValue(global.getInit(), functionIndices)) {
         constants[global.getSymName()] = value;
-        continue;
+        if (!exportedGlobals.contains(global.getSymName()))
+          continue;
       }
     slotOfGlobal[global.getSymName()] = bytes;
     slots.push_back({global, bytes});
@@ -61,9 +68,30 @@ InstanceLayout::InstanceLayout(ModuleOp module) {
   }
   for (TableOp table : module.getBody()->getOps<TableOp>()) {
     uint32_t size = static_cast<uint32_t>(table.getMinSize());
-    tableRegions.push_back({table, bytes, size});
-    bytes +=
-        uint64_t(::tensorwasm::abi::kTableEntryBytes) * (uint64_t(size) + 1);
+    uint32_t capacity = size;
+    if (options.growableTables) {
+      uint64_t limit = table.getMaxSize().value_or(kMaxGrownTableSize);
+      capacity = static_cast<uint32_t>(std::max<uint64_t>(
+          size, std::min<uint64_t>(limit, kMaxGrownTableSize)));
+    }
+    tableRegions.push_back({table, bytes, size, capacity});
+    bytes += uint64_t(::tensorwasm::abi::kTableEntryBytes) *
+             (uint64_t(capacity) + 1);
+    bytes = llvm::alignTo(bytes, uint64_t(::tensorwasm::abi::kGlobalSlotBytes));
+  }
+  if (options.segmentSlots) {
+    for (Operation &op : *module.getBody()) {
+      uint32_t length;
+      if (auto data = dyn_cast<DataOp>(op))
+        length = static_cast<uint32_t>(data.getBytes().size());
+      else if (auto elem = dyn_cast<ElemOp>(op))
+        length = elem.getItems().front().getTerminator()->getNumOperands();
+      else
+        continue;
+      segmentOfSymbol[SymbolTable::getSymbolName(&op)] = segments.size();
+      segments.push_back({&op, bytes, length});
+      bytes += 4;
+    }
     bytes = llvm::alignTo(bytes, uint64_t(::tensorwasm::abi::kGlobalSlotBytes));
   }
   bytes = std::max<uint64_t>(bytes, ::tensorwasm::abi::kGlobalSlotBytes);
@@ -87,6 +115,12 @@ InstanceLayout::table(llvm::StringRef symbol) const {
     if (const_cast<TableOp &>(region.table).getSymName() == symbol)
       return &region;
   return nullptr;
+}
+
+const InstanceLayout::SegmentSlot *
+InstanceLayout::segmentSlot(llvm::StringRef symbol) const {
+  auto it = segmentOfSymbol.find(symbol);
+  return it == segmentOfSymbol.end() ? nullptr : &segments[it->second];
 }
 
 uint32_t InstanceLayout::functionIndex(llvm::StringRef symbol) const {

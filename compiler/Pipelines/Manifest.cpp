@@ -66,9 +66,18 @@ void writeImport(llvm::json::OStream &json, std::optional<ImportAttr> import) {
 
 } // namespace
 
-std::string mlir::twasm::writeKernelManifest(twasm::ModuleOp module,
-                                             const PTXTarget &target) {
-  InstanceLayout layout(module);
+static void writeTypes(llvm::json::OStream &json, llvm::StringRef key,
+                       TypeRange types) {
+  json.attributeArray(key, [&] {
+    for (Type type : types)
+      json.value(typeName(type));
+  });
+}
+
+static std::string writeManifest(twasm::ModuleOp module, llvm::StringRef kind,
+                                 llvm::StringRef targetKey,
+                                 llvm::StringRef targetValue,
+                                 const InstanceLayout &layout) {
   std::string text;
   llvm::raw_string_ostream stream(text);
   llvm::json::OStream json(stream, /*IndentSize=*/2);
@@ -76,8 +85,8 @@ std::string mlir::twasm::writeKernelManifest(twasm::ModuleOp module,
   json.attribute("format", "tensorwasm-kernel-manifest");
   json.attribute("abi", int64_t(tensorwasm::abi::kVersion));
   json.attributeObject("target", [&] {
-    json.attribute("kind", "ptx");
-    json.attribute("chip", target.chip);
+    json.attribute("kind", kind);
+    json.attribute(targetKey, targetValue);
   });
 
   json.attributeBegin("memory");
@@ -122,6 +131,12 @@ std::string mlir::twasm::writeKernelManifest(twasm::ModuleOp module,
       json.attribute("symbol", table.getSymName());
       json.attribute("offset", int64_t(region.offset));
       json.attribute("size", int64_t(region.size));
+      json.attribute("capacity", int64_t(region.capacity));
+      if (std::optional<uint64_t> max = table.getMaxSize())
+        json.attribute("max_size", int64_t(*max));
+      else
+        json.attribute("max_size", nullptr);
+      json.attribute("type", typeName(table.getElemType()));
       writeImport(json, table.getImport());
       json.attributeArray("segments", [&] {
         for (ElemOp elem : module.getBody()->getOps<ElemOp>()) {
@@ -162,6 +177,59 @@ std::string mlir::twasm::writeKernelManifest(twasm::ModuleOp module,
     }
   });
 
+  json.attributeArray("function_imports", [&] {
+    for (const InstanceLayout::Function &function : layout.functions()) {
+      if (!function.import)
+        continue;
+      json.objectBegin();
+      json.attribute("function_index",
+                     int64_t(layout.functionIndex(function.symbol)));
+      json.attributeArray("import", [&] {
+        json.value(function.import->first);
+        json.value(function.import->second);
+      });
+      writeTypes(json, "params", function.type.getInputs());
+      writeTypes(json, "results", function.type.getResults());
+      json.objectEnd();
+    }
+  });
+
+  json.attributeArray("exports", [&] {
+    for (ExportOp exported : module.getBody()->getOps<ExportOp>()) {
+      json.objectBegin();
+      json.attribute("name", exported.getName());
+      json.attribute("kind", stringifyExternKind(exported.getKind()));
+      json.attribute("symbol", exported.getTarget());
+      if (exported.getKind() == ExternKind::Func) {
+        const InstanceLayout::Function *function =
+            layout.function(exported.getTarget());
+        json.attribute("function_index",
+                       int64_t(layout.functionIndex(exported.getTarget())));
+        writeTypes(json, "params", function->type.getInputs());
+        writeTypes(json, "results", function->type.getResults());
+      } else if (exported.getKind() == ExternKind::Global) {
+        auto global = SymbolTable::lookupNearestSymbolFrom<GlobalOp>(
+            module, exported.getTargetAttr());
+        json.attribute("type", typeName(global.getType()));
+        json.attribute("mutable", global.getIsMutable());
+        if (std::optional<uint64_t> slot =
+                layout.globalSlot(exported.getTarget()))
+          json.attribute("offset", int64_t(*slot));
+        else
+          json.attribute("offset", nullptr);
+      }
+      json.objectEnd();
+    }
+  });
+
+  json.attributeBegin("start");
+  auto starts = module.getBody()->getOps<StartOp>();
+  if (!starts.empty())
+    json.value(int64_t(layout.functionIndex((*starts.begin()).getFunc())));
+  else
+    json.value(nullptr);
+  json.attributeEnd();
+
   json.attributeArray("kernels", [&] {
     unsigned index = 0;
     for (KernelOp kernel : module.getBody()->getOps<KernelOp>()) {
@@ -190,4 +258,16 @@ std::string mlir::twasm::writeKernelManifest(twasm::ModuleOp module,
   json.objectEnd();
   stream << "\n";
   return text;
+}
+
+std::string mlir::twasm::writeKernelManifest(twasm::ModuleOp module,
+                                             const PTXTarget &target) {
+  InstanceLayout layout(module);
+  return writeManifest(module, "ptx", "chip", target.chip, layout);
+}
+
+std::string mlir::twasm::writeHostManifest(twasm::ModuleOp module,
+                                           llvm::StringRef cpu) {
+  InstanceLayout layout(module, InstanceLayout::hostOptions());
+  return writeManifest(module, "host", "cpu", cpu, layout);
 }

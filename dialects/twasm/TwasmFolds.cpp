@@ -14,6 +14,7 @@
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 using namespace mlir;
 using namespace mlir::twasm;
@@ -643,6 +644,20 @@ passThroughTarget(Block *block, ValueRange operands) {
   auto forward = dyn_cast<BrOp>(block->getTerminator());
   if (!forward || forward.getDest() == block)
     return std::nullopt;
+  // Blocks that only branch on, round in a circle, are an endless loop
+  // (`(loop (br 0))` once simplified): redirecting a branch into the circle
+  // would only move it round and round, so the circle is left alone.
+  llvm::SmallPtrSet<Block *, 8> seen = {block};
+  for (Block *next = forward.getDest();;) {
+    if (!seen.insert(next).second)
+      return std::nullopt;
+    auto onward = llvm::hasSingleElement(*next)
+                      ? dyn_cast<BrOp>(next->getTerminator())
+                      : BrOp();
+    if (!onward)
+      break;
+    next = onward.getDest();
+  }
   SmallVector<Value> values;
   for (Value value : forward.getDestOperands()) {
     auto argument = dyn_cast<BlockArgument>(value);

@@ -32,6 +32,11 @@ enum class TrapCode : uint32_t {
   UnalignedAtomic = 9,
   SharedOutOfBounds = 10,
   Interrupted = 11,
+  /// The host's call stack ran out (only the CPU allows recursion).
+  CallStackExhausted = 12,
+  /// A table or element segment access out of range (table.init, table.copy,
+  /// table.fill, table.get, table.set; only the CPU runs those).
+  TableOutOfBounds = 13,
 };
 
 /// The message the Wasm spec tests use for each trap, where there is one.
@@ -61,6 +66,10 @@ inline const char *trapMessage(TrapCode code) {
     return "out of bounds shared scratch access";
   case TrapCode::Interrupted:
     return "interrupted";
+  case TrapCode::CallStackExhausted:
+    return "call stack exhausted";
+  case TrapCode::TableOutOfBounds:
+    return "out of bounds table access";
   }
   return "unknown trap";
 }

@@ -9,6 +9,7 @@
 
 #include "twasm/Import/WasmImporter.h"
 #include "twasm/InitAll.h"
+#include "twasm/Pipelines/HostCompiler.h"
 #include "twasm/Pipelines/Manifest.h"
 #include "twasm/Pipelines/Pipelines.h"
 
@@ -44,9 +45,18 @@ static cl::opt<std::string> manifestFile(
     cl::desc("Where to write the manifest (default: the output with .json; "
              "'none' to skip)"),
     cl::value_desc("file"), cl::sub(compileCommand));
-static cl::opt<std::string> chip("target", cl::desc("SM architecture"),
-                                 cl::init("sm_90"), cl::value_desc("sm_XY"),
-                                 cl::sub(compileCommand));
+static cl::opt<std::string>
+    chip("target",
+         cl::desc("What to compile for: an SM architecture (PTX of the "
+                  "kernels) or 'host' (a shared object of the whole module "
+                  "for the CPU, docs/host-abi.md)"),
+         cl::init("sm_90"), cl::value_desc("sm_XY|host"),
+         cl::sub(compileCommand));
+static cl::opt<std::string>
+    hostCPU("host-cpu",
+            cl::desc("With --target host: the x86-64 level the code may use"),
+            cl::init("x86-64-v2"), cl::value_desc("cpu"),
+            cl::sub(compileCommand));
 static cl::list<std::string>
     kernels("kernel",
             cl::desc("Declare the export NAME a kernel (besides the module's "
@@ -90,6 +100,53 @@ static llvm::Error writeFile(llvm::StringRef path, llvm::StringRef contents) {
   return llvm::Error::success();
 }
 
+static std::string defaultOutputPath(llvm::StringRef extension) {
+  llvm::SmallString<128> path(inputFile);
+  llvm::sys::path::replace_extension(path, extension);
+  return path.str().str();
+}
+
+/// --target host: the whole module as a shared object (or its LLVM IR).
+static int compileForHost(OwningOpRef<twasm::ModuleOp> wasm,
+                          std::chrono::steady_clock::time_point started,
+                          double importMs) {
+  twasm::HostTarget target;
+  target.cpu = hostCPU;
+  target.boundsChecks = !noBoundsChecks;
+  target.epochChecks = !noEpochChecks;
+  std::string manifest = twasm::writeHostManifest(*wasm, target.cpu);
+  bool wantIR = emit == Emit::Lowered;
+  llvm::Expected<twasm::HostArtifacts> artifacts =
+      twasm::compileForHost(std::move(wasm), target, wantIR);
+  if (!artifacts)
+    return fail(inputFile, llvm::toString(artifacts.takeError()));
+  std::string outputPath = outputFile;
+  if (outputPath.empty())
+    outputPath = defaultOutputPath(wantIR ? ".ll" : ".so");
+  if (llvm::Error error = writeFile(
+          outputPath, wantIR ? artifacts->llvmIR : artifacts->sharedObject))
+    return fail(outputPath, llvm::toString(std::move(error)));
+  if (!wantIR && manifestFile != "none") {
+    std::string manifestPath = manifestFile;
+    if (manifestPath.empty()) {
+      if (outputPath == "-")
+        return fail(inputFile, "--manifest is needed when the output is -");
+      llvm::SmallString<128> path(outputPath);
+      llvm::sys::path::replace_extension(path, ".json");
+      manifestPath = path.str().str();
+    }
+    if (llvm::Error error = writeFile(manifestPath, manifest))
+      return fail(manifestPath, llvm::toString(std::move(error)));
+  }
+  if (timing)
+    llvm::errs() << llvm::formatv(
+        "twasm compile: import {0:f1} ms, total {1:f1} ms\n", importMs,
+        std::chrono::duration<double, std::milli>(
+            std::chrono::steady_clock::now() - started)
+            .count());
+  return 0;
+}
+
 static int compile() {
   using Clock = std::chrono::steady_clock;
   auto started = Clock::now();
@@ -130,6 +187,9 @@ static int compile() {
     llvm::outs() << "\n";
     return 0;
   }
+
+  if (chip == "host")
+    return compileForHost(std::move(*imported), started, importMs);
 
   twasm::TwasmToPTXOptions pipelineOptions;
   pipelineOptions.chip = chip;

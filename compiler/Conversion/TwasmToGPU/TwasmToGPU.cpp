@@ -292,75 +292,6 @@ private:
   llvm::DenseSet<Operation *> visitedFromKernel;
 };
 
-/// Gives every loop back-edge a countdown that reads the control word once
-/// every kEpochPeriod iterations and traps with Interrupted when it is set.
-/// The check sits at the end of the latch, so the loop body stays one
-/// straight run of code. Loops that stop by themselves within a few
-/// iterations (kBoundedLoopAttr) need none: the loop around them, or the
-/// finite code around them, bounds their time. Function entries need none
-/// either: without recursion, only loops can run for unbounded time.
-unsigned insertEpochChecks(LLVM::LLVMFuncOp func,
-                           const LoweringTarget &target) {
-  DominanceInfo dominance(func);
-  llvm::SmallVector<Operation *> backEdges;
-  for (Block &block : func.getBody()) {
-    Operation *terminator = block.getTerminator();
-    if (terminator->hasAttr(kBoundedLoopAttr))
-      continue;
-    for (Block *successor : block.getSuccessors())
-      if (dominance.dominates(successor, &block)) {
-        backEdges.push_back(terminator);
-        break;
-      }
-  }
-  if (backEdges.empty())
-    return 0;
-
-  MLIRContext *context = func.getContext();
-  IRRewriter rewriter(context);
-  Location loc = func.getLoc();
-  Type i32 = rewriter.getI32Type();
-  Block &entry = func.getBody().front();
-  rewriter.setInsertionPointToStart(&entry);
-  Value counter =
-      LLVM::AllocaOp::create(rewriter, loc, LLVM::LLVMPointerType::get(context),
-                             i32, constantInt(rewriter, loc, i32, 1));
-  LLVM::StoreOp::create(rewriter, loc,
-                        constantInt(rewriter, loc, i32, abi::kEpochPeriod),
-                        counter);
-  Value control = entry.getArgument(abi::kControlWord);
-
-  for (Operation *terminator : backEdges) {
-    Block *latch = terminator->getBlock();
-    rewriter.setInsertionPoint(terminator);
-    Value count = LLVM::LoadOp::create(rewriter, loc, i32, counter);
-    Value next = LLVM::SubOp::create(rewriter, loc, count,
-                                     constantInt(rewriter, loc, i32, 1));
-    LLVM::StoreOp::create(rewriter, loc, next, counter);
-    Value expired =
-        LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq, next,
-                             constantInt(rewriter, loc, i32, 0));
-    Block *rest = rewriter.splitBlock(latch, Block::iterator(terminator));
-    Block *check = rewriter.createBlock(rest);
-    rewriter.setInsertionPointToEnd(latch);
-    LLVM::CondBrOp::create(
-        rewriter, loc, expired, check, ValueRange(), rest, ValueRange(),
-        std::make_pair(uint32_t(1), uint32_t(abi::kEpochPeriod)));
-    rewriter.setInsertionPointToStart(check);
-    LLVM::StoreOp::create(rewriter, loc,
-                          constantInt(rewriter, loc, i32, abi::kEpochPeriod),
-                          counter);
-    Value word = LLVM::LoadOp::create(rewriter, loc, i32, control, 4,
-                                      /*isVolatile=*/true);
-    Value running =
-        LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq, word,
-                             constantInt(rewriter, loc, i32, abi::kControlRun));
-    trapUnless(rewriter, loc, running, abi::TrapCode::Interrupted, target);
-    LLVM::BrOp::create(rewriter, loc, ValueRange(), rest);
-  }
-  return backEdges.size();
-}
-
 struct ConvertTwasmToGPUPass
     : public twasm::impl::ConvertTwasmToGPUPassBase<ConvertTwasmToGPUPass> {
   using ConvertTwasmToGPUPassBase::ConvertTwasmToGPUPassBase;
@@ -486,7 +417,7 @@ struct ConvertTwasmToGPUPass
       builder.setInsertionPointToStart(&entry.getBody().front());
       LLVM::CallOp::create(
           builder, loc, TypeRange(),
-          FlatSymbolRefAttr::get(context, ("wasm_" + kernel.symbol).str()),
+          FlatSymbolRefAttr::get(context, loweredFunctionName(kernel.symbol)),
           entry.getArguments());
       gpu::ReturnOp::create(builder, loc);
       ++numKernels;

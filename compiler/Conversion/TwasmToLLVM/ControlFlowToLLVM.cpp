@@ -15,10 +15,6 @@ using namespace mlir::twasm;
 
 namespace {
 
-std::string loweredName(llvm::StringRef symbol) {
-  return ("wasm_" + symbol).str();
-}
-
 llvm::SmallVector<Type> convertTypes(const TypeConverter &converter,
                                      TypeRange types) {
   llvm::SmallVector<Type> converted;
@@ -53,13 +49,14 @@ struct FuncPattern : OpConversionPattern<FuncOp> {
                           convertTypes(*getTypeConverter(), type.getResults())),
         signature.getConvertedTypes());
     auto func = LLVM::LLVMFuncOp::create(rewriter, op.getLoc(),
-                                         loweredName(op.getSymName()), llvmType,
-                                         LLVM::Linkage::Internal);
+                                         loweredFunctionName(op.getSymName()),
+                                         llvmType, LLVM::Linkage::Internal);
     func->setAttr(kFunctionIndexAttr,
                   rewriter.getI32IntegerAttr(
                       target.layout.functionIndex(op.getSymName())));
     for (llvm::StringRef name :
-         {kBlockShapeAttr.data(), kSharedBytesAttr.data()})
+         {kBlockShapeAttr.data(), kSharedBytesAttr.data(),
+          kGrowingMemoryAttr.data()})
       if (Attribute value = op->getAttr(name))
         func->setAttr(name, value);
     rewriter.inlineRegionBefore(op.getBody(), func.getBody(), func.end());
@@ -173,7 +170,8 @@ struct CallPattern : OpConversionPattern<CallOp> {
         target.layout.function(op.getCallee());
     if (!callee)
       return rewriter.notifyMatchFailure(op, "unknown callee");
-    if (callee->import) {
+    if (callee->import &&
+        !(callee->import->first != "twasm" && target.callsHostImports())) {
       if (callee->import->first != "twasm")
         return op.emitOpError("calls the import \"")
                << callee->import->first << "\".\"" << callee->import->second
@@ -190,7 +188,7 @@ struct CallPattern : OpConversionPattern<CallOp> {
         op.getContext(),
         convertTypes(*getTypeConverter(), callee->type.getResults()));
     rewriter.replaceOp(op, emitLoweredCall(rewriter, op.getLoc(), op,
-                                           loweredName(callee->symbol),
+                                           loweredFunctionName(callee->symbol),
                                            returnType, op.getNumResults(),
                                            adaptor.getOperands()));
     return success();
@@ -260,11 +258,12 @@ struct CallIndirectPattern : OpConversionPattern<CallIndirectOp> {
     llvm::SmallVector<int32_t> caseValues;
     llvm::SmallVector<Block *> caseBlocks;
     for (auto [index, function] : llvm::enumerate(target.layout.functions())) {
-      if (!function.referenced || function.import || function.type != type)
+      if (!function.referenced || function.type != type ||
+          (function.import && !target.callsHostImports()))
         continue;
       Block *block = rewriter.createBlock(join);
       llvm::SmallVector<Value> results = emitLoweredCall(
-          rewriter, loc, op, loweredName(function.symbol), returnType,
+          rewriter, loc, op, loweredFunctionName(function.symbol), returnType,
           resultTypes.size(), adaptor.getCalleeOperands());
       LLVM::BrOp::create(rewriter, loc, results, join);
       caseValues.push_back(static_cast<int32_t>(index));

@@ -23,6 +23,53 @@ LoweringTarget::hiddenTypes(MLIRContext *context) const {
   return types;
 }
 
+Value LoweringTarget::memorySize(OpBuilder &builder, Location loc,
+                                 Operation *op) const {
+  return hiddenValue(op, abi::kMemorySize);
+}
+
+Value LoweringTarget::emitMemoryGrow(OpBuilder &builder, Location loc,
+                                     Operation *op, Value deltaPages) const {
+  Type i32 = builder.getI32Type();
+  Value bytes = memorySize(builder, loc, op);
+  Value pages = LLVM::TruncOp::create(
+      builder, loc, i32,
+      LLVM::LShrOp::create(
+          builder, loc, bytes,
+          constantInt(builder, loc, builder.getI64Type(), 16)));
+  Value isZero =
+      LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::eq, deltaPages,
+                           constantInt(builder, loc, i32, 0));
+  return LLVM::SelectOp::create(builder, loc, isZero, pages,
+                                constantInt(builder, loc, i32, -1));
+}
+
+std::string mlir::twasm::loweredFunctionName(llvm::StringRef symbol) {
+  return ("wasm_" + symbol).str();
+}
+
+std::string mlir::twasm::segmentContentsName(llvm::StringRef symbol) {
+  return ("twasm_segment_" + symbol).str();
+}
+
+Value mlir::twasm::globalsPointer(OpBuilder &builder, Location loc,
+                                  Operation *op, uint64_t offset) {
+  Value globals = hiddenValue(op, abi::kGlobals);
+  return LLVM::GEPOp::create(
+      builder, loc, globals.getType(), builder.getI8Type(), globals,
+      ValueRange{constantInt(builder, loc, builder.getI64Type(), offset)});
+}
+
+Value mlir::twasm::rangeFits(OpBuilder &builder, Location loc, Value a, Value b,
+                             Value limit) {
+  Type i64 = builder.getI64Type();
+  Value end = LLVM::AddOp::create(builder, loc,
+                                  LLVM::ZExtOp::create(builder, loc, i64, a),
+                                  LLVM::ZExtOp::create(builder, loc, i64, b));
+  return LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ule, end,
+                              limit);
+}
+
 Value mlir::twasm::hiddenValue(Operation *op, abi::HiddenParameter which) {
   auto func = op->getParentOfType<LLVM::LLVMFuncOp>();
   assert(func && "a lowered op lives in a lowered function");
@@ -174,10 +221,12 @@ Value mlir::twasm::bytePointer(OpBuilder &builder, Location loc, Value base,
 // compares and additions cost two instructions each; this costs one.
 Value mlir::twasm::accessFitsInMemory(OpBuilder &builder, Location loc,
                                       Operation *op, Value address,
-                                      uint64_t extent) {
+                                      uint64_t extent,
+                                      const LoweringTarget &target) {
   Type i32 = builder.getI32Type();
   Type i64 = builder.getI64Type();
-  Value size = hiddenValue(op, abi::kMemorySize);
+  bool fixedSize = target.memorySizeIsFixed(op);
+  Value size = target.memorySize(builder, loc, op);
   auto clampTo32 = [&](Value value) {
     Value low = LLVM::SMaxOp::create(builder, loc, value,
                                      constantInt(builder, loc, i64, 0));
@@ -190,7 +239,9 @@ Value mlir::twasm::accessFitsInMemory(OpBuilder &builder, Location loc,
   Block::iterator point = builder.getInsertionPoint();
   // At the entry, where the size is defined: once per call, whatever
   // branches the accesses sit in (LLVM merges copies for equal extents).
-  builder.setInsertionPointToStart(cast<BlockArgument>(size).getOwner());
+  // A size that changes is read where the access is.
+  if (fixedSize)
+    builder.setInsertionPointToStart(cast<BlockArgument>(size).getOwner());
   if (extent >= 2) {
     Value count = clampTo32(LLVM::SubOp::create(
         builder, loc, size, constantInt(builder, loc, i64, extent - 1)));
@@ -228,9 +279,10 @@ Value mlir::twasm::checkedAtomicPointer(RewriterBase &rewriter, Operation *op,
                                         unsigned bytes,
                                         const LoweringTarget &target) {
   Location loc = op->getLoc();
-  trapUnless(rewriter, loc,
-             accessFitsInMemory(rewriter, loc, op, address, offset + bytes),
-             abi::TrapCode::MemoryOutOfBounds, target);
+  trapUnless(
+      rewriter, loc,
+      accessFitsInMemory(rewriter, loc, op, address, offset + bytes, target),
+      abi::TrapCode::MemoryOutOfBounds, target);
   if (bytes > 1)
     trapUnless(rewriter, loc, isAligned(rewriter, loc, address, offset, bytes),
                abi::TrapCode::UnalignedAtomic, target);
@@ -481,4 +533,73 @@ void mlir::twasm::markBoundedLoops(FuncOp func, uint64_t maxIterations) {
             matchCountedLoop(header, dominance, maxIterations))
       loop->backEdge->setAttr(kBoundedLoopAttr,
                               UnitAttr::get(func.getContext()));
+}
+
+/// Gives every loop back-edge a countdown that reads the control word once
+/// every kEpochPeriod iterations and traps with Interrupted when it is set.
+/// The check sits at the end of the latch, so the loop body stays one
+/// straight run of code. Loops that stop by themselves within a few
+/// iterations (kBoundedLoopAttr) need none: the loop around them, or the
+/// finite code around them, bounds their time. Function entries need none
+/// either: without recursion, only loops can run for unbounded time.
+unsigned mlir::twasm::insertEpochChecks(LLVM::LLVMFuncOp func,
+                                        const LoweringTarget &target) {
+  DominanceInfo dominance(func);
+  llvm::SmallVector<Operation *> backEdges;
+  for (Block &block : func.getBody()) {
+    Operation *terminator = block.getTerminator();
+    if (terminator->hasAttr(kBoundedLoopAttr))
+      continue;
+    for (Block *successor : block.getSuccessors())
+      if (dominance.dominates(successor, &block)) {
+        backEdges.push_back(terminator);
+        break;
+      }
+  }
+  if (backEdges.empty())
+    return 0;
+
+  MLIRContext *context = func.getContext();
+  IRRewriter rewriter(context);
+  Location loc = func.getLoc();
+  Type i32 = rewriter.getI32Type();
+  Block &entry = func.getBody().front();
+  rewriter.setInsertionPointToStart(&entry);
+  Value counter =
+      LLVM::AllocaOp::create(rewriter, loc, LLVM::LLVMPointerType::get(context),
+                             i32, constantInt(rewriter, loc, i32, 1));
+  LLVM::StoreOp::create(rewriter, loc,
+                        constantInt(rewriter, loc, i32, abi::kEpochPeriod),
+                        counter);
+  Value control = entry.getArgument(abi::kControlWord);
+
+  for (Operation *terminator : backEdges) {
+    Block *latch = terminator->getBlock();
+    rewriter.setInsertionPoint(terminator);
+    Value count = LLVM::LoadOp::create(rewriter, loc, i32, counter);
+    Value next = LLVM::SubOp::create(rewriter, loc, count,
+                                     constantInt(rewriter, loc, i32, 1));
+    LLVM::StoreOp::create(rewriter, loc, next, counter);
+    Value expired =
+        LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq, next,
+                             constantInt(rewriter, loc, i32, 0));
+    Block *rest = rewriter.splitBlock(latch, Block::iterator(terminator));
+    Block *check = rewriter.createBlock(rest);
+    rewriter.setInsertionPointToEnd(latch);
+    LLVM::CondBrOp::create(
+        rewriter, loc, expired, check, ValueRange(), rest, ValueRange(),
+        std::make_pair(uint32_t(1), uint32_t(abi::kEpochPeriod)));
+    rewriter.setInsertionPointToStart(check);
+    LLVM::StoreOp::create(rewriter, loc,
+                          constantInt(rewriter, loc, i32, abi::kEpochPeriod),
+                          counter);
+    Value word = LLVM::LoadOp::create(rewriter, loc, i32, control, 4,
+                                      /*isVolatile=*/true);
+    Value running =
+        LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq, word,
+                             constantInt(rewriter, loc, i32, abi::kControlRun));
+    trapUnless(rewriter, loc, running, abi::TrapCode::Interrupted, target);
+    LLVM::BrOp::create(rewriter, loc, ValueRange(), rest);
+  }
+  return backEdges.size();
 }

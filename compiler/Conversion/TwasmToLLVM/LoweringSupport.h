@@ -34,6 +34,10 @@ inline constexpr llvm::StringLiteral kFunctionIndexAttr =
 /// the shared scratch bytes.
 inline constexpr llvm::StringLiteral kBlockShapeAttr = "twasm.block";
 inline constexpr llvm::StringLiteral kSharedBytesAttr = "twasm.shared_bytes";
+/// Discardable attribute on a function (twasm, then lowered) during which
+/// the memory may grow: it calls functions or grows the memory itself.
+inline constexpr llvm::StringLiteral kGrowingMemoryAttr =
+    "twasm.growing_memory";
 
 struct LaunchShape {
   llvm::SmallVector<int32_t, 3> block;
@@ -90,6 +94,25 @@ public:
   /// Ends the thread; ends the block.
   virtual void emitStop(OpBuilder &builder, Location loc) const = 0;
 
+  /// The memory's current size in bytes (i64) at the builder's insertion
+  /// point in the lowered function enclosing `op`. By default the
+  /// `memory_size` hidden parameter: memory does not grow while a function
+  /// of a kernel runs.
+  virtual Value memorySize(OpBuilder &builder, Location loc,
+                           Operation *op) const;
+  /// Whether memorySize is the hidden parameter, so that what depends only
+  /// on it may be computed once at the function's entry.
+  virtual bool memorySizeIsFixed(Operation *op) const { return true; }
+  /// memory.grow by `deltaPages` (i32): the old size in pages, or -1. By
+  /// default memory cannot grow: growing by 0 reports the size, anything
+  /// else fails.
+  virtual Value emitMemoryGrow(OpBuilder &builder, Location loc, Operation *op,
+                               Value deltaPages) const;
+  /// Whether functions imported from modules other than "twasm" may be
+  /// called; they are then lowered functions named like defined ones, which
+  /// the target supplies.
+  virtual bool callsHostImports() const { return false; }
+
   /// Lowers a call of the import `name` of module "twasm" (docs/kernel-abi.md
   /// section 3). Fails, with a diagnostic on `call`, for an unknown name or
   /// a wrong type.
@@ -136,7 +159,8 @@ Value bytePointer(OpBuilder &builder, Location loc, Value base, Value ea);
 /// `offset + bytes`, as an i1: one 32-bit compare against a count computed
 /// at the function's entry.
 Value accessFitsInMemory(OpBuilder &builder, Location loc, Operation *op,
-                         Value address, uint64_t extent);
+                         Value address, uint64_t extent,
+                         const LoweringTarget &target);
 /// Whether `zext(address) + offset` is a multiple of `bytes` (a power of
 /// two), as an i1, computed in 32 bits.
 Value isAligned(OpBuilder &builder, Location loc, Value address,
@@ -177,6 +201,9 @@ void populateVariablesToLLVMPatterns(const TypeConverter &converter,
 void populateAtomicsToLLVMPatterns(const TypeConverter &converter,
                                    RewritePatternSet &patterns,
                                    const LoweringTarget &target);
+void populateTablesToLLVMPatterns(const TypeConverter &converter,
+                                  RewritePatternSet &patterns,
+                                  const LoweringTarget &target);
 void populateControlFlowToLLVMPatterns(const TypeConverter &converter,
                                        RewritePatternSet &patterns,
                                        const LoweringTarget &target);
@@ -203,6 +230,25 @@ void markNaNCanonicalization(FuncOp func);
 /// loads, stores, calls or trapping operations, so the first trap is still
 /// the one the Wasm code reaches first.
 void issueLoadsEarly(FuncOp func);
+
+/// Gives every loop back-edge of `func` that is not marked kBoundedLoopAttr
+/// a countdown that reads the control word once every abi::kEpochPeriod
+/// iterations and traps with Interrupted when it is set. Returns how many
+/// back-edges got one.
+unsigned insertEpochChecks(LLVM::LLVMFuncOp func, const LoweringTarget &target);
+
+/// The lowered name of the twasm function `symbol`.
+std::string loweredFunctionName(llvm::StringRef symbol);
+/// The LLVM global holding the contents of the data or element segment
+/// `symbol` (bytes, or i32 references), where a target lays them out.
+std::string segmentContentsName(llvm::StringRef symbol);
+/// A pointer to byte `offset` of the globals block.
+Value globalsPointer(OpBuilder &builder, Location loc, Operation *op,
+                     uint64_t offset);
+/// `a + b <= limit` for i32 `a`, `b` and an i64 `limit`, in 64 bits, as an
+/// i1: whether the range [a, a + b) fits below `limit`.
+Value rangeFits(OpBuilder &builder, Location loc, Value a, Value b,
+                Value limit);
 
 /// Marks (kBoundedLoopAttr, TwasmOps.h) the back-edge of each loop of `func`
 /// that is counted — an i32 induction variable from a constant start, a

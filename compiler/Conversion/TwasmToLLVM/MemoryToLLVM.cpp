@@ -26,10 +26,10 @@ namespace {
 
 /// `ea + bytes <= memory_size`, as an i1.
 Value fitsInMemory(OpBuilder &builder, Location loc, Operation *op, Value ea,
-                   Value bytes) {
+                   Value bytes, const LoweringTarget &target) {
   Value end = LLVM::AddOp::create(builder, loc, ea, bytes);
   return LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ule, end,
-                              hiddenValue(op, abi::kMemorySize));
+                              target.memorySize(builder, loc, op));
 }
 
 /// Emits a checked access of `bytes` bytes; `access` emits the load or store
@@ -51,7 +51,8 @@ Value emitCheckedAccess(
   bool checkBounds = target.options.boundsChecks && !provenInBounds;
   Value fits;
   if (checkBounds)
-    fits = accessFitsInMemory(rewriter, loc, op, address, offset + bytes);
+    fits =
+        accessFitsInMemory(rewriter, loc, op, address, offset + bytes, target);
 
   unsigned hint = alignHint.value_or(bytes);
   bool checkAlignment = !provenAligned && target.options.alignedAccessOnly &&
@@ -163,12 +164,14 @@ struct StorePattern : OpConversionPattern<SourceOp> {
 };
 
 struct MemorySizePattern : OpConversionPattern<MemorySizeOp> {
-  using OpConversionPattern::OpConversionPattern;
+  MemorySizePattern(const TypeConverter &converter, MLIRContext *context,
+                    const LoweringTarget &target)
+      : OpConversionPattern(converter, context), target(target) {}
   LogicalResult
   matchAndRewrite(MemorySizeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value bytes = hiddenValue(op, abi::kMemorySize);
+    Value bytes = target.memorySize(rewriter, loc, op);
     Value pages = LLVM::LShrOp::create(
         rewriter, loc, bytes,
         constantInt(rewriter, loc, rewriter.getI64Type(), 16));
@@ -176,30 +179,23 @@ struct MemorySizePattern : OpConversionPattern<MemorySizeOp> {
                                                pages);
     return success();
   }
+  const LoweringTarget &target;
 };
 
-/// Memory cannot grow during a launch (docs/kernel-abi.md section 4): growing
-/// by 0 pages reports the size, anything else fails with -1.
+/// On the GPU memory cannot grow during a launch (docs/kernel-abi.md section
+/// 4); the host grows it through the instance (LoweringTarget).
 struct MemoryGrowPattern : OpConversionPattern<MemoryGrowOp> {
-  using OpConversionPattern::OpConversionPattern;
+  MemoryGrowPattern(const TypeConverter &converter, MLIRContext *context,
+                    const LoweringTarget &target)
+      : OpConversionPattern(converter, context), target(target) {}
   LogicalResult
   matchAndRewrite(MemoryGrowOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Type i32 = rewriter.getI32Type();
-    Value bytes = hiddenValue(op, abi::kMemorySize);
-    Value pages = LLVM::TruncOp::create(
-        rewriter, loc, i32,
-        LLVM::LShrOp::create(
-            rewriter, loc, bytes,
-            constantInt(rewriter, loc, rewriter.getI64Type(), 16)));
-    Value isZero = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq,
-                                        adaptor.getDelta(),
-                                        constantInt(rewriter, loc, i32, 0));
-    rewriter.replaceOpWithNewOp<LLVM::SelectOp>(
-        op, isZero, pages, constantInt(rewriter, loc, i32, -1));
+    rewriter.replaceOp(op, target.emitMemoryGrow(rewriter, op.getLoc(), op,
+                                                 adaptor.getDelta()));
     return success();
   }
+  const LoweringTarget &target;
 };
 
 /// memory.copy and memory.fill check both whole ranges first, so a trap
@@ -217,8 +213,8 @@ struct MemoryCopyPattern : OpConversionPattern<MemoryCopyOp> {
     Value src = effectiveAddress(rewriter, loc, adaptor.getSrc(), 0);
     Value size = LLVM::ZExtOp::create(rewriter, loc, i64, adaptor.getSize());
     Value fits = LLVM::AndOp::create(
-        rewriter, loc, fitsInMemory(rewriter, loc, op, dst, size),
-        fitsInMemory(rewriter, loc, op, src, size));
+        rewriter, loc, fitsInMemory(rewriter, loc, op, dst, size, target),
+        fitsInMemory(rewriter, loc, op, src, size, target));
     trapUnless(rewriter, loc, fits, abi::TrapCode::MemoryOutOfBounds, target);
     Value base = hiddenValue(op, abi::kMemoryBase);
     LLVM::MemmoveOp::create(rewriter, loc,
@@ -242,7 +238,8 @@ struct MemoryFillPattern : OpConversionPattern<MemoryFillOp> {
     Type i64 = rewriter.getI64Type();
     Value dst = effectiveAddress(rewriter, loc, adaptor.getDst(), 0);
     Value size = LLVM::ZExtOp::create(rewriter, loc, i64, adaptor.getSize());
-    trapUnless(rewriter, loc, fitsInMemory(rewriter, loc, op, dst, size),
+    trapUnless(rewriter, loc,
+               fitsInMemory(rewriter, loc, op, dst, size, target),
                abi::TrapCode::MemoryOutOfBounds, target);
     Value byte = LLVM::TruncOp::create(rewriter, loc, rewriter.getI8Type(),
                                        adaptor.getValue());
@@ -256,32 +253,97 @@ struct MemoryFillPattern : OpConversionPattern<MemoryFillOp> {
   const LoweringTarget &target;
 };
 
+/// The segment's remaining length (0 once dropped) lives in its slot of the
+/// globals block; its bytes in a constant the target emits.
+struct MemoryInitPattern : OpConversionPattern<MemoryInitOp> {
+  MemoryInitPattern(const TypeConverter &converter, MLIRContext *context,
+                    const LoweringTarget &target)
+      : OpConversionPattern(converter, context), target(target) {}
+  LogicalResult
+  matchAndRewrite(MemoryInitOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    const InstanceLayout::SegmentSlot *segment =
+        target.layout.segmentSlot(op.getSegment());
+    if (!segment)
+      return op.emitOpError("is not supported on this device");
+    Location loc = op.getLoc();
+    Type i64 = rewriter.getI64Type();
+    Value length = LLVM::ZExtOp::create(
+        rewriter, loc, i64,
+        LLVM::LoadOp::create(rewriter, loc, rewriter.getI32Type(),
+                             globalsPointer(rewriter, loc, op, segment->offset),
+                             4));
+    Value fits = LLVM::AndOp::create(
+        rewriter, loc,
+        rangeFits(rewriter, loc, adaptor.getSrc(), adaptor.getSize(), length),
+        rangeFits(rewriter, loc, adaptor.getDst(), adaptor.getSize(),
+                  target.memorySize(rewriter, loc, op)));
+    trapUnless(rewriter, loc, fits, abi::TrapCode::MemoryOutOfBounds, target);
+    Value contents = LLVM::AddressOfOp::create(
+        rewriter, loc, LLVM::LLVMPointerType::get(op.getContext()),
+        segmentContentsName(op.getSegment()));
+    Value source = LLVM::GEPOp::create(
+        rewriter, loc, contents.getType(), rewriter.getI8Type(), contents,
+        ValueRange{LLVM::ZExtOp::create(rewriter, loc, i64, adaptor.getSrc())});
+    Value base = hiddenValue(op, abi::kMemoryBase);
+    LLVM::MemcpyOp::create(
+        rewriter, loc,
+        bytePointer(rewriter, loc, base,
+                    effectiveAddress(rewriter, loc, adaptor.getDst(), 0)),
+        source, LLVM::ZExtOp::create(rewriter, loc, i64, adaptor.getSize()),
+        /*isVolatile=*/false);
+    rewriter.eraseOp(op);
+    return success();
+  }
+  const LoweringTarget &target;
+};
+
+struct DataDropPattern : OpConversionPattern<DataDropOp> {
+  DataDropPattern(const TypeConverter &converter, MLIRContext *context,
+                  const LoweringTarget &target)
+      : OpConversionPattern(converter, context), target(target) {}
+  LogicalResult
+  matchAndRewrite(DataDropOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    const InstanceLayout::SegmentSlot *segment =
+        target.layout.segmentSlot(op.getSegment());
+    if (!segment)
+      return op.emitOpError("is not supported on this device");
+    Location loc = op.getLoc();
+    LLVM::StoreOp::create(
+        rewriter, loc, constantInt(rewriter, loc, rewriter.getI32Type(), 0),
+        globalsPointer(rewriter, loc, op, segment->offset), 4);
+    rewriter.eraseOp(op);
+    return success();
+  }
+  const LoweringTarget &target;
+};
+
 } // namespace
 
 void mlir::twasm::populateMemoryToLLVMPatterns(const TypeConverter &converter,
                                                RewritePatternSet &patterns,
                                                const LoweringTarget &target) {
   MLIRContext *context = patterns.getContext();
-  patterns
-      .add<LoadPattern<I32LoadOp, 4, Extend::None>,
-           LoadPattern<I64LoadOp, 8, Extend::None>,
-           LoadPattern<F32LoadOp, 4, Extend::None>,
-           LoadPattern<F64LoadOp, 8, Extend::None>,
-           LoadPattern<I32Load8SOp, 1, Extend::Sign>,
-           LoadPattern<I32Load8UOp, 1, Extend::Zero>,
-           LoadPattern<I32Load16SOp, 2, Extend::Sign>,
-           LoadPattern<I32Load16UOp, 2, Extend::Zero>,
-           LoadPattern<I64Load8SOp, 1, Extend::Sign>,
-           LoadPattern<I64Load8UOp, 1, Extend::Zero>,
-           LoadPattern<I64Load16SOp, 2, Extend::Sign>,
-           LoadPattern<I64Load16UOp, 2, Extend::Zero>,
-           LoadPattern<I64Load32SOp, 4, Extend::Sign>,
-           LoadPattern<I64Load32UOp, 4, Extend::Zero>,
-           StorePattern<I32StoreOp, 4>, StorePattern<I64StoreOp, 8>,
-           StorePattern<F32StoreOp, 4>, StorePattern<F64StoreOp, 8>,
-           StorePattern<I32Store8Op, 1>, StorePattern<I32Store16Op, 2>,
-           StorePattern<I64Store8Op, 1>, StorePattern<I64Store16Op, 2>,
-           StorePattern<I64Store32Op, 4>, MemoryCopyPattern, MemoryFillPattern>(
-          converter, context, target);
-  patterns.add<MemorySizePattern, MemoryGrowPattern>(converter, context);
+  patterns.add<LoadPattern<I32LoadOp, 4, Extend::None>,
+               LoadPattern<I64LoadOp, 8, Extend::None>,
+               LoadPattern<F32LoadOp, 4, Extend::None>,
+               LoadPattern<F64LoadOp, 8, Extend::None>,
+               LoadPattern<I32Load8SOp, 1, Extend::Sign>,
+               LoadPattern<I32Load8UOp, 1, Extend::Zero>,
+               LoadPattern<I32Load16SOp, 2, Extend::Sign>,
+               LoadPattern<I32Load16UOp, 2, Extend::Zero>,
+               LoadPattern<I64Load8SOp, 1, Extend::Sign>,
+               LoadPattern<I64Load8UOp, 1, Extend::Zero>,
+               LoadPattern<I64Load16SOp, 2, Extend::Sign>,
+               LoadPattern<I64Load16UOp, 2, Extend::Zero>,
+               LoadPattern<I64Load32SOp, 4, Extend::Sign>,
+               LoadPattern<I64Load32UOp, 4, Extend::Zero>,
+               StorePattern<I32StoreOp, 4>, StorePattern<I64StoreOp, 8>,
+               StorePattern<F32StoreOp, 4>, StorePattern<F64StoreOp, 8>,
+               StorePattern<I32Store8Op, 1>, StorePattern<I32Store16Op, 2>,
+               StorePattern<I64Store8Op, 1>, StorePattern<I64Store16Op, 2>,
+               StorePattern<I64Store32Op, 4>, MemoryCopyPattern,
+               MemoryFillPattern, MemorySizePattern, MemoryGrowPattern,
+               MemoryInitPattern, DataDropPattern>(converter, context, target);
 }

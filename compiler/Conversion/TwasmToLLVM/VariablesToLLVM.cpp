@@ -13,14 +13,6 @@ using namespace mlir::twasm;
 
 namespace {
 
-Value globalSlotPointer(OpBuilder &builder, Location loc, Operation *op,
-                        uint64_t offset) {
-  Value globals = hiddenValue(op, abi::kGlobals);
-  return LLVM::GEPOp::create(
-      builder, loc, globals.getType(), builder.getI8Type(), globals,
-      ValueRange{constantInt(builder, loc, builder.getI64Type(), offset)});
-}
-
 struct GlobalGetPattern : OpConversionPattern<GlobalGetOp> {
   GlobalGetPattern(const TypeConverter &converter, MLIRContext *context,
                    const LoweringTarget &target)
@@ -38,7 +30,7 @@ struct GlobalGetPattern : OpConversionPattern<GlobalGetOp> {
     if (!slot)
       return rewriter.notifyMatchFailure(op, "global without a slot");
     rewriter.replaceOpWithNewOp<LLVM::LoadOp>(
-        op, type, globalSlotPointer(rewriter, op.getLoc(), op, *slot),
+        op, type, globalsPointer(rewriter, op.getLoc(), op, *slot),
         type.getIntOrFloatBitWidth() / 8);
     return success();
   }
@@ -57,7 +49,7 @@ struct GlobalSetPattern : OpConversionPattern<GlobalSetOp> {
       return rewriter.notifyMatchFailure(op, "global without a slot");
     Value value = adaptor.getValue();
     rewriter.replaceOpWithNewOp<LLVM::StoreOp>(
-        op, value, globalSlotPointer(rewriter, op.getLoc(), op, *slot),
+        op, value, globalsPointer(rewriter, op.getLoc(), op, *slot),
         value.getType().getIntOrFloatBitWidth() / 8);
     return success();
   }

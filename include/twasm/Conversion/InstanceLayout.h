@@ -22,6 +22,19 @@
 
 namespace mlir::twasm {
 
+/// What an InstanceLayout lays out beyond what the GPU needs.
+struct InstanceLayoutOptions {
+  /// Give every exported global a slot, constant or not, so a loader can
+  /// read it.
+  bool slotsForExportedGlobals = false;
+  /// Lay out segment slots, for code that runs memory.init and
+  /// table.init.
+  bool segmentSlots = false;
+  /// Let tables grow up to their maximum (at most
+  /// InstanceLayout::kMaxGrownTableSize elements, or their minimum if larger).
+  bool growableTables = false;
+};
+
 class InstanceLayout {
 public:
   struct GlobalSlot {
@@ -33,9 +46,24 @@ public:
     TableOp table;
     /// Byte offset of the element count; the elements follow it.
     uint64_t offset;
-    /// Elements the region holds (the table's minimum size).
+    /// Elements the table has at instantiation (its minimum size).
     uint32_t size;
+    /// Elements the region has room for: how far table.grow can take it.
+    uint32_t capacity;
   };
+  /// The state of a data or element segment that the code can use after
+  /// instantiation (memory.init, table.init): a 4-byte count of the elements
+  /// it still has, 0 once dropped.
+  struct SegmentSlot {
+    Operation *segment;
+    uint64_t offset;
+    /// Bytes (data) or references (elements) of the segment.
+    uint32_t length;
+  };
+  using Options = InstanceLayoutOptions;
+  /// A table without a declared maximum grows to at most this many
+  /// elements where tables can grow.
+  static constexpr uint32_t kMaxGrownTableSize = 1 << 16;
 
   struct Function {
     llvm::StringRef symbol;
@@ -46,7 +74,15 @@ public:
     bool referenced = false;
   };
 
-  explicit InstanceLayout(ModuleOp module);
+  explicit InstanceLayout(ModuleOp module, Options options = {});
+  /// The options of the CPU backend's layout (docs/host-abi.md).
+  static Options hostOptions() {
+    Options options;
+    options.slotsForExportedGlobals = true;
+    options.segmentSlots = true;
+    options.growableTables = true;
+    return options;
+  }
 
   /// Functions by Wasm index.
   llvm::ArrayRef<Function> functions() const { return functionList; }
@@ -63,6 +99,9 @@ public:
   uint32_t functionIndex(llvm::StringRef symbol) const;
 
   llvm::ArrayRef<GlobalSlot> globalSlots() const { return slots; }
+  llvm::ArrayRef<SegmentSlot> segmentSlots() const { return segments; }
+  /// The slot of the data or element segment `symbol`, if laid out.
+  const SegmentSlot *segmentSlot(llvm::StringRef symbol) const;
   llvm::ArrayRef<TableRegion> tables() const { return tableRegions; }
   /// Bytes the globals block needs (at least 8, so it is never empty). May
   /// exceed what a device can hold for huge tables: callers check.
@@ -73,6 +112,8 @@ private:
   llvm::StringMap<uint64_t> slotOfGlobal;
   llvm::StringMap<Attribute> constants;
   llvm::SmallVector<TableRegion> tableRegions;
+  llvm::SmallVector<SegmentSlot> segments;
+  llvm::StringMap<size_t> segmentOfSymbol;
   llvm::StringMap<uint32_t> functionIndices;
   llvm::SmallVector<Function> functionList;
   uint64_t bytes = 0;

@@ -67,4 +67,42 @@ def ConvertTwasmToGPUPass : Pass<"convert-twasm-to-gpu", "::mlir::ModuleOp"> {
   ];
 }
 
+def ConvertTwasmToHostPass : Pass<"convert-twasm-to-host", "::mlir::ModuleOp"> {
+  let summary = "Lower a whole twasm module to the LLVM dialect for the CPU";
+  let description = [{
+    Compiles every function of the `twasm.module` in the input for the host
+    (docs/host-abi.md): each becomes an internal `llvm.func` named
+    `wasm_<symbol>` taking the hidden parameters of the kernel ABI, with the
+    same checks as on the GPU except the alignment test (x86-64 tolerates
+    misaligned accesses) and the NaN canonicalization (x86 produces quiet
+    NaNs, which Wasm allows). A trap calls the thread's trap handler, which
+    does not return; every function entry checks the stack limit and the
+    control word, and loops check the control word as on the GPU. The memory
+    may grow: `memory.grow` calls the instance's handler, and a function that
+    can make the memory grow rereads its size after every call. Functions
+    imported from other modules are called through the instance's import
+    table.
+
+    Adds the entry points a loader calls, with C linkage:
+    `twasm_instantiate(thread, globals)` (globals, then active element and
+    data segments) and `twasm_call_<index>(thread, globals, values)` for each
+    exported function and the start function. The `twasm.module` is
+    consumed.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+  let options = [
+    Option<"boundsChecks", "bounds-checks", "bool", /*default=*/"true",
+           "Check memory accesses against the memory size (off only to "
+           "measure what the checks cost).">,
+    Option<"epochChecks", "epoch-checks", "bool", /*default=*/"true",
+           "Check the control word at loop back-edges and function entries "
+           "(off only to measure what the checks cost).">,
+  ];
+  let statistics = [
+    Statistic<"numFunctions", "functions", "Number of functions lowered">,
+    Statistic<"numEpochChecks", "epoch-checks",
+              "Number of loop back-edges given an interruption check">,
+  ];
+}
+
 #endif // TWASM_CONVERSION_PASSES_TD

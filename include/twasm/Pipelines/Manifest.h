@@ -22,6 +22,9 @@ namespace mlir::twasm {
 /// Describes `module` (before lowering) compiled for `target`.
 std::string writeKernelManifest(twasm::ModuleOp module,
                                 const PTXTarget &target);
+/// Describes `module` (before lowering) compiled by the CPU backend for the
+/// x86-64 level `cpu`.
+std::string writeHostManifest(twasm::ModuleOp module, llvm::StringRef cpu);
 
 } // namespace mlir::twasm
 

@@ -416,4 +416,21 @@ twasm.module {
   ^bb1(%v: i32):
     return %v : i32
   }
+
+  // Blocks that only branch on in a circle are an endless loop (from
+  // `(loop (br 0))` and its kin, as in the spec suite's loop.wast): a
+  // branch into the circle is not redirected round it (canonicalization
+  // used to do so forever); the circle shrinks to one block.
+  // CHECK-LABEL: func @endless_loop_of_empty_blocks()
+  // CHECK-NEXT:    br ^[[LOOP:bb[0-9]+]]
+  // CHECK-NEXT:  ^[[LOOP]]:
+  // CHECK-NEXT:    br ^[[LOOP]]
+  func @endless_loop_of_empty_blocks() {
+    %c = twasm.i32.const 0
+    br ^bb1
+  ^bb1:
+    br ^bb2
+  ^bb2:
+    br ^bb1
+  }
 }

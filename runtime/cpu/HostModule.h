@@ -1,0 +1,240 @@
+//===- HostModule.h - loading and running CPU-backend code ------*- C++ -*-===//
+//
+// The runtime's side of docs/host-abi.md, with no compiler in it: a module
+// compiled by `twasm compile --target host` (a shared object and its
+// manifest) is loaded from memory, instantiated over a linear memory, a
+// globals block and imported functions, and its exported functions are
+// called with traps, stack exhaustion and interruption coming back as
+// values. The runtime's device layer (issue 5) builds on this; the spec-test
+// runner uses it directly.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TWASM_RUNTIME_CPU_HOSTMODULE_H
+#define TWASM_RUNTIME_CPU_HOSTMODULE_H
+
+#include "twasm/HostAbi.h"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace tensorwasm::cpu {
+
+/// A failure the caller can act on: what went wrong, in words.
+struct Error {
+  std::string message;
+};
+
+/// A value or an Error.
+template <typename T> class Expected {
+public:
+  Expected(T value) : state(std::move(value)) {}
+  Expected(Error error) : state(std::move(error)) {}
+  explicit operator bool() const { return state.index() == 0; }
+  T &operator*() { return std::get<0>(state); }
+  T *operator->() { return &std::get<0>(state); }
+  const Error &error() const { return std::get<1>(state); }
+
+private:
+  std::variant<T, Error> state;
+};
+
+enum class ValueType : uint8_t { I32, I64, F32, F64, FuncRef, ExternRef };
+std::optional<ValueType> parseValueType(std::string_view name);
+const char *valueTypeName(ValueType type);
+
+struct Signature {
+  std::vector<ValueType> params;
+  std::vector<ValueType> results;
+  bool operator==(const Signature &other) const {
+    return params == other.params && results == other.results;
+  }
+};
+
+using ImportName = std::pair<std::string, std::string>;
+
+/// What the manifest (docs/kernel-manifest.md) says about a module compiled
+/// for the host.
+struct ModuleDescription {
+  struct Memory {
+    uint64_t minPages;
+    std::optional<uint64_t> maxPages;
+    std::optional<ImportName> import;
+  };
+  struct Global {
+    std::string symbol;
+    ValueType type;
+    uint64_t offset;
+    bool isMutable;
+    std::optional<ImportName> import;
+  };
+  struct Table {
+    std::string symbol;
+    ValueType type;
+    uint64_t offset;
+    uint32_t size;
+    uint32_t capacity;
+    std::optional<uint64_t> maxSize;
+    std::optional<ImportName> import;
+  };
+  struct FunctionImport {
+    uint32_t functionIndex;
+    ImportName import;
+    Signature signature;
+  };
+  enum class ExportKind { Func, Table, Memory, Global };
+  struct Export {
+    std::string name;
+    ExportKind kind;
+    std::string symbol;
+    // Functions.
+    uint32_t functionIndex = 0;
+    Signature signature;
+    // Globals: the slot (every exported global has one on the host).
+    ValueType globalType = ValueType::I32;
+    bool globalMutable = false;
+    std::optional<uint64_t> globalOffset;
+  };
+
+  uint64_t globalsBytes = 0;
+  std::optional<Memory> memory;
+  std::vector<Global> globals;
+  std::vector<Table> tables;
+  std::vector<FunctionImport> functionImports;
+  std::vector<Export> exports;
+  std::optional<uint32_t> start;
+
+  /// Parses and checks a manifest; refuses one for another target or ABI.
+  static Expected<ModuleDescription> parse(std::string_view json);
+  const Export *findExport(std::string_view name) const;
+};
+
+/// A shared object loaded from memory: written to a sealed memfd (so what
+/// was handed over is what runs) and dlopen'ed with RTLD_LOCAL.
+class LoadedCode {
+public:
+  static Expected<std::shared_ptr<LoadedCode>> load(std::string_view bytes);
+  ~LoadedCode();
+  LoadedCode(const LoadedCode &) = delete;
+  LoadedCode &operator=(const LoadedCode &) = delete;
+
+  abi::host::InstantiateEntry instantiate() const { return instantiateEntry; }
+  /// The entry of function `index`, or null if the object has none.
+  abi::host::CallEntry callEntry(uint32_t index) const;
+
+private:
+  LoadedCode() = default;
+  void *handle = nullptr;
+  int descriptor = -1;
+  abi::host::InstantiateEntry instantiateEntry = nullptr;
+};
+
+/// A linear memory: the largest size it may reach is reserved up front
+/// (inaccessible), so its base never moves and growing makes pages
+/// accessible in place.
+class LinearMemory {
+public:
+  /// `maxPages` is the memory's declared maximum, capped at 65536 (4 GiB).
+  static Expected<std::shared_ptr<LinearMemory>> create(uint64_t minPages,
+                                                        uint64_t maxPages);
+  ~LinearMemory();
+  LinearMemory(const LinearMemory &) = delete;
+  LinearMemory &operator=(const LinearMemory &) = delete;
+
+  /// The old size in pages, or -1 with nothing changed.
+  int32_t grow(uint32_t deltaPages);
+  uint64_t pages() const { return state.size / abi::kPageBytes; }
+  uint64_t maxPages() const { return maximumPages; }
+  uint8_t *data() { return state.base; }
+  uint64_t size() const { return state.size; }
+  abi::host::MemoryState *abiState() { return &state; }
+
+private:
+  LinearMemory() = default;
+  abi::host::MemoryState state{};
+  uint64_t reservedBytes = 0;
+  uint64_t maximumPages = 0;
+};
+
+/// The outcome of a call into Wasm code.
+struct CallResult {
+  /// TrapCode::None when the call returned.
+  abi::TrapCode trap = abi::TrapCode::None;
+  uint32_t function = 0;
+  uint32_t offset = 0;
+  bool trapped() const { return trap != abi::TrapCode::None; }
+};
+
+/// Runs `body` on this thread with a fresh thread context, which it passes
+/// to the Wasm code it calls: a trap, stack exhaustion or interruption
+/// (through `controlWord`) ends the run and is returned.
+using GuardedBody = void (*)(abi::host::ThreadContext *thread, void *context);
+CallResult runGuarded(GuardedBody body, void *context,
+                      std::atomic<uint32_t> *controlWord);
+
+/// Calls `entry` on this thread with a fresh thread context: a trap,
+/// stack exhaustion or interruption (through `controlWord`) ends the call
+/// and is returned. Nested calls (an import that calls back into Wasm code)
+/// must use the thread context they are given instead.
+CallResult callGuarded(abi::host::CallEntry entry, uint8_t *globals,
+                       uint64_t *values, std::atomic<uint32_t> *controlWord);
+
+/// An instance of a module on the host.
+class Instance {
+public:
+  /// What the embedder supplies for the module's imports, by the import's
+  /// position in each of the manifest's lists.
+  struct Imports {
+    std::vector<abi::host::ImportedFunction> functions;
+    /// For each imported global, its value as 8 bytes.
+    std::vector<uint64_t> globals;
+    std::shared_ptr<LinearMemory> memory;
+    /// For each imported table, its elements (copied: see
+    /// docs/conformance.md).
+    std::vector<std::vector<uint32_t>> tables;
+  };
+
+  /// Creates the instance (memory, globals block) without running any of
+  /// its code.
+  static Expected<std::unique_ptr<Instance>>
+  create(std::shared_ptr<LoadedCode> code, const ModuleDescription &module,
+         Imports imports);
+  ~Instance();
+
+  /// Runs the module's initialization (globals, element and data segments)
+  /// and then its start function.
+  Expected<CallResult> instantiate(std::atomic<uint32_t> *controlWord);
+  /// Calls the function `index` with `values` (arguments in, results out).
+  /// Returns an error if the module has no entry for it.
+  Expected<CallResult> call(uint32_t index, uint64_t *values,
+                            std::atomic<uint32_t> *controlWord);
+  /// The same, nested inside another call on `thread`.
+  bool callNested(uint32_t index, abi::host::ThreadContext *thread,
+                  uint64_t *values);
+
+  uint8_t *globals() { return globalsBlock + abi::host::kInstanceHeaderBytes; }
+  const std::shared_ptr<LinearMemory> &memory() const { return linearMemory; }
+  const ModuleDescription &description() const { return module; }
+  const std::shared_ptr<LoadedCode> &code() const { return loaded; }
+
+private:
+  Instance() = default;
+  static int32_t growMemory(abi::host::InstanceHeader *header,
+                            uint32_t deltaPages);
+
+  std::shared_ptr<LoadedCode> loaded;
+  ModuleDescription module;
+  std::shared_ptr<LinearMemory> linearMemory;
+  std::vector<abi::host::ImportedFunction> importedFunctions;
+  uint8_t *globalsBlock = nullptr;
+};
+
+} // namespace tensorwasm::cpu
+
+#endif // TWASM_RUNTIME_CPU_HOSTMODULE_H
