@@ -535,6 +535,33 @@ Expected<CallResult> Instance::call(uint32_t index, uint64_t *values,
   return callGuarded(entry, globals(), values, controlWord);
 }
 
+Expected<CallResult>
+Instance::callWithTimeout(uint32_t index, uint64_t *values,
+                          std::chrono::nanoseconds timeout) {
+  std::atomic<uint32_t> controlWord{abi::kControlRun};
+  Watchdog watchdog(&controlWord, timeout);
+  return call(index, values, &controlWord);
+}
+
+Watchdog::Watchdog(std::atomic<uint32_t> *controlWord,
+                   std::chrono::nanoseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  thread = std::thread([this, controlWord, deadline] {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (!finished.wait_until(lock, deadline, [this] { return done; }))
+      controlWord->store(abi::kControlInterrupt, std::memory_order_relaxed);
+  });
+}
+
+Watchdog::~Watchdog() {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    done = true;
+  }
+  finished.notify_one();
+  thread.join();
+}
+
 bool Instance::callNested(uint32_t index, host::ThreadContext *thread,
                           uint64_t *values) {
   host::CallEntry entry = loaded->callEntry(index);

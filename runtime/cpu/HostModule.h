@@ -16,11 +16,15 @@
 #include "twasm/HostAbi.h"
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -185,6 +189,25 @@ CallResult runGuarded(GuardedBody body, void *context,
 CallResult callGuarded(abi::host::CallEntry entry, uint8_t *globals,
                        uint64_t *values, std::atomic<uint32_t> *controlWord);
 
+/// Interrupts a call that runs past its deadline: a thread that sets the
+/// control word to kControlInterrupt when `timeout` has passed, unless the
+/// watchdog is destroyed first. The call then stops at its next check (a
+/// function entry or a loop back-edge) with TrapCode::Interrupted.
+class Watchdog {
+public:
+  Watchdog(std::atomic<uint32_t> *controlWord,
+           std::chrono::nanoseconds timeout);
+  ~Watchdog();
+  Watchdog(const Watchdog &) = delete;
+  Watchdog &operator=(const Watchdog &) = delete;
+
+private:
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool done = false;
+  std::thread thread;
+};
+
 /// An instance of a module on the host.
 class Instance {
 public:
@@ -214,6 +237,10 @@ public:
   /// Returns an error if the module has no entry for it.
   Expected<CallResult> call(uint32_t index, uint64_t *values,
                             std::atomic<uint32_t> *controlWord);
+  /// Calls the function `index` and interrupts it if it runs longer than
+  /// `timeout`.
+  Expected<CallResult> callWithTimeout(uint32_t index, uint64_t *values,
+                                       std::chrono::nanoseconds timeout);
   /// The same, nested inside another call on `thread`.
   bool callNested(uint32_t index, abi::host::ThreadContext *thread,
                   uint64_t *values);
