@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "SpecScripts.h"
 #include "twasm/Import/WasmImporter.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -277,13 +278,8 @@ int main(int argc, char **argv) {
     return kSkipped;
   }
 
-  std::vector<std::string> wastFiles;
-  std::error_code ec;
-  for (sys::fs::directory_iterator it(suiteDir, ec), end; it != end && !ec;
-       it.increment(ec))
-    if (sys::path::extension(it->path()) == ".wast")
-      wastFiles.push_back(it->path());
-  std::sort(wastFiles.begin(), wastFiles.end());
+  std::vector<std::string> wastFiles =
+      tensorwasm::testing::listWastFiles(suiteDir);
 
   SmallString<128> scratch;
   if (sys::fs::createUniqueDirectory("twasm-spec", scratch)) {
@@ -307,22 +303,10 @@ int main(int argc, char **argv) {
     }
     SmallString<256> directory(scratch);
     sys::path::append(directory, stem);
-    sys::fs::create_directories(directory);
-    SmallString<256> json(directory);
-    sys::path::append(json, stem + ".json");
-    std::string message;
-    int status =
-        sys::ExecuteAndWait(*wast2json, {*wast2json, wast, "-o", json.str()},
-                            std::nullopt, {}, 0, 0, &message);
-    auto buffer = MemoryBuffer::getFile(json);
     Expected<json::Value> script =
-        buffer ? json::parse((*buffer)->getBuffer())
-               : Expected<json::Value>(createStringError(
-                     inconvertibleErrorCode(), "no JSON was written"));
-    if (status != 0 || !script || !script->getAsObject()) {
-      if (!script)
-        consumeError(script.takeError());
-      errs() << stem << ": wast2json failed " << message << "\n";
+        tensorwasm::testing::convertWast(*wast2json, wast, directory);
+    if (!script) {
+      errs() << stem << ": " << toString(script.takeError()) << "\n";
       ++unconverted;
       continue;
     }

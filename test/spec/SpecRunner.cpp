@@ -19,6 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "SpecScripts.h"
 #include "cpu/HostModule.h"
 #include "twasm/Import/WasmImporter.h"
 #include "twasm/InitAll.h"
@@ -775,13 +776,8 @@ int main(int argc, char **argv) {
               "scripts/install-deps.sh)\n";
     return kSkipped;
   }
-  std::vector<std::string> wastFiles;
-  std::error_code ec;
-  for (sys::fs::directory_iterator it(suiteDir, ec), end; it != end && !ec;
-       it.increment(ec))
-    if (sys::path::extension(it->path()) == ".wast")
-      wastFiles.push_back(it->path());
-  std::sort(wastFiles.begin(), wastFiles.end());
+  std::vector<std::string> wastFiles =
+      tensorwasm::testing::listWastFiles(suiteDir);
 
   SmallString<128> scratch;
   if (sys::fs::createUniqueDirectory("twasm-spectest", scratch)) {
@@ -801,22 +797,10 @@ int main(int argc, char **argv) {
       continue;
     SmallString<256> directory(scratch);
     sys::path::append(directory, stem);
-    sys::fs::create_directories(directory);
-    SmallString<256> jsonPath(directory);
-    sys::path::append(jsonPath, stem + ".json");
-    std::string message;
-    int status = sys::ExecuteAndWait(*wast2json,
-                                     {*wast2json, wast, "-o", jsonPath.str()},
-                                     std::nullopt, {}, 0, 0, &message);
-    auto buffer = MemoryBuffer::getFile(jsonPath);
     Expected<json::Value> script =
-        buffer ? json::parse((*buffer)->getBuffer())
-               : Expected<json::Value>(createStringError(
-                     inconvertibleErrorCode(), "no JSON was written"));
-    if (status != 0 || !script || !script->getAsObject()) {
-      if (!script)
-        consumeError(script.takeError());
-      crashes.push_back(stem.str() + ": wast2json failed " + message);
+        tensorwasm::testing::convertWast(*wast2json, wast, directory);
+    if (!script) {
+      crashes.push_back(stem.str() + ": " + toString(script.takeError()));
       continue;
     }
     std::string crash;

@@ -106,6 +106,22 @@ static std::string defaultOutputPath(llvm::StringRef extension) {
   return path.str().str();
 }
 
+/// Writes the manifest where --manifest says, by default beside the output
+/// with the extension .json. Returns the exit status.
+static int writeManifest(llvm::StringRef outputPath, llvm::StringRef manifest) {
+  std::string manifestPath = manifestFile;
+  if (manifestPath.empty()) {
+    if (outputPath == "-")
+      return fail(inputFile, "--manifest is needed when the output is -");
+    llvm::SmallString<128> path(outputPath);
+    llvm::sys::path::replace_extension(path, ".json");
+    manifestPath = path.str().str();
+  }
+  if (llvm::Error error = writeFile(manifestPath, manifest))
+    return fail(manifestPath, llvm::toString(std::move(error)));
+  return 0;
+}
+
 /// --target host: the whole module as a shared object (or its LLVM IR).
 static int compileForHost(OwningOpRef<twasm::ModuleOp> wasm,
                           std::chrono::steady_clock::time_point started,
@@ -127,16 +143,8 @@ static int compileForHost(OwningOpRef<twasm::ModuleOp> wasm,
           outputPath, wantIR ? artifacts->llvmIR : artifacts->sharedObject))
     return fail(outputPath, llvm::toString(std::move(error)));
   if (!wantIR && manifestFile != "none") {
-    std::string manifestPath = manifestFile;
-    if (manifestPath.empty()) {
-      if (outputPath == "-")
-        return fail(inputFile, "--manifest is needed when the output is -");
-      llvm::SmallString<128> path(outputPath);
-      llvm::sys::path::replace_extension(path, ".json");
-      manifestPath = path.str().str();
-    }
-    if (llvm::Error error = writeFile(manifestPath, manifest))
-      return fail(manifestPath, llvm::toString(std::move(error)));
+    if (int failed = writeManifest(outputPath, manifest))
+      return failed;
   }
   if (timing)
     llvm::errs() << llvm::formatv(
@@ -248,25 +256,13 @@ static int compile() {
   }
 
   std::string outputPath = outputFile;
-  if (outputPath.empty()) {
-    llvm::SmallString<128> path(inputFile);
-    llvm::sys::path::replace_extension(path,
-                                       emit == Emit::PTX ? ".ptx" : ".mlir");
-    outputPath = path.str().str();
-  }
+  if (outputPath.empty())
+    outputPath = defaultOutputPath(emit == Emit::PTX ? ".ptx" : ".mlir");
   if (llvm::Error error = writeFile(outputPath, output))
     return fail(outputPath, llvm::toString(std::move(error)));
   if (emit == Emit::PTX && manifestFile != "none") {
-    std::string manifestPath = manifestFile;
-    if (manifestPath.empty()) {
-      if (outputPath == "-")
-        return fail(inputFile, "--manifest is needed when the output is -");
-      llvm::SmallString<128> path(outputPath);
-      llvm::sys::path::replace_extension(path, ".json");
-      manifestPath = path.str().str();
-    }
-    if (llvm::Error error = writeFile(manifestPath, manifest))
-      return fail(manifestPath, llvm::toString(std::move(error)));
+    if (int failed = writeManifest(outputPath, manifest))
+      return failed;
   }
   if (timing)
     llvm::errs() << llvm::formatv(

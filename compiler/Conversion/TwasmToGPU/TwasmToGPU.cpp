@@ -27,9 +27,6 @@ using namespace mlir::twasm;
 
 static constexpr llvm::StringLiteral kTrapFunction = "__twasm_record_trap";
 static constexpr llvm::StringLiteral kGPUModuleName = "twasm_kernels";
-/// A counted loop that ends within this many iterations gets no
-/// interruption check of its own.
-static constexpr uint64_t kBoundedLoopIterations = 1 << 16;
 /// Threads an SM of the targeted architectures (sm_80, sm_90) can hold.
 static constexpr int64_t kMaxThreadsPerSM = 2048;
 /// Attribute on a kernel's gpu.func: the export it implements.
@@ -43,11 +40,7 @@ public:
 
   void emitTrapRecord(OpBuilder &builder, Location loc,
                       abi::TrapCode code) const override {
-    Operation *parent = builder.getInsertionBlock()->getParentOp();
-    auto func = isa<LLVM::LLVMFuncOp>(parent)
-                    ? cast<LLVM::LLVMFuncOp>(parent)
-                    : parent->getParentOfType<LLVM::LLVMFuncOp>();
-    Block &entry = func.getBody().front();
+    Block &entry = enclosingLoweredFunction(builder).getBody().front();
     Type i32 = builder.getI32Type();
     llvm::SmallVector<Value> arguments = {
         entry.getArgument(abi::kTrapRecord),
@@ -365,16 +358,9 @@ struct ConvertTwasmToGPUPass
 
     TypeConverter converter;
     addTwasmTypeConversions(converter);
-    RewritePatternSet patterns(context);
-    populateNumericToLLVMPatterns(converter, patterns, target);
-    populateMemoryToLLVMPatterns(converter, patterns, target);
-    populateVariablesToLLVMPatterns(converter, patterns, target);
-    populateAtomicsToLLVMPatterns(converter, patterns, target);
-    populateControlFlowToLLVMPatterns(converter, patterns, target);
     ConversionTarget legality(*context);
-    legality.addLegalDialect<LLVM::LLVMDialect, NVVM::NVVMDialect>();
-    legality.addIllegalDialect<TwasmDialect>();
-    if (failed(applyFullConversion(toLower, legality, std::move(patterns))))
+    legality.addLegalDialect<NVVM::NVVMDialect>();
+    if (failed(convertFunctionsToLLVM(toLower, target, legality)))
       return signalPassFailure();
 
     for (auto func : llvm::make_early_inc_range(

@@ -36,21 +36,11 @@ static constexpr llvm::StringLiteral kTrapFunction = "__twasm_trap";
 static constexpr llvm::StringLiteral kInitializerSymbol = "__twasm_instantiate";
 /// Marks the alloca that holds a growing-memory function's current size.
 static constexpr llvm::StringLiteral kSizeSlotAttr = "twasm.memory_size_slot";
-/// A counted loop that ends within this many iterations gets no
-/// interruption check of its own.
-static constexpr uint64_t kBoundedLoopIterations = 1 << 16;
 
 namespace {
 
 Type pointerType(MLIRContext *context) {
   return LLVM::LLVMPointerType::get(context);
-}
-
-LLVM::LLVMFuncOp enclosingFunction(OpBuilder &builder) {
-  Operation *parent = builder.getInsertionBlock()->getParentOp();
-  return isa<LLVM::LLVMFuncOp>(parent)
-             ? cast<LLVM::LLVMFuncOp>(parent)
-             : parent->getParentOfType<LLVM::LLVMFuncOp>();
 }
 
 /// `pointer + offset` bytes.
@@ -92,7 +82,7 @@ public:
 
   void emitTrapRecord(OpBuilder &builder, Location loc,
                       abi::TrapCode code) const override {
-    LLVM::LLVMFuncOp func = enclosingFunction(builder);
+    LLVM::LLVMFuncOp func = enclosingLoweredFunction(builder);
     Type i32 = builder.getI32Type();
     llvm::SmallVector<Value> arguments = {
         func.getBody().front().getArgument(abi::kTrapRecord),
@@ -623,17 +613,8 @@ struct ConvertTwasmToHostPass
       toLower.push_back(func);
     }
 
-    RewritePatternSet patterns(context);
-    populateNumericToLLVMPatterns(converter, patterns, target);
-    populateMemoryToLLVMPatterns(converter, patterns, target);
-    populateVariablesToLLVMPatterns(converter, patterns, target);
-    populateAtomicsToLLVMPatterns(converter, patterns, target);
-    populateTablesToLLVMPatterns(converter, patterns, target);
-    populateControlFlowToLLVMPatterns(converter, patterns, target);
     ConversionTarget legality(*context);
-    legality.addLegalDialect<LLVM::LLVMDialect>();
-    legality.addIllegalDialect<TwasmDialect>();
-    if (failed(applyFullConversion(toLower, legality, std::move(patterns))))
+    if (failed(convertFunctionsToLLVM(toLower, target, legality)))
       return signalPassFailure();
 
     llvm::StringMap<LLVM::LLVMFuncOp> lowered;

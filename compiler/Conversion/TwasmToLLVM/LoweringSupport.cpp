@@ -60,6 +60,20 @@ Value mlir::twasm::globalsPointer(OpBuilder &builder, Location loc,
       ValueRange{constantInt(builder, loc, builder.getI64Type(), offset)});
 }
 
+Value mlir::twasm::segmentLength(OpBuilder &builder, Location loc,
+                                 Operation *op, llvm::StringRef symbol,
+                                 const LoweringTarget &target) {
+  const InstanceLayout::SegmentSlot *segment =
+      target.layout.segmentSlot(symbol);
+  if (!segment)
+    return {};
+  return LLVM::ZExtOp::create(
+      builder, loc, builder.getI64Type(),
+      LLVM::LoadOp::create(builder, loc, builder.getI32Type(),
+                           globalsPointer(builder, loc, op, segment->offset),
+                           4));
+}
+
 Value mlir::twasm::rangeFits(OpBuilder &builder, Location loc, Value a, Value b,
                              Value limit) {
   Type i64 = builder.getI64Type();
@@ -76,11 +90,15 @@ Value mlir::twasm::hiddenValue(Operation *op, abi::HiddenParameter which) {
   return func.getBody().front().getArgument(which);
 }
 
-uint32_t mlir::twasm::currentFunctionIndex(OpBuilder &builder) {
+LLVM::LLVMFuncOp mlir::twasm::enclosingLoweredFunction(OpBuilder &builder) {
   Operation *parent = builder.getInsertionBlock()->getParentOp();
-  auto func = isa<LLVM::LLVMFuncOp>(parent)
-                  ? cast<LLVM::LLVMFuncOp>(parent)
-                  : parent->getParentOfType<LLVM::LLVMFuncOp>();
+  return isa<LLVM::LLVMFuncOp>(parent)
+             ? cast<LLVM::LLVMFuncOp>(parent)
+             : parent->getParentOfType<LLVM::LLVMFuncOp>();
+}
+
+uint32_t mlir::twasm::currentFunctionIndex(OpBuilder &builder) {
+  LLVM::LLVMFuncOp func = enclosingLoweredFunction(builder);
   if (!func)
     return 0;
   auto index = func->getAttrOfType<IntegerAttr>(kFunctionIndexAttr);
@@ -88,10 +106,7 @@ uint32_t mlir::twasm::currentFunctionIndex(OpBuilder &builder) {
 }
 
 std::optional<LaunchShape> mlir::twasm::currentLaunchShape(OpBuilder &builder) {
-  Operation *parent = builder.getInsertionBlock()->getParentOp();
-  auto func = isa<LLVM::LLVMFuncOp>(parent)
-                  ? cast<LLVM::LLVMFuncOp>(parent)
-                  : parent->getParentOfType<LLVM::LLVMFuncOp>();
+  LLVM::LLVMFuncOp func = enclosingLoweredFunction(builder);
   if (!func)
     return std::nullopt;
   auto block = func->getAttrOfType<DenseI32ArrayAttr>(kBlockShapeAttr);
@@ -140,20 +155,14 @@ Type mlir::twasm::loweredReturnType(MLIRContext *context, TypeRange results) {
       context, llvm::SmallVector<Type>(results.begin(), results.end()));
 }
 
-static LLVM::LLVMFuncOp enclosingFunction(OpBuilder &builder) {
-  Operation *parent = builder.getInsertionBlock()->getParentOp();
-  return isa<LLVM::LLVMFuncOp>(parent)
-             ? cast<LLVM::LLVMFuncOp>(parent)
-             : parent->getParentOfType<LLVM::LLVMFuncOp>();
-}
-
 void mlir::twasm::emitReturn(OpBuilder &builder, Location loc,
                              ValueRange values) {
   if (values.size() <= 1) {
     LLVM::ReturnOp::create(builder, loc, values);
     return;
   }
-  Type type = enclosingFunction(builder).getFunctionType().getReturnType();
+  Type type =
+      enclosingLoweredFunction(builder).getFunctionType().getReturnType();
   Value aggregate = LLVM::PoisonOp::create(builder, loc, type);
   for (auto [index, value] : llvm::enumerate(values))
     aggregate =
@@ -540,8 +549,8 @@ void mlir::twasm::markBoundedLoops(FuncOp func, uint64_t maxIterations) {
 /// The check sits at the end of the latch, so the loop body stays one
 /// straight run of code. Loops that stop by themselves within a few
 /// iterations (kBoundedLoopAttr) need none: the loop around them, or the
-/// finite code around them, bounds their time. Function entries need none
-/// either: without recursion, only loops can run for unbounded time.
+/// finite code around them, bounds their time. Function entries are the
+/// target's business: kernels cannot recurse, and the host checks them.
 unsigned mlir::twasm::insertEpochChecks(LLVM::LLVMFuncOp func,
                                         const LoweringTarget &target) {
   DominanceInfo dominance(func);
@@ -602,4 +611,25 @@ unsigned mlir::twasm::insertEpochChecks(LLVM::LLVMFuncOp func,
     LLVM::BrOp::create(rewriter, loc, ValueRange(), rest);
   }
   return backEdges.size();
+}
+
+LogicalResult
+mlir::twasm::convertFunctionsToLLVM(llvm::ArrayRef<Operation *> functions,
+                                    const LoweringTarget &target,
+                                    ConversionTarget &legality) {
+  if (functions.empty())
+    return success();
+  MLIRContext *context = functions.front()->getContext();
+  TypeConverter converter;
+  addTwasmTypeConversions(converter);
+  RewritePatternSet patterns(context);
+  populateNumericToLLVMPatterns(converter, patterns, target);
+  populateMemoryToLLVMPatterns(converter, patterns, target);
+  populateVariablesToLLVMPatterns(converter, patterns, target);
+  populateAtomicsToLLVMPatterns(converter, patterns, target);
+  populateTablesToLLVMPatterns(converter, patterns, target);
+  populateControlFlowToLLVMPatterns(converter, patterns, target);
+  legality.addLegalDialect<LLVM::LLVMDialect>();
+  legality.addIllegalDialect<TwasmDialect>();
+  return applyFullConversion(functions, legality, std::move(patterns));
 }

@@ -124,6 +124,14 @@ public:
 /// The hidden parameter `which` of the llvm.func enclosing `op`.
 Value hiddenValue(Operation *op, twasm::abi::HiddenParameter which);
 
+/// The lowered function enclosing the builder's insertion point (null if
+/// none).
+LLVM::LLVMFuncOp enclosingLoweredFunction(OpBuilder &builder);
+
+/// A counted loop that ends within this many iterations gets no
+/// interruption check of its own (markBoundedLoops).
+inline constexpr uint64_t kBoundedLoopIterations = 1 << 16;
+
 /// The Wasm function index of the llvm.func enclosing the insertion point.
 uint32_t currentFunctionIndex(OpBuilder &builder);
 
@@ -208,6 +216,13 @@ void populateControlFlowToLLVMPatterns(const TypeConverter &converter,
                                        RewritePatternSet &patterns,
                                        const LoweringTarget &target);
 
+/// Lowers `functions` (twasm functions, imported or defined) with every
+/// pattern above; `legality` says which dialects the device's code may use
+/// besides LLVM's. Twasm must not remain.
+LogicalResult convertFunctionsToLLVM(llvm::ArrayRef<Operation *> functions,
+                                     const LoweringTarget &target,
+                                     ConversionTarget &legality);
+
 /// `value` if it is not a NaN, else Wasm's canonical NaN of its type.
 Value canonicalizeNaN(OpBuilder &builder, Location loc, Value value);
 
@@ -245,6 +260,10 @@ std::string segmentContentsName(llvm::StringRef symbol);
 /// A pointer to byte `offset` of the globals block.
 Value globalsPointer(OpBuilder &builder, Location loc, Operation *op,
                      uint64_t offset);
+/// The remaining length (i64) of the data or element segment `symbol`, read
+/// from its slot; null if the layout has no slot for it.
+Value segmentLength(OpBuilder &builder, Location loc, Operation *op,
+                    llvm::StringRef symbol, const LoweringTarget &target);
 /// `a + b <= limit` for i32 `a`, `b` and an i64 `limit`, in 64 bits, as an
 /// i1: whether the range [a, a + b) fits below `limit`.
 Value rangeFits(OpBuilder &builder, Location loc, Value a, Value b,

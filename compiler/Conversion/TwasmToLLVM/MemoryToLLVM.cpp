@@ -262,17 +262,11 @@ struct MemoryInitPattern : OpConversionPattern<MemoryInitOp> {
   LogicalResult
   matchAndRewrite(MemoryInitOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    const InstanceLayout::SegmentSlot *segment =
-        target.layout.segmentSlot(op.getSegment());
-    if (!segment)
-      return op.emitOpError("is not supported on this device");
     Location loc = op.getLoc();
+    Value length = segmentLength(rewriter, loc, op, op.getSegment(), target);
+    if (!length)
+      return op.emitOpError("is not supported on this device");
     Type i64 = rewriter.getI64Type();
-    Value length = LLVM::ZExtOp::create(
-        rewriter, loc, i64,
-        LLVM::LoadOp::create(rewriter, loc, rewriter.getI32Type(),
-                             globalsPointer(rewriter, loc, op, segment->offset),
-                             4));
     Value fits = LLVM::AndOp::create(
         rewriter, loc,
         rangeFits(rewriter, loc, adaptor.getSrc(), adaptor.getSize(), length),
@@ -298,52 +292,32 @@ struct MemoryInitPattern : OpConversionPattern<MemoryInitOp> {
   const LoweringTarget &target;
 };
 
-struct DataDropPattern : OpConversionPattern<DataDropOp> {
-  DataDropPattern(const TypeConverter &converter, MLIRContext *context,
-                  const LoweringTarget &target)
-      : OpConversionPattern(converter, context), target(target) {}
-  LogicalResult
-  matchAndRewrite(DataDropOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    const InstanceLayout::SegmentSlot *segment =
-        target.layout.segmentSlot(op.getSegment());
-    if (!segment)
-      return op.emitOpError("is not supported on this device");
-    Location loc = op.getLoc();
-    LLVM::StoreOp::create(
-        rewriter, loc, constantInt(rewriter, loc, rewriter.getI32Type(), 0),
-        globalsPointer(rewriter, loc, op, segment->offset), 4);
-    rewriter.eraseOp(op);
-    return success();
-  }
-  const LoweringTarget &target;
-};
-
 } // namespace
 
 void mlir::twasm::populateMemoryToLLVMPatterns(const TypeConverter &converter,
                                                RewritePatternSet &patterns,
                                                const LoweringTarget &target) {
   MLIRContext *context = patterns.getContext();
-  patterns.add<LoadPattern<I32LoadOp, 4, Extend::None>,
-               LoadPattern<I64LoadOp, 8, Extend::None>,
-               LoadPattern<F32LoadOp, 4, Extend::None>,
-               LoadPattern<F64LoadOp, 8, Extend::None>,
-               LoadPattern<I32Load8SOp, 1, Extend::Sign>,
-               LoadPattern<I32Load8UOp, 1, Extend::Zero>,
-               LoadPattern<I32Load16SOp, 2, Extend::Sign>,
-               LoadPattern<I32Load16UOp, 2, Extend::Zero>,
-               LoadPattern<I64Load8SOp, 1, Extend::Sign>,
-               LoadPattern<I64Load8UOp, 1, Extend::Zero>,
-               LoadPattern<I64Load16SOp, 2, Extend::Sign>,
-               LoadPattern<I64Load16UOp, 2, Extend::Zero>,
-               LoadPattern<I64Load32SOp, 4, Extend::Sign>,
-               LoadPattern<I64Load32UOp, 4, Extend::Zero>,
-               StorePattern<I32StoreOp, 4>, StorePattern<I64StoreOp, 8>,
-               StorePattern<F32StoreOp, 4>, StorePattern<F64StoreOp, 8>,
-               StorePattern<I32Store8Op, 1>, StorePattern<I32Store16Op, 2>,
-               StorePattern<I64Store8Op, 1>, StorePattern<I64Store16Op, 2>,
-               StorePattern<I64Store32Op, 4>, MemoryCopyPattern,
-               MemoryFillPattern, MemorySizePattern, MemoryGrowPattern,
-               MemoryInitPattern, DataDropPattern>(converter, context, target);
+  patterns
+      .add<LoadPattern<I32LoadOp, 4, Extend::None>,
+           LoadPattern<I64LoadOp, 8, Extend::None>,
+           LoadPattern<F32LoadOp, 4, Extend::None>,
+           LoadPattern<F64LoadOp, 8, Extend::None>,
+           LoadPattern<I32Load8SOp, 1, Extend::Sign>,
+           LoadPattern<I32Load8UOp, 1, Extend::Zero>,
+           LoadPattern<I32Load16SOp, 2, Extend::Sign>,
+           LoadPattern<I32Load16UOp, 2, Extend::Zero>,
+           LoadPattern<I64Load8SOp, 1, Extend::Sign>,
+           LoadPattern<I64Load8UOp, 1, Extend::Zero>,
+           LoadPattern<I64Load16SOp, 2, Extend::Sign>,
+           LoadPattern<I64Load16UOp, 2, Extend::Zero>,
+           LoadPattern<I64Load32SOp, 4, Extend::Sign>,
+           LoadPattern<I64Load32UOp, 4, Extend::Zero>,
+           StorePattern<I32StoreOp, 4>, StorePattern<I64StoreOp, 8>,
+           StorePattern<F32StoreOp, 4>, StorePattern<F64StoreOp, 8>,
+           StorePattern<I32Store8Op, 1>, StorePattern<I32Store16Op, 2>,
+           StorePattern<I64Store8Op, 1>, StorePattern<I64Store16Op, 2>,
+           StorePattern<I64Store32Op, 4>, MemoryCopyPattern, MemoryFillPattern,
+           MemorySizePattern, MemoryGrowPattern, MemoryInitPattern>(
+          converter, context, target);
 }

@@ -1,10 +1,10 @@
 //===- TablesToLLVM.cpp - twasm table instructions to the LLVM dialect ----===//
 //
-// A table lives in the globals block (docs/kernel-abi.md section 5.1): a
-// 4-byte element count, then room for `capacity` 4-byte references (0 for
-// null, function index + 1). table.grow moves the count up to the capacity
-// the layout gave the table; an element segment's remaining length sits in
-// its segment slot and its references in a constant the target emits.
+// Tables and segments. A table lives in the globals block (docs/kernel-abi.md
+// section 5.1): a 4-byte element count, then room for `capacity` 4-byte
+// references (0 for null, function index + 1). table.grow moves the count up to
+// the capacity the layout gave the table; an element segment's remaining length
+// sits in its segment slot and its references in a constant the target emits.
 //
 // Every instruction checks its whole range before it writes anything, so a
 // trap leaves the table unchanged, as the spec requires.
@@ -82,6 +82,22 @@ void emitFill(RewriterBase &builder, Location loc, Value first, Value value,
   builder.setInsertionPointToStart(after);
 }
 
+/// A pointer to entry `index` of `symbol`, after the check that traps when
+/// the index is not below the table's size.
+FailureOr<Value> checkedEntryPointer(ConversionPatternRewriter &rewriter,
+                                     Operation *op, llvm::StringRef symbol,
+                                     Value index,
+                                     const LoweringTarget &target) {
+  Location loc = op->getLoc();
+  FailureOr<TableAccess> table = accessTable(rewriter, loc, op, symbol, target);
+  if (failed(table))
+    return op->emitOpError("names a table the layout does not have");
+  Value inRange = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::ult,
+                                       index, table->count);
+  trapUnless(rewriter, loc, inRange, abi::TrapCode::TableOutOfBounds, target);
+  return entryPointer(rewriter, loc, table->entries, index);
+}
+
 /// Base for patterns that need the target.
 template <typename SourceOp>
 struct TablePattern : OpConversionPattern<SourceOp> {
@@ -96,18 +112,12 @@ struct TableGetPattern : TablePattern<TableGetOp> {
   LogicalResult
   matchAndRewrite(TableGetOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    FailureOr<TableAccess> table =
-        accessTable(rewriter, loc, op, op.getTable(), target);
-    if (failed(table))
-      return op.emitOpError("names a table the layout does not have");
-    Value inRange =
-        LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::ult,
-                             adaptor.getIndex(), table->count);
-    trapUnless(rewriter, loc, inRange, abi::TrapCode::TableOutOfBounds, target);
-    rewriter.replaceOpWithNewOp<LLVM::LoadOp>(
-        op, rewriter.getI32Type(),
-        entryPointer(rewriter, loc, table->entries, adaptor.getIndex()), 4);
+    FailureOr<Value> entry = checkedEntryPointer(rewriter, op, op.getTable(),
+                                                 adaptor.getIndex(), target);
+    if (failed(entry))
+      return failure();
+    rewriter.replaceOpWithNewOp<LLVM::LoadOp>(op, rewriter.getI32Type(), *entry,
+                                              4);
     return success();
   }
 };
@@ -117,19 +127,12 @@ struct TableSetPattern : TablePattern<TableSetOp> {
   LogicalResult
   matchAndRewrite(TableSetOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    FailureOr<TableAccess> table =
-        accessTable(rewriter, loc, op, op.getTable(), target);
-    if (failed(table))
-      return op.emitOpError("names a table the layout does not have");
-    Value inRange =
-        LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::ult,
-                             adaptor.getIndex(), table->count);
-    trapUnless(rewriter, loc, inRange, abi::TrapCode::TableOutOfBounds, target);
-    LLVM::StoreOp::create(
-        rewriter, loc, adaptor.getValue(),
-        entryPointer(rewriter, loc, table->entries, adaptor.getIndex()), 4);
-    rewriter.eraseOp(op);
+    FailureOr<Value> entry = checkedEntryPointer(rewriter, op, op.getTable(),
+                                                 adaptor.getIndex(), target);
+    if (failed(entry))
+      return failure();
+    rewriter.replaceOpWithNewOp<LLVM::StoreOp>(op, adaptor.getValue(), *entry,
+                                               4);
     return success();
   }
 };
@@ -249,20 +252,14 @@ struct TableInitPattern : TablePattern<TableInitOp> {
   matchAndRewrite(TableInitOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    const InstanceLayout::SegmentSlot *segment =
-        target.layout.segmentSlot(op.getSegment());
+    Value length = segmentLength(rewriter, loc, op, op.getSegment(), target);
     FailureOr<TableAccess> table =
         accessTable(rewriter, loc, op, op.getTable(), target);
-    if (!segment || failed(table))
+    if (!length || failed(table))
       return op.emitOpError("is not supported on this device");
-    Type i32 = rewriter.getI32Type();
-    Value length = LLVM::LoadOp::create(
-        rewriter, loc, i32, globalsPointer(rewriter, loc, op, segment->offset),
-        4);
     Value fits = LLVM::AndOp::create(
         rewriter, loc,
-        rangeFits(rewriter, loc, adaptor.getSrc(), adaptor.getSize(),
-                  zeroExtend(rewriter, loc, length)),
+        rangeFits(rewriter, loc, adaptor.getSrc(), adaptor.getSize(), length),
         rangeFits(rewriter, loc, adaptor.getDst(), adaptor.getSize(),
                   zeroExtend(rewriter, loc, table->count)));
     trapUnless(rewriter, loc, fits, abi::TrapCode::TableOutOfBounds, target);
@@ -283,13 +280,14 @@ struct TableInitPattern : TablePattern<TableInitOp> {
   }
 };
 
-struct ElemDropPattern : TablePattern<ElemDropOp> {
-  using TablePattern::TablePattern;
+/// data.drop and elem.drop: the segment's remaining length becomes 0.
+template <typename DropOp> struct SegmentDropPattern : TablePattern<DropOp> {
+  using TablePattern<DropOp>::TablePattern;
   LogicalResult
-  matchAndRewrite(ElemDropOp op, OpAdaptor adaptor,
+  matchAndRewrite(DropOp op, typename DropOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     const InstanceLayout::SegmentSlot *segment =
-        target.layout.segmentSlot(op.getSegment());
+        this->target.layout.segmentSlot(op.getSegment());
     if (!segment)
       return op.emitOpError("is not supported on this device");
     Location loc = op.getLoc();
@@ -306,8 +304,9 @@ struct ElemDropPattern : TablePattern<ElemDropOp> {
 void mlir::twasm::populateTablesToLLVMPatterns(const TypeConverter &converter,
                                                RewritePatternSet &patterns,
                                                const LoweringTarget &target) {
-  patterns.add<TableGetPattern, TableSetPattern, TableSizePattern,
-               TableGrowPattern, TableFillPattern, TableCopyPattern,
-               TableInitPattern, ElemDropPattern>(
-      converter, patterns.getContext(), target);
+  patterns
+      .add<TableGetPattern, TableSetPattern, TableSizePattern, TableGrowPattern,
+           TableFillPattern, TableCopyPattern, TableInitPattern,
+           SegmentDropPattern<ElemDropOp>, SegmentDropPattern<DataDropOp>>(
+          converter, patterns.getContext(), target);
 }
