@@ -328,6 +328,13 @@ void WasmInstance::read(uint32_t address, void *data, size_t bytes) {
   gpu.download(data, memory + address, bytes);
 }
 
+void WasmInstance::zero(uint32_t address, size_t bytes) {
+  if (address + uint64_t(bytes) > memorySize)
+    throw HarnessError("zeroing outside linear memory");
+  gpu.check(gpu.driver().memsetD8Async(memory + address, 0, bytes, gpu.stream),
+            "cuMemsetD8Async");
+}
+
 const KernelInfo &WasmInstance::kernel(const std::string &exportName) const {
   auto it = kernels.find(exportName);
   if (it == kernels.end())

@@ -16,6 +16,7 @@
 #ifndef TWASM_BENCH_GPU_GPUHARNESS_H
 #define TWASM_BENCH_GPU_GPUHARNESS_H
 
+#include "KernelInstance.h"
 #include "cuda/CudaDriver.h"
 #include "twasm/KernelAbi.h"
 
@@ -31,10 +32,6 @@ namespace tensorwasm::bench {
 
 struct HarnessError : std::runtime_error {
   using std::runtime_error::runtime_error;
-};
-
-struct Dim3 {
-  unsigned x = 1, y = 1, z = 1;
 };
 
 /// Device 0 through its primary context, with a stream for launches and a
@@ -87,16 +84,6 @@ private:
   cuda::CUmodule module = nullptr;
 };
 
-/// A kernel argument of a Wasm type.
-struct Arg {
-  enum class Type { I32, I64, F32, F64 } type;
-  uint64_t bits;
-  static Arg i32(uint32_t v) { return {Type::I32, v}; }
-  static Arg f32(float v);
-  static Arg i64(uint64_t v) { return {Type::I64, v}; }
-  static Arg f64(double v);
-};
-
 /// What the manifest says about one kernel.
 struct KernelInfo {
   std::string entry;
@@ -108,7 +95,7 @@ struct KernelInfo {
 };
 
 /// One instance of a compiled Wasm module on the GPU.
-class WasmInstance {
+class WasmInstance final : public KernelInstance {
 public:
   /// Loads `stem`.ptx with `stem`.json; linear memory is the module's
   /// initial size plus `extraBytes`, rounded up to whole pages.
@@ -119,24 +106,22 @@ public:
                const std::string &manifestPath, uint64_t extraBytes);
   ~WasmInstance();
 
-  /// Reserves `bytes` of linear memory past the module's own pages; returns
-  /// the Wasm address.
-  uint32_t reserve(uint64_t bytes, uint64_t alignment = 256);
-  void write(uint32_t address, const void *data, size_t bytes);
-  void read(uint32_t address, void *data, size_t bytes);
+  uint32_t reserve(uint64_t bytes, uint64_t alignment = 256) override;
+  void write(uint32_t address, const void *data, size_t bytes) override;
+  void read(uint32_t address, void *data, size_t bytes) override;
   cuda::CUdeviceptr pointer(uint32_t address) const { return memory + address; }
   uint64_t memoryBytes() const { return memorySize; }
 
   const KernelInfo &kernel(const std::string &exportName) const;
-  /// Queues a launch; the shared size defaults to the declared shape's.
   void launch(const std::string &exportName, Dim3 grid, Dim3 block,
-              const std::vector<Arg> &args, int sharedBytes = -1);
+              const std::vector<Arg> &args, int sharedBytes = -1) override;
+  void zero(uint32_t address, size_t bytes) override;
   /// Launches with another compilation's PTX (same manifest and state).
   void launchVariant(DeviceModule &module, const std::string &exportName,
                      Dim3 grid, Dim3 block, const std::vector<Arg> &args,
                      int sharedBytes = -1);
 
-  abi::TrapRecord trapRecord();
+  abi::TrapRecord trapRecord() override;
   /// Zeroes the trap record and the control word (before a launch).
   void clearTrap();
   /// Sets the control word from the side stream, while a launch may run.

@@ -82,7 +82,8 @@ int main(int argc, char **argv) {
       continue;
     CaseReport r;
     try {
-      r = run(*gpu, options);
+      GpuDevice device(*gpu);
+      r = run(device, options);
     } catch (const HarnessError &e) {
       std::fprintf(stderr, "error: %s: %s\n", name.c_str(), e.what());
       return 1;

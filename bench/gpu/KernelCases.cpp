@@ -34,16 +34,30 @@ std::vector<float> randomFloats(size_t n, uint32_t seed, float lo = -1.0f,
 }
 
 template <typename T>
-uint32_t place(WasmInstance &instance, const std::vector<T> &values) {
+uint32_t place(KernelInstance &instance, const std::vector<T> &values) {
   uint32_t address = instance.reserve(values.size() * sizeof(T));
   instance.write(address, values.data(), values.size() * sizeof(T));
   return address;
 }
 
 template <typename T>
-std::vector<T> fetch(WasmInstance &instance, uint32_t address, size_t n) {
+std::vector<T> fetch(KernelInstance &instance, uint32_t address, size_t n) {
   std::vector<T> values(n);
   instance.read(address, values.data(), n * sizeof(T));
+  return values;
+}
+
+/// Fetches a result of the Wasm kernel, folding its bytes into the report's
+/// digest (FNV-1a), which other devices' runs are compared with.
+template <typename T>
+std::vector<T> fetchResult(KernelInstance &instance, uint32_t address, size_t n,
+                           CaseReport &report) {
+  std::vector<T> values = fetch<T>(instance, address, n);
+  if (report.digest == 0)
+    report.digest = 0xcbf29ce484222325ull;
+  const auto *bytes = reinterpret_cast<const uint8_t *>(values.data());
+  for (size_t i = 0; i < n * sizeof(T); ++i)
+    report.digest = (report.digest ^ bytes[i]) * 0x100000001b3ull;
   return values;
 }
 
@@ -182,15 +196,26 @@ void timeWasm(Gpu &gpu, const CaseOptions &options, const std::string &name,
       gpu.medianMs([&] { run(&unchecked); }, options.repetitions);
 }
 
-std::string stemOf(const CaseOptions &options, const std::string &name) {
-  return options.kernelDir + "/" + name + options.variant + ".ptx";
+std::string codeOf(const CaseDevice &device, const CaseOptions &options,
+                   const std::string &name) {
+  return options.kernelDir + "/" + name + options.variant +
+         device.codeExtension();
+}
+
+/// The grid of the reductions' first launch: enough blocks to fill the GPU
+/// when timing; when checking, the same on every device, since the blocks'
+/// partial sums are part of the result.
+unsigned gridBlocks(CaseDevice &device, const CaseOptions &options) {
+  if (options.benchmark && device.gpu())
+    return static_cast<unsigned>(device.gpu()->multiprocessors) * 8;
+  return 1056; // an H100's 132 multiprocessors times 8
 }
 std::string manifestOf(const CaseOptions &options, const std::string &name) {
   return options.kernelDir + "/" + name + ".json";
 }
 
 /// False, with the trap in the report, if the last launches trapped.
-bool ranWithoutTrap(WasmInstance &instance, CaseReport &report) {
+bool ranWithoutTrap(KernelInstance &instance, CaseReport &report) {
   abi::TrapRecord record = instance.trapRecord();
   if (record.code == 0)
     return true;
@@ -205,11 +230,13 @@ bool ranWithoutTrap(WasmInstance &instance, CaseReport &report) {
   return false;
 }
 
-void launchWasm(WasmInstance &instance, DeviceModule *variant,
+void launchWasm(KernelInstance &instance, DeviceModule *variant,
                 const std::string &kernel, Dim3 grid, Dim3 block,
                 const std::vector<Arg> &args) {
+  // Only the GPU has other compilations to time.
   if (variant)
-    instance.launchVariant(*variant, kernel, grid, block, args);
+    static_cast<WasmInstance &>(instance).launchVariant(*variant, kernel, grid,
+                                                        block, args);
   else
     instance.launch(kernel, grid, block, args);
 }
@@ -222,7 +249,7 @@ unsigned blocksFor(uint64_t n, unsigned block) {
 // saxpy
 //===----------------------------------------------------------------------===//
 
-CaseReport saxpy(Gpu &gpu, const CaseOptions &options) {
+CaseReport saxpy(CaseDevice &device, const CaseOptions &options) {
   CaseReport report;
   report.name = "saxpy";
   uint32_t n = options.benchmark ? (1u << 26) : 1000003u;
@@ -234,8 +261,10 @@ CaseReport saxpy(Gpu &gpu, const CaseOptions &options) {
     want[i] = a * x[i] + y[i];
   Dim3 grid{blocksFor(n, 256)}, block{256};
 
-  WasmInstance instance(gpu, stemOf(options, "saxpy"),
-                        manifestOf(options, "saxpy"), 2ull * n * 4 + 4096);
+  std::unique_ptr<KernelInstance> held =
+      device.instantiate(codeOf(device, options, "saxpy"),
+                         manifestOf(options, "saxpy"), 2ull * n * 4 + 4096);
+  KernelInstance &instance = *held;
   uint32_t xa = place(instance, x), ya = place(instance, y);
   auto run = [&](DeviceModule *variant) {
     launchWasm(instance, variant, "saxpy", grid, block,
@@ -244,12 +273,14 @@ CaseReport saxpy(Gpu &gpu, const CaseOptions &options) {
   run(nullptr);
   if (!ranWithoutTrap(instance, report))
     return report;
-  report.correct = exactly(fetch<float>(instance, ya, n), want, report.check);
-  if (options.benchmark)
-    timeWasm(gpu, options, "saxpy", run, report);
+  report.correct =
+      exactly(fetchResult<float>(instance, ya, n, report), want, report.check);
+  if (options.benchmark && device.gpu())
+    timeWasm(*device.gpu(), options, "saxpy", run, report);
   report.work = 3.0 * n * 4;
 
-  if (!options.twinDir.empty()) {
+  if (!options.twinDir.empty() && device.gpu()) {
+    Gpu &gpu = *device.gpu();
     DeviceModule twin(gpu, options.twinDir + "/saxpy.cubin");
     CUfunction f = twin.function("saxpy");
     DeviceBuffer dx(gpu, x), dy(gpu, y);
@@ -329,11 +360,11 @@ std::vector<float> reduceLikeTheKernel(const std::vector<float> &x,
   return partial;
 }
 
-CaseReport reduceSum(Gpu &gpu, const CaseOptions &options) {
+CaseReport reduceSum(CaseDevice &device, const CaseOptions &options) {
   CaseReport report;
   report.name = "reduce_sum";
   uint32_t n = options.benchmark ? (1u << 26) : 1000003u;
-  unsigned blocks = static_cast<unsigned>(gpu.multiprocessors) * 8;
+  unsigned blocks = gridBlocks(device, options);
   report.problem = "n = " + std::to_string(n) + ", " + std::to_string(blocks) +
                    " blocks then 1";
   std::vector<float> x = randomFloats(n, 3);
@@ -343,9 +374,10 @@ CaseReport reduceSum(Gpu &gpu, const CaseOptions &options) {
   for (float v : x)
     exact += v;
 
-  WasmInstance instance(gpu, stemOf(options, "reduce_sum"),
-                        manifestOf(options, "reduce_sum"),
-                        uint64_t(n) * 4 + blocks * 4 + 8192);
+  std::unique_ptr<KernelInstance> held = device.instantiate(
+      codeOf(device, options, "reduce_sum"), manifestOf(options, "reduce_sum"),
+      uint64_t(n) * 4 + blocks * 4 + 8192);
+  KernelInstance &instance = *held;
   uint32_t xa = place(instance, x);
   uint32_t pa = instance.reserve(blocks * 4), ra = instance.reserve(4);
   auto run = [&](DeviceModule *variant) {
@@ -357,20 +389,21 @@ CaseReport reduceSum(Gpu &gpu, const CaseOptions &options) {
   run(nullptr);
   if (!ranWithoutTrap(instance, report))
     return report;
-  std::vector<float> got = fetch<float>(instance, ra, 1);
+  std::vector<float> got = fetchResult<float>(instance, ra, 1, report);
   // The blocks' partial sums first: a wrong total says little about why.
   std::string partials;
-  report.correct =
-      exactly(fetch<float>(instance, pa, blocks), wantPartial, partials) &&
-      exactly(got, want, report.check);
+  report.correct = exactly(fetchResult<float>(instance, pa, blocks, report),
+                           wantPartial, partials) &&
+                   exactly(got, want, report.check);
   if (!report.correct && report.check.empty())
     report.check = "partial sums: " + partials;
   report.check += "; the sum in double is " + std::to_string(exact);
-  if (options.benchmark)
-    timeWasm(gpu, options, "reduce_sum", run, report);
+  if (options.benchmark && device.gpu())
+    timeWasm(*device.gpu(), options, "reduce_sum", run, report);
   report.work = double(n) * 4;
 
-  if (!options.twinDir.empty()) {
+  if (!options.twinDir.empty() && device.gpu()) {
+    Gpu &gpu = *device.gpu();
     DeviceModule twin(gpu, options.twinDir + "/reduce_sum.cubin");
     CUfunction f = twin.function("reduce_sum");
     DeviceBuffer dx(gpu, x), dp(gpu, blocks * 4), dr(gpu, 4);
@@ -392,7 +425,7 @@ CaseReport reduceSum(Gpu &gpu, const CaseOptions &options) {
 // transpose
 //===----------------------------------------------------------------------===//
 
-CaseReport transpose(Gpu &gpu, const CaseOptions &options) {
+CaseReport transpose(CaseDevice &device, const CaseOptions &options) {
   CaseReport report;
   report.name = "transpose";
   uint32_t width = options.benchmark ? 8192 : 1000;
@@ -406,9 +439,10 @@ CaseReport transpose(Gpu &gpu, const CaseOptions &options) {
       want[size_t(x) * height + y] = in[size_t(y) * width + x];
   Dim3 grid{blocksFor(width, 32), blocksFor(height, 32)}, block{32, 8};
 
-  WasmInstance instance(gpu, stemOf(options, "transpose"),
-                        manifestOf(options, "transpose"),
-                        2ull * count * 4 + 4096);
+  std::unique_ptr<KernelInstance> held = device.instantiate(
+      codeOf(device, options, "transpose"), manifestOf(options, "transpose"),
+      2ull * count * 4 + 4096);
+  KernelInstance &instance = *held;
   uint32_t ia = place(instance, in), oa = instance.reserve(count * 4);
   auto run = [&](DeviceModule *variant) {
     launchWasm(instance, variant, "transpose", grid, block,
@@ -417,13 +451,14 @@ CaseReport transpose(Gpu &gpu, const CaseOptions &options) {
   run(nullptr);
   if (!ranWithoutTrap(instance, report))
     return report;
-  report.correct =
-      exactly(fetch<float>(instance, oa, count), want, report.check);
-  if (options.benchmark)
-    timeWasm(gpu, options, "transpose", run, report);
+  report.correct = exactly(fetchResult<float>(instance, oa, count, report),
+                           want, report.check);
+  if (options.benchmark && device.gpu())
+    timeWasm(*device.gpu(), options, "transpose", run, report);
   report.work = 2.0 * count * 4;
 
-  if (!options.twinDir.empty()) {
+  if (!options.twinDir.empty() && device.gpu()) {
+    Gpu &gpu = *device.gpu();
     DeviceModule twin(gpu, options.twinDir + "/transpose.cubin");
     CUfunction f = twin.function("transpose");
     DeviceBuffer di(gpu, in), dout(gpu, count * 4);
@@ -445,7 +480,7 @@ CaseReport transpose(Gpu &gpu, const CaseOptions &options) {
 // stencil5
 //===----------------------------------------------------------------------===//
 
-CaseReport stencil(Gpu &gpu, const CaseOptions &options) {
+CaseReport stencil(CaseDevice &device, const CaseOptions &options) {
   CaseReport report;
   report.name = "stencil5";
   uint32_t width = options.benchmark ? 8192 : 999;
@@ -466,9 +501,10 @@ CaseReport stencil(Gpu &gpu, const CaseOptions &options) {
     }
   Dim3 grid{blocksFor(width, 32), blocksFor(height, 8)}, block{32, 8};
 
-  WasmInstance instance(gpu, stemOf(options, "stencil"),
-                        manifestOf(options, "stencil"),
-                        2ull * count * 4 + 4096);
+  std::unique_ptr<KernelInstance> held = device.instantiate(
+      codeOf(device, options, "stencil"), manifestOf(options, "stencil"),
+      2ull * count * 4 + 4096);
+  KernelInstance &instance = *held;
   uint32_t ia = place(instance, in), oa = instance.reserve(count * 4);
   auto run = [&](DeviceModule *variant) {
     launchWasm(instance, variant, "stencil5", grid, block,
@@ -478,13 +514,14 @@ CaseReport stencil(Gpu &gpu, const CaseOptions &options) {
   run(nullptr);
   if (!ranWithoutTrap(instance, report))
     return report;
-  report.correct =
-      exactly(fetch<float>(instance, oa, count), want, report.check);
-  if (options.benchmark)
-    timeWasm(gpu, options, "stencil", run, report);
+  report.correct = exactly(fetchResult<float>(instance, oa, count, report),
+                           want, report.check);
+  if (options.benchmark && device.gpu())
+    timeWasm(*device.gpu(), options, "stencil", run, report);
   report.work = 2.0 * count * 4;
 
-  if (!options.twinDir.empty()) {
+  if (!options.twinDir.empty() && device.gpu()) {
+    Gpu &gpu = *device.gpu();
     DeviceModule twin(gpu, options.twinDir + "/stencil.cubin");
     CUfunction f = twin.function("stencil5");
     DeviceBuffer di(gpu, in), dout(gpu, count * 4);
@@ -508,7 +545,7 @@ CaseReport stencil(Gpu &gpu, const CaseOptions &options) {
 // sgemm
 //===----------------------------------------------------------------------===//
 
-CaseReport sgemm(Gpu &gpu, const CaseOptions &options) {
+CaseReport sgemm(CaseDevice &device, const CaseOptions &options) {
   CaseReport report;
   report.name = "sgemm";
   uint32_t n = options.benchmark ? 4096 : 256;
@@ -542,8 +579,10 @@ CaseReport sgemm(Gpu &gpu, const CaseOptions &options) {
   };
   Dim3 grid{n / 32, n / 32}, block{32, 8};
 
-  WasmInstance instance(gpu, stemOf(options, "sgemm"),
-                        manifestOf(options, "sgemm"), 3ull * count * 4 + 4096);
+  std::unique_ptr<KernelInstance> held =
+      device.instantiate(codeOf(device, options, "sgemm"),
+                         manifestOf(options, "sgemm"), 3ull * count * 4 + 4096);
+  KernelInstance &instance = *held;
   uint32_t aa = place(instance, a), ba = place(instance, b);
   uint32_t ca = instance.reserve(count * 4);
   auto run = [&](DeviceModule *variant) {
@@ -554,13 +593,15 @@ CaseReport sgemm(Gpu &gpu, const CaseOptions &options) {
   if (!ranWithoutTrap(instance, report))
     return report;
   report.correct =
-      exactly(sampled(fetch<float>(instance, ca, count)), want, report.check);
-  if (options.benchmark)
-    timeWasm(gpu, options, "sgemm", run, report);
+      exactly(sampled(fetchResult<float>(instance, ca, count, report)), want,
+              report.check);
+  if (options.benchmark && device.gpu())
+    timeWasm(*device.gpu(), options, "sgemm", run, report);
   report.work = 2.0 * n * n * double(n);
   report.workIsFlops = true;
 
-  if (!options.twinDir.empty()) {
+  if (!options.twinDir.empty() && device.gpu()) {
+    Gpu &gpu = *device.gpu();
     DeviceModule twin(gpu, options.twinDir + "/sgemm.cubin");
     CUfunction f = twin.function("sgemm");
     DeviceBuffer da(gpu, a), db(gpu, b), dc(gpu, count * 4);
@@ -583,7 +624,7 @@ CaseReport sgemm(Gpu &gpu, const CaseOptions &options) {
 // softmax
 //===----------------------------------------------------------------------===//
 
-CaseReport softmax(Gpu &gpu, const CaseOptions &options) {
+CaseReport softmax(CaseDevice &device, const CaseOptions &options) {
   CaseReport report;
   report.name = "softmax";
   uint32_t rows = options.benchmark ? 65536 : 37;
@@ -607,9 +648,10 @@ CaseReport softmax(Gpu &gpu, const CaseOptions &options) {
   const double tolerance = 1e-4;
   Dim3 grid{rows}, block{256};
 
-  WasmInstance instance(gpu, stemOf(options, "softmax"),
-                        manifestOf(options, "softmax"),
-                        2ull * count * 4 + 4096);
+  std::unique_ptr<KernelInstance> held = device.instantiate(
+      codeOf(device, options, "softmax"), manifestOf(options, "softmax"),
+      2ull * count * 4 + 4096);
+  KernelInstance &instance = *held;
   uint32_t ia = place(instance, in), oa = instance.reserve(count * 4);
   auto run = [&](DeviceModule *variant) {
     launchWasm(instance, variant, "softmax", grid, block,
@@ -618,13 +660,14 @@ CaseReport softmax(Gpu &gpu, const CaseOptions &options) {
   run(nullptr);
   if (!ranWithoutTrap(instance, report))
     return report;
-  std::vector<float> got = fetch<float>(instance, oa, count);
+  std::vector<float> got = fetchResult<float>(instance, oa, count, report);
   report.correct = withinRelative(got, want, tolerance, report.check);
-  if (options.benchmark)
-    timeWasm(gpu, options, "softmax", run, report);
+  if (options.benchmark && device.gpu())
+    timeWasm(*device.gpu(), options, "softmax", run, report);
   report.work = 2.0 * count * 4;
 
-  if (!options.twinDir.empty()) {
+  if (!options.twinDir.empty() && device.gpu()) {
+    Gpu &gpu = *device.gpu();
     DeviceModule twin(gpu, options.twinDir + "/softmax.cubin");
     CUfunction f = twin.function("softmax");
     DeviceBuffer di(gpu, in), dout(gpu, count * 4);
@@ -651,11 +694,11 @@ CaseReport softmax(Gpu &gpu, const CaseOptions &options) {
 // histogram
 //===----------------------------------------------------------------------===//
 
-CaseReport histogram(Gpu &gpu, const CaseOptions &options) {
+CaseReport histogram(CaseDevice &device, const CaseOptions &options) {
   CaseReport report;
   report.name = "histogram";
   uint32_t n = options.benchmark ? (1u << 26) : 100003u;
-  unsigned blocks = static_cast<unsigned>(gpu.multiprocessors) * 8;
+  unsigned blocks = gridBlocks(device, options);
   report.problem = std::to_string(n) + " words (" + std::to_string(4ull * n) +
                    " byte samples)";
   std::vector<uint32_t> data(n);
@@ -669,27 +712,27 @@ CaseReport histogram(Gpu &gpu, const CaseOptions &options) {
       ++want[(word >> (8 * byte)) & 0xff];
   std::vector<uint32_t> zeros(256, 0);
 
-  WasmInstance instance(gpu, stemOf(options, "histogram"),
-                        manifestOf(options, "histogram"),
-                        uint64_t(n) * 4 + 8192);
+  std::unique_ptr<KernelInstance> held = device.instantiate(
+      codeOf(device, options, "histogram"), manifestOf(options, "histogram"),
+      uint64_t(n) * 4 + 8192);
+  KernelInstance &instance = *held;
   uint32_t da = place(instance, data), ba = place(instance, zeros);
   auto run = [&](DeviceModule *variant) {
-    gpu.check(
-        gpu.driver().memsetD8Async(instance.pointer(ba), 0, 1024, gpu.stream),
-        "cuMemsetD8Async");
+    instance.zero(ba, 1024);
     launchWasm(instance, variant, "histogram", {blocks}, {256},
                {Arg::i32(n), Arg::i32(da), Arg::i32(ba)});
   };
   run(nullptr);
   if (!ranWithoutTrap(instance, report))
     return report;
-  report.correct =
-      exactly(fetch<uint32_t>(instance, ba, 256), want, report.check);
-  if (options.benchmark)
-    timeWasm(gpu, options, "histogram", run, report);
+  report.correct = exactly(fetchResult<uint32_t>(instance, ba, 256, report),
+                           want, report.check);
+  if (options.benchmark && device.gpu())
+    timeWasm(*device.gpu(), options, "histogram", run, report);
   report.work = double(n) * 4;
 
-  if (!options.twinDir.empty()) {
+  if (!options.twinDir.empty() && device.gpu()) {
+    Gpu &gpu = *device.gpu();
     DeviceModule twin(gpu, options.twinDir + "/histogram.cubin");
     CUfunction f = twin.function("histogram");
     DeviceBuffer dd(gpu, data), db(gpu, zeros);
@@ -709,6 +752,15 @@ CaseReport histogram(Gpu &gpu, const CaseOptions &options) {
 }
 
 } // namespace
+
+KernelInstance::~KernelInstance() = default;
+CaseDevice::~CaseDevice() = default;
+
+std::unique_ptr<KernelInstance>
+GpuDevice::instantiate(const std::string &code, const std::string &manifest,
+                       uint64_t extraBytes) {
+  return std::make_unique<WasmInstance>(device, code, manifest, extraBytes);
+}
 
 const std::vector<std::pair<std::string, CaseFunction>> &bench::kernelCases() {
   static const std::vector<std::pair<std::string, CaseFunction>> cases = {

@@ -5,7 +5,9 @@
 // reference and the comparison, for the compiled Wasm kernel and for its
 // nvcc-compiled twin (bench/cuda). The GPU tests run the cases small, for
 // correctness; the benchmark runs them large enough to saturate the device,
-// and times them.
+// and times them. The same cases run on the CPU backend (CaseDevice), with
+// the same inputs and references, so the two devices are held to the same
+// results.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,14 +16,45 @@
 
 #include "GpuHarness.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace tensorwasm::bench {
 
+/// Where the cases run.
+class CaseDevice {
+public:
+  virtual ~CaseDevice();
+  /// Instantiates `<stem><extension>` with the manifest `<manifest>`;
+  /// linear memory is the module's initial size plus `extraBytes`.
+  virtual std::unique_ptr<KernelInstance>
+  instantiate(const std::string &code, const std::string &manifest,
+              uint64_t extraBytes) = 0;
+  /// The compiled code's file extension: ".ptx" or ".so".
+  virtual std::string codeExtension() const = 0;
+  /// The GPU, for the twins and timings; null on the CPU.
+  virtual Gpu *gpu() { return nullptr; }
+};
+
+/// The GPU, through the harness.
+class GpuDevice final : public CaseDevice {
+public:
+  explicit GpuDevice(Gpu &gpu) : device(gpu) {}
+  std::unique_ptr<KernelInstance> instantiate(const std::string &code,
+                                              const std::string &manifest,
+                                              uint64_t extraBytes) override;
+  std::string codeExtension() const override { return ".ptx"; }
+  Gpu *gpu() override { return &device; }
+
+private:
+  Gpu &device;
+};
+
 struct CaseOptions {
-  /// Where `<kernel>.ptx` and `<kernel>.json` are, with the measurement-only
-  /// variants `<kernel>.nobounds.ptx`, `.noepoch.ptx` and `.unchecked.ptx`.
+  /// Where `<kernel>.ptx` (or `.so`) and `<kernel>.json` are, with the
+  /// measurement-only variants `<kernel>.nobounds.ptx`, `.noepoch.ptx` and
+  /// `.unchecked.ptx`.
   std::string kernelDir;
   /// Where the twins' `<kernel>.cubin` are; empty to skip the twins.
   std::string twinDir;
@@ -51,9 +84,12 @@ struct CaseReport {
   bool workIsFlops = false;
   /// For saxpy: the device-to-device copy bandwidth of the same run (GB/s).
   double copyGBps = 0;
+  /// FNV-1a of the output bytes the check compared: equal digests on two
+  /// devices mean bit-identical results.
+  uint64_t digest = 0;
 };
 
-using CaseFunction = CaseReport (*)(Gpu &, const CaseOptions &);
+using CaseFunction = CaseReport (*)(CaseDevice &, const CaseOptions &);
 
 /// The seven example kernels, by name.
 const std::vector<std::pair<std::string, CaseFunction>> &kernelCases();

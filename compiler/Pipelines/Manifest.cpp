@@ -5,6 +5,7 @@
 #include "twasm/Conversion/InstanceLayout.h"
 #include "twasm/KernelAbi.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
@@ -62,6 +63,49 @@ void writeImport(llvm::json::OStream &json, std::optional<ImportAttr> import) {
     json.value(import->getModule());
     json.value(import->getName());
   });
+}
+
+/// Whether a thread of `kernel` may wait for other threads: whether it
+/// reaches, through direct calls, a call of a synchronizing intrinsic, or an
+/// indirect call in a module that calls one anywhere.
+bool synchronizes(twasm::ModuleOp module, FuncOp kernel) {
+  auto callsSynchronizingIntrinsic = [&](CallOp call) {
+    auto callee = SymbolTable::lookupNearestSymbolFrom<FuncOp>(
+        call, call.getCalleeAttr());
+    std::optional<ImportAttr> import =
+        callee ? callee.getImport() : std::nullopt;
+    return import && import->getModule() == "twasm" &&
+           tensorwasm::abi::isSynchronizingIntrinsic(import->getName().str());
+  };
+  bool moduleSynchronizes = false;
+  module.walk([&](CallOp call) {
+    moduleSynchronizes |= callsSynchronizingIntrinsic(call);
+  });
+  if (!moduleSynchronizes)
+    return false;
+  llvm::SmallPtrSet<Operation *, 16> visited;
+  llvm::SmallVector<FuncOp> pending = {kernel};
+  while (!pending.empty()) {
+    FuncOp func = pending.pop_back_val();
+    if (!visited.insert(func).second)
+      continue;
+    WalkResult result = func.walk([&](Operation *op) {
+      if (isa<CallIndirectOp>(op))
+        return WalkResult::interrupt();
+      auto call = dyn_cast<CallOp>(op);
+      if (!call)
+        return WalkResult::advance();
+      if (callsSynchronizingIntrinsic(call))
+        return WalkResult::interrupt();
+      if (auto callee = SymbolTable::lookupNearestSymbolFrom<FuncOp>(
+              call, call.getCalleeAttr()))
+        pending.push_back(callee);
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      return true;
+  }
+  return false;
 }
 
 } // namespace
@@ -179,7 +223,9 @@ static std::string writeManifest(twasm::ModuleOp module, llvm::StringRef kind,
 
   json.attributeArray("function_imports", [&] {
     for (const InstanceLayout::Function &function : layout.functions()) {
-      if (!function.import)
+      // The "twasm" intrinsics are the compiler's to lower, not the
+      // loader's to supply.
+      if (!function.import || function.import->first == "twasm")
         continue;
       json.objectBegin();
       json.attribute("function_index",
@@ -243,6 +289,7 @@ static std::string writeManifest(twasm::ModuleOp module, llvm::StringRef kind,
         for (Type input : func.getFunctionType().getInputs())
           json.value(typeName(input));
       });
+      json.attribute("synchronizes", synchronizes(module, func));
       if (std::optional<llvm::ArrayRef<int32_t>> block = kernel.getBlock()) {
         json.attributeObject("shape", [&] {
           json.attributeArray("block", [&] {

@@ -30,9 +30,10 @@ namespace tensorwasm::abi::host {
 
 /// The version of this contract a shared object was compiled for; the
 /// exported symbol `twasm_host_abi_version` holds it.
-inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kVersion = 2;
 
 struct ThreadContext;
+struct KernelThread;
 
 /// Records `code` (with the trapping function's index and the instruction's
 /// byte offset) and leaves the Wasm code; never returns to it.
@@ -51,10 +52,58 @@ struct ThreadContext {
   TrapHandler trap;
   /// The loader's own: where the trap handler resumes.
   void *resume;
+  /// While a kernel runs, the thread of the grid this is; null otherwise.
+  KernelThread *kernel;
 };
 static_assert(offsetof(ThreadContext, stackLimit) == 64, "host ABI layout");
 static_assert(offsetof(ThreadContext, controlWord) == 72, "host ABI layout");
 static_assert(offsetof(ThreadContext, trap) == 80, "host ABI layout");
+static_assert(offsetof(ThreadContext, kernel) == 96, "host ABI layout");
+
+/// The warp operations of docs/kernel-abi.md section 3, as the runtime's
+/// warp handler numbers them.
+enum class WarpOperation : uint32_t {
+  ShuffleDown = 0,
+  ShuffleUp = 1,
+  ShuffleXor = 2,
+  ShuffleIndex = 3,
+  VoteAny = 4,
+  VoteAll = 5,
+  Ballot = 6,
+};
+
+/// Returns once every unfinished thread of the block has arrived.
+using BarrierHandler = void (*)(ThreadContext *thread);
+/// Performs `operation` with every unfinished lane of the warp: `value` is
+/// the lane's 32 bits (a float's bits; the predicate of a vote), `operand`
+/// the shuffle's distance, mask or source lane. Returns the 32-bit result.
+using WarpHandler = uint32_t (*)(ThreadContext *thread, uint32_t operation,
+                                 uint32_t value, uint32_t operand);
+
+/// One thread of a kernel launch on the CPU: what the geometry intrinsics
+/// read, the block's shared scratch, and how the thread synchronises with
+/// the others of its block.
+struct KernelThread {
+  uint32_t threadId[3];
+  uint32_t blockId[3];
+  uint32_t blockDim[3];
+  uint32_t gridDim[3];
+  /// The thread's lane in its warp (its linear index in the block mod 32).
+  uint32_t lane;
+  /// The size of the shared scratch, in bytes.
+  uint32_t sharedBytes;
+  uint8_t *shared;
+  BarrierHandler barrier;
+  WarpHandler warp;
+};
+static_assert(offsetof(KernelThread, blockId) == 12, "host ABI layout");
+static_assert(offsetof(KernelThread, blockDim) == 24, "host ABI layout");
+static_assert(offsetof(KernelThread, gridDim) == 36, "host ABI layout");
+static_assert(offsetof(KernelThread, lane) == 48, "host ABI layout");
+static_assert(offsetof(KernelThread, sharedBytes) == 52, "host ABI layout");
+static_assert(offsetof(KernelThread, shared) == 56, "host ABI layout");
+static_assert(offsetof(KernelThread, barrier) == 64, "host ABI layout");
+static_assert(offsetof(KernelThread, warp) == 72, "host ABI layout");
 
 /// One linear memory. Its base never moves: the loader reserves the largest
 /// size the memory may reach when it creates it, so only `size` changes.
@@ -106,7 +155,8 @@ static_assert(offsetof(InstanceHeader, imports) == 16, "host ABI layout");
 ///                           uint64_t *values);
 ///     calls function <index> (each exported function and the start
 ///     function have one) with the arguments in `values`, and leaves its
-///     results there.
+///     results there. A kernel is called this way once per thread of the
+///     grid, with `kernel` of the ThreadContext set.
 using InstantiateEntry = void (*)(ThreadContext *thread, uint8_t *globals);
 using CallEntry = void (*)(ThreadContext *thread, uint8_t *globals,
                            uint64_t *values);

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace tensorwasm::abi {
 
@@ -37,6 +38,11 @@ enum class TrapCode : uint32_t {
   /// A table or element segment access out of range (table.init, table.copy,
   /// table.fill, table.get, table.set; only the CPU runs those).
   TableOutOfBounds = 13,
+  /// The threads of a block wait at synchronisation points that can never
+  /// all be passed: some at a barrier, others of the same warp at a warp
+  /// operation, or lanes of one warp at different warp operations. The GPU
+  /// would wait until the launch's timeout; the CPU detects it.
+  DivergentSynchronization = 14,
 };
 
 /// The message the Wasm spec tests use for each trap, where there is one.
@@ -70,8 +76,19 @@ inline const char *trapMessage(TrapCode code) {
     return "call stack exhausted";
   case TrapCode::TableOutOfBounds:
     return "out of bounds table access";
+  case TrapCode::DivergentSynchronization:
+    return "threads of a block wait at different synchronisation points";
   }
   return "unknown trap";
+}
+
+/// Whether the "twasm" intrinsic `name` makes a thread wait for others of
+/// its block (the barrier) or of its warp (shuffles and votes). A kernel
+/// that reaches none of them needs no scheduling of its threads against
+/// each other.
+inline bool isSynchronizingIntrinsic(std::string_view name) {
+  return name == "barrier" || name.substr(0, 5) == "shfl_" ||
+         name == "vote_any" || name == "vote_all" || name == "ballot";
 }
 
 /// Written by the first thread of a launch that traps; zeroed before the

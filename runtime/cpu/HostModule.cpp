@@ -209,6 +209,45 @@ Expected<ModuleDescription> ModuleDescription::parse(std::string_view text) {
     }
     if (!field(manifest, "start").is_null())
       module.start = static_cast<uint32_t>(unsignedField(manifest, "start"));
+    for (const json &item : field(manifest, "kernels")) {
+      Kernel kernel;
+      kernel.name = stringField(item, "export");
+      kernel.functionIndex =
+          static_cast<uint32_t>(unsignedField(item, "function_index"));
+      kernel.params = types(item, "params");
+      const json &synchronizes = field(item, "synchronizes");
+      if (!synchronizes.is_boolean())
+        throw ManifestError{"\"synchronizes\" is not true or false"};
+      kernel.synchronizes = synchronizes.get<bool>();
+      if (item.contains("shape")) {
+        const json &shape = field(item, "shape");
+        const json &block = field(shape, "block");
+        if (!block.is_array() || block.size() != 3)
+          throw ManifestError{"a kernel's block shape is not 3 extents"};
+        std::array<uint32_t, 3> extents{};
+        for (size_t axis = 0; axis < 3; ++axis) {
+          if (!block[axis].is_number_unsigned() ||
+              block[axis].get<uint64_t>() == 0 ||
+              block[axis].get<uint64_t>() > 1024)
+            throw ManifestError{"a kernel's block extent is not in 1..1024"};
+          extents[axis] = block[axis].get<uint32_t>();
+        }
+        kernel.block = extents;
+        uint64_t shared = unsignedField(shape, "shared_bytes");
+        if (shared > (uint64_t(1) << 20))
+          throw ManifestError{"a kernel's shared scratch is over 1 MiB"};
+        kernel.sharedBytes = static_cast<uint32_t>(shared);
+      }
+      const Export *exported = module.findExport(kernel.name);
+      if (!exported || exported->kind != ExportKind::Func ||
+          exported->functionIndex != kernel.functionIndex ||
+          exported->signature.params != kernel.params ||
+          !exported->signature.results.empty())
+        throw ManifestError{"kernel " + kernel.name +
+                            " is not an exported function of its parameters "
+                            "with no results"};
+      module.kernels.push_back(std::move(kernel));
+    }
     return module;
   } catch (const ManifestError &error) {
     return Error{"bad manifest: " + error.message};
@@ -222,6 +261,14 @@ ModuleDescription::findExport(std::string_view name) const {
   for (const Export &entry : exports)
     if (entry.name == name)
       return &entry;
+  return nullptr;
+}
+
+const ModuleDescription::Kernel *
+ModuleDescription::findKernel(std::string_view name) const {
+  for (const Kernel &kernel : kernels)
+    if (kernel.name == name)
+      return &kernel;
   return nullptr;
 }
 
@@ -362,7 +409,14 @@ namespace {
 /// and whatever the embedder's imported functions need.
 constexpr uint64_t kStackReserve = 256 * 1024;
 
+} // namespace
+
 uint64_t stackLimitOfThisThread() {
+  // A thread's stack does not move, and finding it can be slow (for the
+  // main thread glibc reads /proc/self/maps): once per thread.
+  thread_local uint64_t limit = 0;
+  if (limit)
+    return limit;
   pthread_attr_t attributes;
   void *low = nullptr;
   size_t size = 0;
@@ -374,8 +428,42 @@ uint64_t stackLimitOfThisThread() {
   uint64_t bottom = reinterpret_cast<uint64_t>(low);
   if (!low || here < bottom || here - bottom < 2 * kStackReserve)
     // Unknown bounds: allow 1 MiB below here, which every thread has.
-    return here - (uint64_t(1) << 20);
-  return bottom + kStackReserve;
+    limit = here - (uint64_t(1) << 20);
+  else
+    limit = bottom + kStackReserve;
+  return limit;
+}
+
+namespace {
+
+/// A call from outside a kernel launch runs as the only thread of a
+/// one-thread grid: a barrier has no one to wait for, and a warp operation
+/// sees only its own lane.
+void loneBarrier(host::ThreadContext *) {}
+
+uint32_t loneWarpOperation(host::ThreadContext *, uint32_t operation,
+                           uint32_t value, uint32_t) {
+  switch (static_cast<host::WarpOperation>(operation)) {
+  case host::WarpOperation::VoteAny:
+  case host::WarpOperation::VoteAll:
+  case host::WarpOperation::Ballot:
+    return value != 0 ? 1 : 0;
+  default:
+    // The source lane is this one or absent: either way the own value.
+    return value;
+  }
+}
+
+host::KernelThread *loneThread() {
+  static host::KernelThread thread = [] {
+    host::KernelThread lone{};
+    for (int axis = 0; axis < 3; ++axis)
+      lone.blockDim[axis] = lone.gridDim[axis] = 1;
+    lone.barrier = loneBarrier;
+    lone.warp = loneWarpOperation;
+    return lone;
+  }();
+  return &thread;
 }
 
 } // namespace
@@ -383,6 +471,7 @@ uint64_t stackLimitOfThisThread() {
 CallResult runGuarded(GuardedBody body, void *context,
                       std::atomic<uint32_t> *controlWord) {
   host::ThreadContext thread{};
+  thread.kernel = loneThread();
   std::jmp_buf resume;
   thread.stackLimit = stackLimitOfThisThread();
   static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t),
@@ -506,6 +595,10 @@ int32_t Instance::growMemory(host::InstanceHeader *header,
   auto *instance = static_cast<Instance *>(header->loader);
   if (!instance->linearMemory)
     return -1;
+  if (instance->launchesRunning.load() != 0)
+    return deltaPages == 0
+               ? static_cast<int32_t>(instance->linearMemory->pages())
+               : -1;
   return instance->linearMemory->grow(deltaPages);
 }
 

@@ -15,6 +15,7 @@
 
 #include "twasm/HostAbi.h"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -92,6 +93,20 @@ struct ModuleDescription {
     ImportName import;
     Signature signature;
   };
+  /// A kernel (docs/kernel-abi.md section 1): an exported function the
+  /// runtime launches over a grid of threads.
+  struct Kernel {
+    std::string name;
+    uint32_t functionIndex = 0;
+    std::vector<ValueType> params;
+    /// Whether its threads may wait for each other (barriers, warp
+    /// operations).
+    bool synchronizes = true;
+    /// A declared launch shape: the only block it may run in, and the least
+    /// shared scratch.
+    std::optional<std::array<uint32_t, 3>> block;
+    uint32_t sharedBytes = 0;
+  };
   enum class ExportKind { Func, Table, Memory, Global };
   struct Export {
     std::string name;
@@ -113,10 +128,12 @@ struct ModuleDescription {
   std::vector<FunctionImport> functionImports;
   std::vector<Export> exports;
   std::optional<uint32_t> start;
+  std::vector<Kernel> kernels;
 
   /// Parses and checks a manifest; refuses one for another target or ABI.
   static Expected<ModuleDescription> parse(std::string_view json);
   const Export *findExport(std::string_view name) const;
+  const Kernel *findKernel(std::string_view name) const;
 };
 
 /// A shared object loaded from memory: written to a sealed memfd (so what
@@ -174,6 +191,11 @@ struct CallResult {
   uint32_t offset = 0;
   bool trapped() const { return trap != abi::TrapCode::None; }
 };
+
+/// The address below which Wasm code running on this (ordinary) thread
+/// traps with CallStackExhausted: the thread's stack, less room for the
+/// runtime.
+uint64_t stackLimitOfThisThread();
 
 /// Runs `body` on this thread with a fresh thread context, which it passes
 /// to the Wasm code it calls: a trap, stack exhaustion or interruption
@@ -241,6 +263,11 @@ public:
   /// `timeout`.
   Expected<CallResult> callWithTimeout(uint32_t index, uint64_t *values,
                                        std::chrono::nanoseconds timeout);
+  /// While a kernel launch over this instance runs, memory.grow fails (it
+  /// returns -1, as on the GPU: docs/kernel-abi.md): its threads read the
+  /// memory's size once, and the launch's other threads are running.
+  void beginLaunch() { launchesRunning.fetch_add(1); }
+  void endLaunch() { launchesRunning.fetch_sub(1); }
   /// The same, nested inside another call on `thread`.
   bool callNested(uint32_t index, abi::host::ThreadContext *thread,
                   uint64_t *values);
@@ -260,6 +287,7 @@ private:
   std::shared_ptr<LinearMemory> linearMemory;
   std::vector<abi::host::ImportedFunction> importedFunctions;
   uint8_t *globalsBlock = nullptr;
+  std::atomic<uint32_t> launchesRunning{0};
 };
 
 } // namespace tensorwasm::cpu

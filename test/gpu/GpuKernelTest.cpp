@@ -58,14 +58,16 @@ TEST_P(ExampleKernelTest, MatchesTheCpuReferenceAndTheNvccTwin) {
   options.kernelDir = kernelDir;
   options.twinDir = twinDir;
   options.variant = variant;
-  CaseReport report = run(*gpu, options);
+  GpuDevice device(*gpu);
+  CaseReport report = run(device, options);
   EXPECT_TRUE(report.correct)
       << name << " (" << report.problem << "): " << report.check;
   if (report.twinRan)
     EXPECT_TRUE(report.twinCorrect)
         << name << " nvcc twin: " << report.twinCheck;
-  std::printf("[ %-9s] %s (%s): %s\n", "checked", name.c_str(),
-              report.problem.c_str(), report.check.c_str());
+  std::printf("[ %-9s] %s (%s): %s; result digest %016llx\n", "checked",
+              name.c_str(), report.problem.c_str(), report.check.c_str(),
+              static_cast<unsigned long long>(report.digest));
 }
 
 INSTANTIATE_TEST_SUITE_P(AllExamples, ExampleKernelTest,

@@ -8,7 +8,7 @@
 #ifndef TWASM_COMPILER_CONVERSION_TWASMTOGPU_INTRINSICS_H
 #define TWASM_COMPILER_CONVERSION_TWASMTOGPU_INTRINSICS_H
 
-#include "../TwasmToLLVM/LoweringSupport.h"
+#include "../TwasmToLLVM/Intrinsics.h"
 
 namespace mlir::twasm {
 
@@ -16,11 +16,6 @@ namespace mlir::twasm {
 inline constexpr unsigned kSharedAddressSpace = 3;
 /// The dynamic shared-memory window that holds the shared scratch.
 inline constexpr llvm::StringLiteral kSharedScratchSymbol = "__twasm_shared";
-
-/// The type of the intrinsic `name` (docs/kernel-abi.md section 3), or
-/// nullopt if there is none of that name.
-std::optional<FunctionType> intrinsicType(MLIRContext *context,
-                                          llvm::StringRef name);
 
 /// Emits the intrinsic at the rewriter's insertion point; fails with a
 /// diagnostic on `call` for an unknown name or a wrong type.

@@ -12,7 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "../TwasmToLLVM/LoweringSupport.h"
+#include "HostIntrinsics.h"
 
 #include "twasm/Conversion/Passes.h"
 #include "twasm/HostAbi.h"
@@ -151,10 +151,7 @@ public:
   FailureOr<llvm::SmallVector<Value>>
   lowerIntrinsic(RewriterBase &rewriter, Operation *call, llvm::StringRef name,
                  FunctionType type, ValueRange operands) const override {
-    return call->emitError("\"twasm\".\"")
-           << name
-           << "\" is a kernel intrinsic; kernels do not run on the CPU yet "
-              "(only on the GPU, docs/host-abi.md)";
+    return lowerHostIntrinsic(rewriter, call, name, type, operands, *this);
   }
 
 private:

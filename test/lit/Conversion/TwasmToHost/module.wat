@@ -53,7 +53,7 @@
   ;; CHECK-LABEL: llvm.func internal @wasm___twasm_instantiate
   ;; CHECK:         "llvm.intr.memcpy"
 
-  ;; CHECK-DAG:   llvm.mlir.global external constant @twasm_host_abi_version(1 : i32)
+  ;; CHECK-DAG:   llvm.mlir.global external constant @twasm_host_abi_version(2 : i32)
   ;; CHECK-DAG:   llvm.func @twasm_call_1(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
   ;; CHECK-DAG:   llvm.func @twasm_call_2(
   ;; CHECK-DAG:   llvm.func @twasm_instantiate(
