@@ -2,7 +2,9 @@
 # Gathers what the GPU tests and benchmarks need into one folder that can be
 # copied to a machine with a GPU but no build tools: the test and benchmark
 # binaries (no LLVM, MLIR or CUDA library linked), the compiled example and
-# trap kernels with their manifests, and the nvcc twins. Run it there with
+# trap kernels with their manifests (PTX, and the examples' x86-64 shared
+# objects, which the same machine's CPU runs for comparison), and the nvcc
+# twins. Run it there with
 # `bash BUNDLE/run.sh OUTDIR [tests|bench|all]`.
 set -euo pipefail
 
@@ -11,10 +13,13 @@ bundle=${2:-.device/bundle}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 rm -rf "$bundle"
-mkdir -p "$bundle/bin" "$bundle/kernels" "$bundle/traps" "$bundle/twins"
-cp "$build/bin/twasm-gpu-tests" "$build/bin/twasm-bench-kernels" "$bundle/bin/"
+mkdir -p "$bundle/bin" "$bundle/kernels/host" "$bundle/traps" "$bundle/twins"
+cp "$build/bin/twasm-gpu-tests" "$build/bin/twasm-bench-kernels" \
+  "$build/bin/twasm-cpu-example-tests" "$bundle/bin/"
 cp "$build"/examples/kernels/*.ptx "$build"/examples/kernels/*.json \
   "$bundle/kernels/"
+cp "$build"/examples/kernels/host/*.so "$build"/examples/kernels/host/*.json \
+  "$bundle/kernels/host/"
 cp "$build"/test/gpu/kernels/traps.ptx "$build"/test/gpu/kernels/traps.json \
   "$bundle/traps/"
 if compgen -G "$build/bench/twins/*.cubin" >/dev/null; then

@@ -17,6 +17,15 @@ if [[ $what == tests || $what == all ]]; then
     --trap-dir "$bundle/traps" --twin-dir "$bundle/twins" \
     --gtest_output="json:$out/gpu-tests.json" 2>&1 | tee "$out/gpu-tests.txt"
   status=$((status | PIPESTATUS[0]))
+  # The same cases on this machine's CPU, then each case's result digest on
+  # the two devices side by side.
+  "$bundle/bin/twasm-cpu-example-tests" --kernel-dir "$bundle/kernels/host" \
+    2>&1 | tee "$out/cpu-examples.txt"
+  status=$((status | PIPESTATUS[0]))
+  digests() { sed -n 's/^\[ checked  \] \([a-z_]*\) .*result digest \([0-9a-f]*\)$/\1 \2/p' "$1" | sort; }
+  join <(digests "$out/gpu-tests.txt") <(digests "$out/cpu-examples.txt") |
+    awk '{ print $1, "gpu", $2, "cpu", $3, ($2 == $3 ? "identical" : "differ") }' |
+    tee "$out/cpu-vs-gpu.txt"
 fi
 if [[ $what == bench || $what == all ]]; then
   "$bundle/bin/twasm-bench-kernels" "$bundle/kernels" "$bundle/twins" \
