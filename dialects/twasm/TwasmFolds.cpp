@@ -644,6 +644,14 @@ passThroughTarget(Block *block, ValueRange operands) {
   auto forward = dyn_cast<BrOp>(block->getTerminator());
   if (!forward || forward.getDest() == block)
     return std::nullopt;
+  // A branch that skips the block must not skip the definition of an
+  // argument something else uses: blocks the block dominates may use its
+  // arguments directly (a loop nest's outer induction variable, say), and
+  // they would be reached without it.
+  for (BlockArgument argument : block->getArguments())
+    for (Operation *user : argument.getUsers())
+      if (user != forward)
+        return std::nullopt;
   // Blocks that only branch on, round in a circle, are an endless loop
   // (`(loop (br 0))` once simplified): redirecting a branch into the circle
   // would only move it round and round, so the circle is left alone.
