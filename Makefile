@@ -11,8 +11,8 @@ CLANG_FORMAT ?= clang-format-22
 CLANG_TIDY   ?= clang-tidy-22
 SOURCES       = $(shell git ls-files '*.cpp' '*.h' | grep -v '^build/')
 
-.PHONY: all deps configure build test bench fmt fmt-check lint check doc \
-        doc-check ci clean demo test-asan fuzz-smoke fuzz
+.PHONY: all deps configure build test bench bench-host fmt fmt-check lint \
+        check doc doc-check ci clean demo test-asan fuzz-smoke fuzz
 
 all: build
 
@@ -33,12 +33,21 @@ test: build
 demo: deps build
 	scripts/demo.sh $(BUILD)
 
-# Import speed, then .wasm -> PTX compile time of every example kernel. The
-# GPU benchmark (examples against their nvcc twins) needs a GPU: see
-# bench/README.md.
+# Import speed, .wasm -> PTX compile time of every example kernel, then the
+# CPU backend against Wasmtime and V8 (bench-host, below). The GPU benchmark
+# (examples against their nvcc twins) needs a GPU: see bench/README.md.
 bench: build
 	$(BUILD)/bin/twasm-bench-import
 	$(BUILD)/bin/twasm-bench-compile $(BUILD)/examples/kernels/*.wasm
+	python3 bench/host/compare.py --build-dir $(BUILD)
+
+# The CPU backend against Wasmtime and V8 on the loop kernels of
+# bench/host/kernels, single-threaded (about 15 s); builds only what it runs.
+# Wasmtime and node come from `make deps`.
+bench-host: configure
+	cmake --build --preset $(PRESET) -j $(JOBS) \
+	  --target twasm-bench-host host-bench-kernels
+	python3 bench/host/compare.py --build-dir $(BUILD)
 
 fmt:
 	$(CLANG_FORMAT) -i $(SOURCES)

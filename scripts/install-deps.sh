@@ -18,6 +18,13 @@ DEBIAN_PACKAGES=(
   nlohmann-json3-dev g++
 )
 
+# The CPU benchmark against Wasmtime and V8 (bench/host/): node runs V8, a
+# pip package runs Wasmtime. A node already on the PATH (from nodesource,
+# nvm, ...) is kept; pip comes from Debian only where python3 has none.
+command -v node >/dev/null || DEBIAN_PACKAGES+=(nodejs)
+python3 -m pip --version >/dev/null 2>&1 || DEBIAN_PACKAGES+=(python3-pip)
+WASMTIME_VERSION=50.0.1
+
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -31,6 +38,21 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "install-deps: all Debian packages present"
+fi
+
+# Wasmtime's Python embedding bundles the engine (a prebuilt library in the
+# wheel), so pip is all it needs. Pinned, so that the benchmark's figures
+# compare with the same engine.
+if python3 -c "import sys, importlib.metadata as m, wasmtime; sys.exit(m.version('wasmtime') != '$WASMTIME_VERSION')" 2>/dev/null; then
+  echo "install-deps: wasmtime $WASMTIME_VERSION present"
+else
+  echo "install-deps: installing wasmtime $WASMTIME_VERSION (pip)"
+  pip_flags=(--quiet --disable-pip-version-check --root-user-action=ignore)
+  # Debian's own python3 refuses pip installs into it (PEP 668) unless told.
+  if python3 -c "import sys, sysconfig, os; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED')))"; then
+    pip_flags+=(--break-system-packages)
+  fi
+  python3 -m pip install "${pip_flags[@]}" "wasmtime==$WASMTIME_VERSION"
 fi
 
 echo "install-deps: done"
