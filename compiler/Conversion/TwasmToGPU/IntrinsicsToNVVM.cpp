@@ -306,20 +306,12 @@ FailureOr<llvm::SmallVector<Value>> mlir::twasm::lowerNVVMIntrinsic(
                   {constantInt(rewriter, loc, i32, 0)});
   } else if (name == "shared_size") {
     results.push_back(sharedSize(rewriter, loc));
-  } else if (name.starts_with("shared_load_")) {
-    Type element = type.getResult(0);
-    Value pointer = sharedElement(rewriter, loc, operands[0], element, target);
-    results.push_back(LLVM::LoadOp::create(
-        rewriter, loc, element, pointer, element.getIntOrFloatBitWidth() / 8));
-  } else if (name.starts_with("shared_store_")) {
-    Type element = type.getInput(1);
-    Value pointer = sharedElement(rewriter, loc, operands[0], element, target);
-    LLVM::StoreOp::create(rewriter, loc, operands[1], pointer,
-                          element.getIntOrFloatBitWidth() / 8);
-  } else if (name.starts_with("shared_atomic_add_")) {
-    Type element = type.getInput(1);
-    Value pointer = sharedElement(rewriter, loc, operands[0], element, target);
-    results.push_back(atomicAddAt(rewriter, loc, pointer, operands[1]));
+  } else if (lowerSharedAccess(
+                 rewriter, loc, name, type, operands,
+                 [&](Value index, Type element) {
+                   return sharedElement(rewriter, loc, index, element, target);
+                 },
+                 results)) {
   } else if (name == "atomic_add_f32") {
     results.push_back(
         lowerFloatAtomicAdd(rewriter, call, operands[0], operands[1], target));

@@ -292,12 +292,9 @@ struct ConvertTwasmToGPUPass
   void runOnOperation() override {
     mlir::ModuleOp top = getOperation();
     MLIRContext *context = &getContext();
-    auto wasmModules = top.getBody()->getOps<twasm::ModuleOp>();
-    if (std::distance(wasmModules.begin(), wasmModules.end()) != 1) {
-      top.emitError("expected exactly one twasm.module to lower");
+    twasm::ModuleOp wasm = singleWasmModule(top);
+    if (!wasm)
       return signalPassFailure();
-    }
-    twasm::ModuleOp wasm = *wasmModules.begin();
     Location loc = wasm.getLoc();
 
     InstanceLayout layout(wasm);

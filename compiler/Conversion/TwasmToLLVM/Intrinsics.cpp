@@ -84,3 +84,31 @@ Value mlir::twasm::lowerFloatAtomicAdd(RewriterBase &rewriter, Operation *call,
                                        /*offset=*/0, /*bytes=*/4, target);
   return atomicAddAt(rewriter, call->getLoc(), pointer, value);
 }
+
+bool mlir::twasm::lowerSharedAccess(
+    OpBuilder &builder, Location loc, llvm::StringRef name, FunctionType type,
+    ValueRange operands,
+    llvm::function_ref<Value(Value index, Type element)> elementPointer,
+    llvm::SmallVectorImpl<Value> &results) {
+  if (name.starts_with("shared_load_")) {
+    Type element = type.getResult(0);
+    results.push_back(LLVM::LoadOp::create(
+        builder, loc, element, elementPointer(operands[0], element),
+        element.getIntOrFloatBitWidth() / 8));
+    return true;
+  }
+  if (name.starts_with("shared_store_")) {
+    Type element = type.getInput(1);
+    LLVM::StoreOp::create(builder, loc, operands[1],
+                          elementPointer(operands[0], element),
+                          element.getIntOrFloatBitWidth() / 8);
+    return true;
+  }
+  if (name.starts_with("shared_atomic_add_")) {
+    Type element = type.getInput(1);
+    results.push_back(atomicAddAt(
+        builder, loc, elementPointer(operands[0], element), operands[1]));
+    return true;
+  }
+  return false;
+}

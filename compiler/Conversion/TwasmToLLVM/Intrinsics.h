@@ -26,6 +26,15 @@ using ::tensorwasm::abi::isSynchronizingIntrinsic;
 LogicalResult checkIntrinsicCall(Operation *call, llvm::StringRef name,
                                  FunctionType type);
 
+/// Lowers the shared-scratch accesses (shared_load_*, shared_store_*,
+/// shared_atomic_add_*), given how the device finds a checked pointer to an
+/// element; false if `name` is not one of them.
+bool lowerSharedAccess(
+    OpBuilder &builder, Location loc, llvm::StringRef name, FunctionType type,
+    ValueRange operands,
+    llvm::function_ref<Value(Value index, Type element)> elementPointer,
+    llvm::SmallVectorImpl<Value> &results);
+
 /// `*pointer += value` as one relaxed atomic read-modify-write (integer or
 /// float); returns the old value.
 Value atomicAddAt(OpBuilder &builder, Location loc, Value pointer, Value value);

@@ -633,3 +633,12 @@ mlir::twasm::convertFunctionsToLLVM(llvm::ArrayRef<Operation *> functions,
   legality.addIllegalDialect<TwasmDialect>();
   return applyFullConversion(functions, legality, std::move(patterns));
 }
+
+twasm::ModuleOp mlir::twasm::singleWasmModule(mlir::ModuleOp top) {
+  auto wasmModules = top.getBody()->getOps<twasm::ModuleOp>();
+  if (std::distance(wasmModules.begin(), wasmModules.end()) != 1) {
+    top.emitError("expected exactly one twasm.module to lower");
+    return {};
+  }
+  return *wasmModules.begin();
+}

@@ -121,6 +121,10 @@ public:
                  FunctionType type, ValueRange operands) const = 0;
 };
 
+/// The one twasm.module inside `top` that a conversion lowers; null, with
+/// an error on `top`, if there is not exactly one.
+twasm::ModuleOp singleWasmModule(mlir::ModuleOp top);
+
 /// The hidden parameter `which` of the llvm.func enclosing `op`.
 Value hiddenValue(Operation *op, twasm::abi::HiddenParameter which);
 
