@@ -77,8 +77,21 @@ Value currentMemorySize(OpBuilder &builder, Location loc, Value globals) {
 class HostLoweringTarget final : public LoweringTarget {
 public:
   HostLoweringTarget(const InstanceLayout &layout, LoweringOptions options,
-                     bool hasMemory)
-      : LoweringTarget(layout, options), hasMemory(hasMemory) {}
+                     MemoryOp memory)
+      : LoweringTarget(layout, options), hasMemory(static_cast<bool>(memory)) {
+    // An imported memory is at least as large as the import asks and grows
+    // no further than its maximum, if the import states one; a 32-bit
+    // memory has at most 65536 pages.
+    if (memory)
+      sizeRange = {
+          uint64_t(memory.getMinPages()) * abi::kPageBytes,
+          uint64_t(memory.getMaxPages().value_or(65536)) * abi::kPageBytes + 1};
+  }
+
+  std::optional<std::pair<uint64_t, uint64_t>>
+  memorySizeRange() const override {
+    return sizeRange;
+  }
 
   void emitTrapRecord(OpBuilder &builder, Location loc,
                       abi::TrapCode code) const override {
@@ -156,6 +169,7 @@ public:
 
 private:
   bool hasMemory;
+  std::optional<std::pair<uint64_t, uint64_t>> sizeRange;
   mutable llvm::DenseMap<Operation *, Value> sizeSlots;
 };
 
@@ -437,7 +451,13 @@ LogicalResult buildSegmentContents(OpBuilder &builder, twasm::ModuleOp module,
 
 /// Function entries: the stack must have room and (unless epoch checks are
 /// off, only to measure their cost) the control word must be clear.
-/// Recursion is allowed on the host, so these checks bound it.
+/// Recursion is allowed on the host, so these checks bound it. A function
+/// that calls no other function is spared the control word: it cannot be
+/// part of a recursion, each of its loops checks the word on its own, and
+/// otherwise it runs a bounded time, so whoever called it (a function that
+/// checks, or the runtime, which checks between a launch's blocks) sees the
+/// word soon after. A kernel's thread function is often such a leaf, run
+/// once per thread.
 void insertEntryChecks(LLVM::LLVMFuncOp func, const LoweringTarget &target,
                        bool checkControlWord) {
   IRRewriter rewriter(func.getContext());
@@ -473,6 +493,25 @@ void insertEntryChecks(LLVM::LLVMFuncOp func, const LoweringTarget &target,
       LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq, word,
                            constantInt(rewriter, loc, i32, abi::kControlRun)),
       abi::TrapCode::Interrupted, target);
+}
+
+/// Whether `func` calls no function but "twasm" intrinsics (which are
+/// lowered in place or call the runtime, never Wasm code).
+bool callsNoFunction(FuncOp func) {
+  return !func.walk([&](Operation *op) {
+                if (isa<CallIndirectOp>(op))
+                  return WalkResult::interrupt();
+                auto call = dyn_cast<CallOp>(op);
+                if (!call)
+                  return WalkResult::advance();
+                auto callee = SymbolTable::lookupNearestSymbolFrom<FuncOp>(
+                    call, call.getCalleeAttr());
+                bool intrinsic = callee && callee.isImported() &&
+                                 callee.getImport()->getModule() == "twasm";
+                return intrinsic ? WalkResult::advance()
+                                 : WalkResult::interrupt();
+              })
+              .wasInterrupted();
 }
 
 /// In a function with a memory-size slot, a call may have grown the memory:
@@ -572,7 +611,7 @@ struct ConvertTwasmToHostPass
     options.canonicalizeNaNs = true;
     options.memoryAddressSpace = 0;
     options.atomicScope = "";
-    HostLoweringTarget target(layout, options, hasMemory);
+    HostLoweringTarget target(layout, options, memory);
 
     TypeConverter converter;
     addTwasmTypeConversions(converter);
@@ -583,6 +622,9 @@ struct ConvertTwasmToHostPass
 
     llvm::SmallVector<Operation *> toLower;
     llvm::StringSet<> importStubs;
+    // Functions that call no other function: their entries need no check
+    // of the control word (insertEntryChecks).
+    llvm::StringSet<> leaves;
     bool growable = memoryCanGrow(memory);
     for (FuncOp func : wasm.getBody()->getOps<FuncOp>()) {
       if (func.isImported()) {
@@ -597,6 +639,8 @@ struct ConvertTwasmToHostPass
       }
       markNaNCanonicalization(func);
       markBoundedLoops(func, kBoundedLoopIterations);
+      if (callsNoFunction(func))
+        leaves.insert(loweredFunctionName(func.getSymName()));
       if (growable && func.walk([](Operation *op) {
                             return isa<CallOp, CallIndirectOp, MemoryGrowOp>(op)
                                        ? WalkResult::interrupt()
@@ -628,7 +672,8 @@ struct ConvertTwasmToHostPass
       keepCallFrames(func);
       if (epochChecks)
         numEpochChecks += insertEpochChecks(func, target);
-      insertEntryChecks(func, target, epochChecks);
+      insertEntryChecks(func, target,
+                        epochChecks && !leaves.contains(func.getSymName()));
     }
 
     builder.setInsertionPointToEnd(top.getBody());

@@ -51,6 +51,11 @@ struct FuncPattern : OpConversionPattern<FuncOp> {
     auto func = LLVM::LLVMFuncOp::create(rewriter, op.getLoc(),
                                          loweredFunctionName(op.getSymName()),
                                          llvmType, LLVM::Linkage::Internal);
+    if (auto range = target.memorySizeRange())
+      func.setArgAttr(
+          abi::kMemorySize, LLVM::LLVMDialect::getRangeAttrName(),
+          LLVM::ConstantRangeAttr::get(context, llvm::APInt(64, range->first),
+                                       llvm::APInt(64, range->second)));
     func->setAttr(kFunctionIndexAttr,
                   rewriter.getI32IntegerAttr(
                       target.layout.functionIndex(op.getSymName())));

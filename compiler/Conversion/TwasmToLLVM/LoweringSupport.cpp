@@ -372,6 +372,15 @@ static bool isArithmeticIntrinsic(llvm::StringRef name) {
                             name);
 }
 
+/// Whether `op` computes a new float on the device (arithmetic, or a math
+/// intrinsic), so that a NaN it gives carries no information in its bits.
+static bool computesNewFloat(Operation *op) {
+  if (isFloatArithmetic(op))
+    return true;
+  auto call = dyn_cast<CallOp>(op);
+  return call && isArithmeticIntrinsic(intrinsicOf(call));
+}
+
 /// Whether every value that can reach block argument `argument`, through
 /// other block arguments, is a result of device arithmetic or a constant that
 /// is not a NaN: then any NaN it holds is the device's, whose bits carry no
@@ -416,10 +425,7 @@ static bool carriesOnlyComputedFloats(BlockArgument argument) {
         continue;
       }
       Operation *def = forwarded.getDefiningOp();
-      if (isFloatArithmetic(def))
-        continue;
-      if (auto call = dyn_cast<CallOp>(def);
-          call && isArithmeticIntrinsic(intrinsicOf(call)))
+      if (computesNewFloat(def))
         continue;
       if (auto constant = dyn_cast<F32ConstOp>(def);
           constant && !constant.getValue().isNaN())
@@ -440,16 +446,24 @@ void mlir::twasm::markNaNCanonicalization(FuncOp func) {
     if (isa<FloatType>(value.getType()) && visited.insert(value).second)
       worklist.push_back(value);
   };
-  // Uses whose block-argument value is canonicalized in place, before the
-  // observing operation.
+  // Uses whose value is canonicalized in place, before the observing
+  // operation, rather than where it is computed: a block argument that only
+  // ever holds device results, and a device result that other operations
+  // use too. The loop that accumulates into a value and stores it when it
+  // ends then computes every iteration's value as it is, and canonicalizes
+  // the stored one once.
   llvm::SmallVector<OpOperand *> canonicalizeAtUse;
   auto observeUse = [&](OpOperand &use) {
-    auto argument = dyn_cast<BlockArgument>(use.get());
-    if (argument && isa<FloatType>(argument.getType()) &&
-        carriesOnlyComputedFloats(argument))
+    Value value = use.get();
+    if (!isa<FloatType>(value.getType()))
+      return;
+    auto argument = dyn_cast<BlockArgument>(value);
+    if (argument
+            ? carriesOnlyComputedFloats(argument)
+            : computesNewFloat(value.getDefiningOp()) && !value.hasOneUse())
       canonicalizeAtUse.push_back(&use);
     else
-      observe(use.get());
+      observe(value);
   };
   func.walk([&](Operation *op) {
     if (isa<F32StoreOp, F64StoreOp>(op)) {

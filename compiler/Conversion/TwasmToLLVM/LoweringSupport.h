@@ -103,6 +103,12 @@ public:
   /// Whether memorySize is the hidden parameter, so that what depends only
   /// on it may be computed once at the function's entry.
   virtual bool memorySizeIsFixed(Operation *op) const { return true; }
+  /// The bytes the memory can hold when a function is entered, as the
+  /// half-open range of its `memory_size` hidden parameter (which lets LLVM
+  /// drop the clamps of accessFitsInMemory's limits); none if unknown.
+  virtual std::optional<std::pair<uint64_t, uint64_t>> memorySizeRange() const {
+    return std::nullopt;
+  }
   /// memory.grow by `deltaPages` (i32): the old size in pages, or -1. By
   /// default memory cannot grow: growing by 0 reports the size, anything
   /// else fails.
