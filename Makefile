@@ -42,7 +42,8 @@ bench: build
 	python3 bench/host/compare.py --build-dir $(BUILD)
 
 # The CPU backend against Wasmtime and V8 on the loop kernels of
-# bench/host/kernels, single-threaded (about 15 s); builds only what it runs.
+# bench/host/kernels and two example kernels, single-threaded (about 30 s);
+# builds only what it runs.
 # Wasmtime and node come from `make deps`.
 bench-host: configure
 	cmake --build --preset $(PRESET) -j $(JOBS) \
