@@ -1,0 +1,218 @@
+//===- Runtime.h - the runtime's public API -------------------*- C++ -*-===//
+//
+// What a service links in to run compiled kernels: a Device (where code
+// runs), a Module (a compiled module loaded onto a device), an Instance (its
+// linear memory and globals) and launches of its kernels, which end with a
+// result, a typed Trap or an interruption. The library behind this header
+// (TwasmRuntime) links no LLVM, MLIR or Binaryen.
+//
+// Errors are values: every call that can fail returns a Result, whose Error
+// says what went wrong and what to do about it. No exception leaves this
+// API and nothing aborts on bad input.
+//
+// Devices: `cpu` runs the CPU backend's shared objects (`twasm compile
+// --target host`) over a thread pool with the GPU's semantics. `cuda` and
+// `mock` are not built yet: asking for them is an Unsupported error, and
+// `auto` says when it found a GPU that it cannot use yet.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TWASM_RUNTIME_H
+#define TWASM_RUNTIME_H
+
+#include "twasm/KernelAbi.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace tensorwasm {
+
+/// What kind of failure an Error is, for callers that react differently.
+enum class ErrorCode {
+  /// The caller asked for something impossible: an unknown kernel, wrong
+  /// arguments, a range outside linear memory, a launch shape no device
+  /// takes.
+  InvalidArgument,
+  /// A file or compiled module that cannot be read or is malformed.
+  InvalidModule,
+  /// Memory, threads or device resources ran out.
+  ResourceExhausted,
+  /// The device failed (a driver error, a lost context).
+  DeviceFailure,
+  /// A feature this build does not have yet.
+  Unsupported,
+};
+
+/// A failure: its kind and a message a user can act on.
+struct Error {
+  ErrorCode code;
+  std::string message;
+};
+
+/// A value or an Error.
+template <typename T> class [[nodiscard]] Result {
+public:
+  Result(T value) : state(std::move(value)) {}
+  Result(Error error) : state(std::move(error)) {}
+  explicit operator bool() const { return state.index() == 0; }
+  T &operator*() { return std::get<0>(state); }
+  const T &operator*() const { return std::get<0>(state); }
+  T *operator->() { return &std::get<0>(state); }
+  const T *operator->() const { return &std::get<0>(state); }
+  const Error &error() const { return std::get<1>(state); }
+
+private:
+  std::variant<T, Error> state;
+};
+
+/// Success, or an Error.
+class [[nodiscard]] Status {
+public:
+  Status() = default;
+  Status(Error error) : failure(std::move(error)) {}
+  explicit operator bool() const { return !failure; }
+  const Error &error() const { return *failure; }
+
+private:
+  std::optional<Error> failure;
+};
+
+/// A Wasm value: a kernel argument.
+enum class ValueType : uint8_t { I32, I64, F32, F64 };
+struct Value {
+  ValueType type;
+  /// The value's bits (floats by their bit pattern), zero-extended.
+  uint64_t bits;
+  static Value i32(int32_t value);
+  static Value i64(int64_t value);
+  static Value f32(float value);
+  static Value f64(double value);
+};
+const char *valueTypeName(ValueType type);
+
+struct Dim3 {
+  uint32_t x = 1, y = 1, z = 1;
+};
+
+/// A kernel of a loaded module, as its manifest declares it.
+struct KernelInfo {
+  std::string name;
+  std::vector<ValueType> params;
+  /// A declared launch shape: the only block size it runs in.
+  std::optional<Dim3> block;
+  uint32_t sharedBytes = 0;
+};
+
+struct LaunchOptions {
+  Dim3 grid;
+  Dim3 block;
+  /// Shared scratch per block; a kernel with a declared shape gets at least
+  /// its declared size.
+  uint32_t sharedBytes = 0;
+  /// Zero: no limit. Otherwise the launch is interrupted when it runs
+  /// longer, and returns Outcome::Interrupted.
+  std::chrono::nanoseconds timeout{0};
+};
+
+/// Where and why a launch trapped: the first trapping thread's record.
+struct Trap {
+  abi::TrapCode code = abi::TrapCode::None;
+  /// The Wasm function index and the byte offset in its body.
+  uint32_t function = 0;
+  uint32_t offset = 0;
+  Dim3 block{0, 0, 0};
+  Dim3 thread{0, 0, 0};
+  /// "out of bounds memory access in function 3 at offset 0x2a, block
+  /// (1, 0, 0), thread (17, 0, 0)".
+  std::string describe() const;
+};
+
+struct LaunchResult {
+  enum class Outcome { Completed, Trapped, Interrupted };
+  Outcome outcome = Outcome::Completed;
+  /// Set when the outcome is Trapped.
+  Trap trap;
+  /// Wall time from the launch's start to its end, and the threads it ran.
+  std::chrono::nanoseconds elapsed{0};
+  uint64_t threads = 0;
+};
+
+/// A module instance: its linear memory and globals, and launches of its
+/// kernels. Launches on one instance run one at a time; an instance may be
+/// used from one thread at a time, except cancel().
+class Instance {
+public:
+  virtual ~Instance();
+  /// The linear memory's current size in bytes (0 without one).
+  virtual uint64_t memoryBytes() const = 0;
+  /// Copies between the host and linear memory; a range outside the memory
+  /// is an InvalidArgument error and copies nothing.
+  virtual Status write(uint64_t address, const void *data, size_t bytes) = 0;
+  virtual Status read(uint64_t address, void *data, size_t bytes) const = 0;
+  /// Grows linear memory by `pages` between launches; returns the old size
+  /// in pages. Past the memory's maximum it is ResourceExhausted and
+  /// nothing changes.
+  virtual Result<uint32_t> grow(uint32_t pages) = 0;
+  /// Launches a kernel and waits for it. An Error means nothing ran (an
+  /// unknown kernel, arguments that do not match its parameters, a launch
+  /// shape the device refuses); a trap or an interruption is a result.
+  virtual Result<LaunchResult> launch(std::string_view kernel,
+                                      const LaunchOptions &options,
+                                      const std::vector<Value> &arguments) = 0;
+  /// Interrupts the launch running on this instance, from any thread; it
+  /// then returns Outcome::Interrupted. Without one running, it does
+  /// nothing.
+  virtual void cancel() = 0;
+};
+
+/// A compiled module loaded onto a device.
+class Module {
+public:
+  virtual ~Module();
+  virtual const std::vector<KernelInfo> &kernels() const = 0;
+  const KernelInfo *findKernel(std::string_view name) const;
+  /// A new instance: linear memory of the module's initial size with its
+  /// data segments applied, globals initialised, the start function run.
+  virtual Result<std::unique_ptr<Instance>> instantiate() = 0;
+};
+
+enum class DeviceKind { Auto, Cuda, Cpu, Mock };
+const char *deviceKindName(DeviceKind kind);
+/// "auto", "cuda", "cpu" or "mock"; nullopt for anything else.
+std::optional<DeviceKind> parseDeviceKind(std::string_view name);
+
+struct DeviceOptions {
+  DeviceKind kind = DeviceKind::Auto;
+  /// CPU device: OS threads that run blocks (0: one per hardware thread).
+  unsigned cpuWorkers = 0;
+};
+
+/// Where code runs.
+class Device {
+public:
+  static Result<std::shared_ptr<Device>> open(const DeviceOptions &options);
+  virtual ~Device();
+  virtual DeviceKind kind() const = 0;
+  /// What the device is, and for `auto` why it was chosen.
+  virtual const std::string &description() const = 0;
+  /// The file extension of the compiled code this device runs: ".so" on
+  /// the CPU, ".ptx" on the GPU.
+  virtual std::string_view codeExtension() const = 0;
+  /// Loads compiled code and its manifest (what `twasm compile` writes).
+  virtual Result<std::shared_ptr<Module>>
+  loadModule(std::string_view code, std::string_view manifest) = 0;
+  /// Loads `<stem><codeExtension()>` and `<stem>.json`.
+  Result<std::shared_ptr<Module>> loadModuleFiles(const std::string &stem);
+};
+
+} // namespace tensorwasm
+
+#endif // TWASM_RUNTIME_H

@@ -1,0 +1,298 @@
+//===- CpuDevice.cpp - the cpu device of the public runtime API -----------===//
+
+#include "CpuDevice.h"
+
+#include "cpu/HostModule.h"
+#include "cpu/KernelExecutor.h"
+
+#include <cstring>
+#include <mutex>
+#include <system_error>
+
+namespace tensorwasm::runtime {
+namespace {
+
+std::optional<ValueType> publicType(cpu::ValueType type) {
+  switch (type) {
+  case cpu::ValueType::I32:
+    return ValueType::I32;
+  case cpu::ValueType::I64:
+    return ValueType::I64;
+  case cpu::ValueType::F32:
+    return ValueType::F32;
+  case cpu::ValueType::F64:
+    return ValueType::F64;
+  default:
+    return std::nullopt;
+  }
+}
+
+/// The kernel's parameters, "(i32, f32, i32)".
+std::string parameterList(const std::vector<ValueType> &params) {
+  std::string text = "(";
+  for (size_t i = 0; i < params.size(); ++i)
+    text += (i ? ", " : "") + std::string(valueTypeName(params[i]));
+  return text + ")";
+}
+
+/// Whether [address, address + bytes) lies in a memory of `size` bytes.
+bool inMemory(uint64_t address, uint64_t bytes, uint64_t size) {
+  return address <= size && bytes <= size - address;
+}
+
+class CpuModule;
+
+class CpuInstance final : public Instance {
+public:
+  CpuInstance(std::shared_ptr<const CpuModule> module,
+              std::unique_ptr<cpu::Instance> instance)
+      : module(std::move(module)), instance(std::move(instance)) {}
+
+  uint64_t memoryBytes() const override {
+    return instance->memory() ? instance->memory()->size() : 0;
+  }
+
+  Status write(uint64_t address, const void *data, size_t bytes) override {
+    if (Status status = checkRange(address, bytes, "write"); !status)
+      return status;
+    if (bytes)
+      std::memcpy(instance->memory()->data() + address, data, bytes);
+    return {};
+  }
+
+  Status read(uint64_t address, void *data, size_t bytes) const override {
+    if (Status status = checkRange(address, bytes, "read"); !status)
+      return status;
+    if (bytes)
+      std::memcpy(data, instance->memory()->data() + address, bytes);
+    return {};
+  }
+
+  Result<uint32_t> grow(uint32_t pages) override {
+    if (!instance->memory())
+      return Error{ErrorCode::InvalidArgument,
+                   "the module has no linear memory to grow"};
+    int32_t old = instance->memory()->grow(pages);
+    if (old < 0)
+      return Error{
+          ErrorCode::ResourceExhausted,
+          "cannot grow linear memory by " + std::to_string(pages) +
+              " pages: it has " + std::to_string(instance->memory()->pages()) +
+              " of at most " + std::to_string(instance->memory()->maxPages())};
+    return static_cast<uint32_t>(old);
+  }
+
+  Result<LaunchResult> launch(std::string_view kernel,
+                              const LaunchOptions &options,
+                              const std::vector<Value> &arguments) override;
+
+  void cancel() override {
+    std::lock_guard<std::mutex> lock(controlMutex);
+    if (launching)
+      controlWord.store(abi::kControlInterrupt);
+  }
+
+private:
+  Status checkRange(uint64_t address, uint64_t bytes, const char *what) const {
+    uint64_t size = memoryBytes();
+    if (!instance->memory())
+      return Error{ErrorCode::InvalidArgument,
+                   std::string("cannot ") + what +
+                       ": the module has no linear memory"};
+    if (!inMemory(address, bytes, size))
+      return Error{ErrorCode::InvalidArgument,
+                   std::string("cannot ") + what + " " + std::to_string(bytes) +
+                       " bytes at address " + std::to_string(address) +
+                       ": linear memory has " + std::to_string(size) +
+                       " bytes"};
+    return {};
+  }
+
+  std::shared_ptr<const CpuModule> module;
+  std::unique_ptr<cpu::Instance> instance;
+  std::mutex controlMutex;
+  bool launching = false;
+  std::atomic<uint32_t> controlWord{abi::kControlRun};
+};
+
+class CpuModule final : public Module,
+                        public std::enable_shared_from_this<CpuModule> {
+public:
+  CpuModule(std::shared_ptr<cpu::KernelExecutor> executor,
+            std::shared_ptr<cpu::LoadedCode> code,
+            cpu::ModuleDescription description,
+            std::vector<KernelInfo> kernelList)
+      : executor(std::move(executor)), code(std::move(code)),
+        description(std::move(description)), kernelList(std::move(kernelList)) {
+  }
+
+  const std::vector<KernelInfo> &kernels() const override { return kernelList; }
+
+  Result<std::unique_ptr<Instance>> instantiate() override {
+    if (!description.functionImports.empty())
+      return Error{ErrorCode::Unsupported,
+                   "the module imports the function '" +
+                       description.functionImports.front().import.first + "." +
+                       description.functionImports.front().import.second +
+                       "'; the runtime does not provide host functions yet"};
+    auto created = cpu::Instance::create(code, description, {});
+    if (!created)
+      return Error{ErrorCode::ResourceExhausted, created.error().message};
+    std::atomic<uint32_t> controlWord{abi::kControlRun};
+    auto started = (*created)->instantiate(&controlWord);
+    if (!started)
+      return Error{ErrorCode::InvalidModule, started.error().message};
+    if (started->trapped())
+      return Error{ErrorCode::InvalidModule,
+                   std::string("instantiation trapped: ") +
+                       abi::trapMessage(started->trap)};
+    return std::unique_ptr<Instance>(
+        new CpuInstance(shared_from_this(), std::move(*created)));
+  }
+
+  std::shared_ptr<cpu::KernelExecutor> executor;
+  std::shared_ptr<cpu::LoadedCode> code;
+  cpu::ModuleDescription description;
+  std::vector<KernelInfo> kernelList;
+};
+
+Result<LaunchResult> CpuInstance::launch(std::string_view kernel,
+                                         const LaunchOptions &options,
+                                         const std::vector<Value> &arguments) {
+  const KernelInfo *info = module->findKernel(kernel);
+  if (!info) {
+    std::string known;
+    for (const KernelInfo &candidate : module->kernels())
+      known += (known.empty() ? "" : ", ") + candidate.name;
+    return Error{ErrorCode::InvalidArgument,
+                 "no kernel '" + std::string(kernel) + "' in the module" +
+                     (known.empty() ? " (it has none)"
+                                    : " (its kernels: " + known + ")")};
+  }
+  bool matches = arguments.size() == info->params.size();
+  for (size_t i = 0; matches && i < arguments.size(); ++i)
+    matches = arguments[i].type == info->params[i];
+  if (!matches) {
+    std::vector<ValueType> given;
+    for (const Value &argument : arguments)
+      given.push_back(argument.type);
+    return Error{ErrorCode::InvalidArgument,
+                 "kernel '" + info->name + "' takes " +
+                     parameterList(info->params) + ", given " +
+                     parameterList(given)};
+  }
+  std::vector<uint64_t> raw;
+  for (const Value &argument : arguments)
+    raw.push_back(argument.bits);
+  cpu::LaunchConfig config{{options.grid.x, options.grid.y, options.grid.z},
+                           {options.block.x, options.block.y, options.block.z},
+                           options.sharedBytes};
+  {
+    std::lock_guard<std::mutex> lock(controlMutex);
+    controlWord.store(abi::kControlRun);
+    launching = true;
+  }
+  auto start = std::chrono::steady_clock::now();
+  cpu::Expected<cpu::LaunchResult> launched = [&] {
+    if (options.timeout.count() <= 0)
+      return module->executor->launch(*instance, info->name, config, raw,
+                                      &controlWord);
+    cpu::Watchdog watchdog(&controlWord, options.timeout);
+    return module->executor->launch(*instance, info->name, config, raw,
+                                    &controlWord);
+  }();
+  auto end = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(controlMutex);
+    launching = false;
+  }
+  if (!launched)
+    return Error{ErrorCode::InvalidArgument,
+                 "cannot launch '" + info->name +
+                     "': " + launched.error().message};
+
+  LaunchResult result;
+  result.elapsed =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(end - start);
+  result.threads = uint64_t(options.grid.x) * options.grid.y * options.grid.z *
+                   options.block.x * options.block.y * options.block.z;
+  if (launched->trapped()) {
+    result.outcome = launched->trap == abi::TrapCode::Interrupted
+                         ? LaunchResult::Outcome::Interrupted
+                         : LaunchResult::Outcome::Trapped;
+    result.trap.code = launched->trap;
+    result.trap.function = launched->function;
+    result.trap.offset = launched->offset;
+    result.trap.block = {launched->block[0], launched->block[1],
+                         launched->block[2]};
+    result.trap.thread = {launched->thread[0], launched->thread[1],
+                          launched->thread[2]};
+  }
+  return result;
+}
+
+class CpuDevice final : public Device {
+public:
+  CpuDevice(unsigned workers, std::string about)
+      : executor(std::make_shared<cpu::KernelExecutor>(workers)),
+        about(std::move(about) + " (" +
+              std::to_string(executor->workerCount()) + " worker threads)") {}
+
+  DeviceKind kind() const override { return DeviceKind::Cpu; }
+  const std::string &description() const override { return about; }
+  std::string_view codeExtension() const override { return ".so"; }
+
+  Result<std::shared_ptr<Module>>
+  loadModule(std::string_view code, std::string_view manifest) override {
+    auto description = cpu::ModuleDescription::parse(manifest);
+    if (!description)
+      return Error{ErrorCode::InvalidModule,
+                   "bad manifest: " + description.error().message};
+    std::vector<KernelInfo> kernels;
+    for (const cpu::ModuleDescription::Kernel &kernel : description->kernels) {
+      KernelInfo info;
+      info.name = kernel.name;
+      for (cpu::ValueType type : kernel.params) {
+        std::optional<ValueType> converted = publicType(type);
+        if (!converted)
+          return Error{ErrorCode::InvalidModule,
+                       "kernel '" + kernel.name +
+                           "' has a reference-typed parameter"};
+        info.params.push_back(*converted);
+      }
+      if (kernel.block)
+        info.block =
+            Dim3{(*kernel.block)[0], (*kernel.block)[1], (*kernel.block)[2]};
+      info.sharedBytes = kernel.sharedBytes;
+      kernels.push_back(std::move(info));
+    }
+    auto loaded = cpu::LoadedCode::load(code);
+    if (!loaded)
+      return Error{ErrorCode::InvalidModule, loaded.error().message};
+    return std::shared_ptr<Module>(std::make_shared<CpuModule>(
+        executor, std::move(*loaded), std::move(*description),
+        std::move(kernels)));
+  }
+
+private:
+  std::shared_ptr<cpu::KernelExecutor> executor;
+  std::string about;
+};
+
+} // namespace
+
+Result<std::shared_ptr<Device>> openCpuDevice(const DeviceOptions &options,
+                                              std::string description) {
+  // The worker pool's threads are the one thing here that reports failure
+  // by exception.
+  try {
+    return std::shared_ptr<Device>(std::make_shared<CpuDevice>(
+        options.cpuWorkers, std::move(description)));
+  } catch (const std::system_error &error) {
+    return Error{ErrorCode::ResourceExhausted,
+                 std::string("cannot start the cpu device's worker threads: ") +
+                     error.what()};
+  }
+}
+
+} // namespace tensorwasm::runtime
