@@ -192,20 +192,29 @@ Result<LaunchResult> CpuInstance::launch(std::string_view kernel,
     controlWord.store(abi::kControlRun);
     launching = true;
   }
-  auto start = std::chrono::steady_clock::now();
-  cpu::Expected<cpu::LaunchResult> launched = [&] {
-    if (options.timeout.count() <= 0)
-      return module->executor->launch(*instance, info->name, config, raw,
-                                      &controlWord);
-    cpu::Watchdog watchdog(&controlWord, options.timeout);
-    return module->executor->launch(*instance, info->name, config, raw,
-                                    &controlWord);
-  }();
-  auto end = std::chrono::steady_clock::now();
-  {
+  auto finishLaunch = [&] {
     std::lock_guard<std::mutex> lock(controlMutex);
     launching = false;
+  };
+  // The watchdog (started after the word is cleared, so that its raise is
+  // never lost) has a thread: the one thing here that reports failure by
+  // exception.
+  std::optional<cpu::Watchdog> watchdog;
+  try {
+    if (options.timeout.count() > 0)
+      watchdog.emplace(&controlWord, options.timeout);
+  } catch (const std::system_error &error) {
+    finishLaunch();
+    return Error{ErrorCode::ResourceExhausted,
+                 std::string("cannot start the launch's timeout thread: ") +
+                     error.what()};
   }
+  auto start = std::chrono::steady_clock::now();
+  cpu::Expected<cpu::LaunchResult> launched = module->executor->launch(
+      *instance, info->name, config, raw, &controlWord);
+  watchdog.reset();
+  auto end = std::chrono::steady_clock::now();
+  finishLaunch();
   if (!launched)
     return Error{ErrorCode::InvalidArgument,
                  "cannot launch '" + info->name +

@@ -55,28 +55,33 @@ def loop_kernel_cases(build_dir):
                  os.path.join(kernel_dir, name + ".so")) for name in sources]
 
 
+def compared_examples():
+    """The example kernels with a benchmark module: bench/host/examples has
+    example_NAME.c for each."""
+    return sorted(name[len("example_"):-len(".c")]
+                  for name in os.listdir(os.path.join(HERE, "examples"))
+                  if name.startswith("example_") and name.endswith(".c"))
+
+
 def example_cases(build_dir):
     """The example kernels that run alone, each built from its own source
     into a plain module on the same protocol, whose run() launches the
     kernel over a grid thread after thread (bench/host/examples)."""
     kernel_dir = os.path.join(build_dir, "bench", "host")
-    names = sorted(name[:-2] for name in os.listdir(
-        os.path.join(HERE, "examples")) if name.startswith("example_") and
-        name.endswith(".c"))
-    return [Case(name, os.path.join(kernel_dir, name + ".wasm"),
-                 os.path.join(kernel_dir, name + ".so")) for name in names]
+    return [Case(f"example_{name}",
+                 os.path.join(kernel_dir, f"example_{name}.wasm"),
+                 os.path.join(kernel_dir, f"example_{name}.so"))
+            for name in compared_examples()]
 
 
 def examples_left_out():
     """The example kernels that synchronise their threads: they need every
     thread of a block running at once (barriers, warp operations, shared
     scratch), which a single-threaded engine cannot give one Wasm call."""
-    examples = os.path.join(ROOT, "examples", "kernels")
-    compared = {name[len("example_"):-2]
-                for name in os.listdir(os.path.join(HERE, "examples"))
-                if name.startswith("example_") and name.endswith(".c")}
-    return sorted(name[:-2] for name in os.listdir(examples)
-                  if name.endswith(".c") and name[:-2] not in compared)
+    compared = set(compared_examples())
+    return sorted(name[:-2] for name in os.listdir(
+        os.path.join(ROOT, "examples", "kernels"))
+        if name.endswith(".c") and name[:-2] not in compared)
 
 
 def run_engine(command, engine):

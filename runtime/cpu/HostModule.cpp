@@ -397,11 +397,7 @@ namespace {
 /// skipping them is safe.
 [[noreturn]] void resumeAfterTrap(host::ThreadContext *thread, uint32_t code,
                                   uint32_t function, uint32_t offset) {
-  if (thread->record.code == 0) {
-    thread->record.code = code;
-    thread->record.function = function;
-    thread->record.offset = offset;
-  }
+  recordFirstTrap(thread, code, function, offset);
   std::longjmp(*static_cast<std::jmp_buf *>(thread->resume), 1);
 }
 

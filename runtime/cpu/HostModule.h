@@ -192,6 +192,17 @@ struct CallResult {
   bool trapped() const { return trap != abi::TrapCode::None; }
 };
 
+/// Keeps the thread's first trap in its record: what a trap handler does
+/// before it leaves the Wasm code.
+inline void recordFirstTrap(abi::host::ThreadContext *thread, uint32_t code,
+                            uint32_t function, uint32_t offset) {
+  if (thread->record.code == 0) {
+    thread->record.code = code;
+    thread->record.function = function;
+    thread->record.offset = offset;
+  }
+}
+
 /// The address below which Wasm code running on this (ordinary) thread
 /// traps with CallStackExhausted: the thread's stack, less room for the
 /// runtime.

@@ -164,11 +164,7 @@ void switchToScheduler(Fiber &fiber, bool final) {
 /// the block. The frames left on the fiber's stack hold no resources.
 [[noreturn]] void trapInFiber(host::ThreadContext *context, uint32_t code,
                               uint32_t function, uint32_t offset) {
-  if (context->record.code == 0) {
-    context->record.code = code;
-    context->record.function = function;
-    context->record.offset = offset;
-  }
+  recordFirstTrap(context, code, function, offset);
   Fiber &fiber = fiberOf(context);
   fiber.state = FiberState::Trapped;
   switchToScheduler(fiber, /*final=*/true);

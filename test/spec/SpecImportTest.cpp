@@ -43,8 +43,6 @@ static cl::opt<std::string> wast2jsonPath("wast2json",
 static cl::list<std::string> only("only",
                                   cl::desc("Check only these files (stem)"));
 
-static constexpr int kSkipped = 77;
-
 namespace {
 
 struct Counts {
@@ -266,26 +264,12 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "Imports every module of the WebAssembly spec "
                               "test suite and checks the suite's verdicts\n");
-  if (!sys::fs::is_directory(suiteDir)) {
-    outs() << "SKIPPED: no spec test suite at " << suiteDir
-           << " (pass --suite or set TWASM_SPEC_TESTSUITE)\n";
-    return kSkipped;
-  }
-  ErrorOr<std::string> wast2json = sys::findProgramByName(wast2jsonPath);
-  if (!wast2json) {
-    outs() << "SKIPPED: wast2json not found (install wabt: "
-              "scripts/install-deps.sh)\n";
-    return kSkipped;
-  }
-
-  std::vector<std::string> wastFiles =
-      tensorwasm::testing::listWastFiles(suiteDir);
-
-  SmallString<128> scratch;
-  if (sys::fs::createUniqueDirectory("twasm-spec", scratch)) {
-    errs() << "error: cannot create a scratch directory\n";
-    return 1;
-  }
+  auto prepared = tensorwasm::testing::prepareSuiteRun(suiteDir, wast2jsonPath,
+                                                       "twasm-spec");
+  if (int *status = std::get_if<int>(&prepared))
+    return *status;
+  auto &[wast2json, wastFiles, scratch] =
+      std::get<tensorwasm::testing::SuiteRun>(prepared);
 
   Counts total;
   unsigned files = 0, skipped = 0, unconverted = 0;
@@ -304,7 +288,7 @@ int main(int argc, char **argv) {
     SmallString<256> directory(scratch);
     sys::path::append(directory, stem);
     Expected<json::Value> script =
-        tensorwasm::testing::convertWast(*wast2json, wast, directory);
+        tensorwasm::testing::convertWast(wast2json, wast, directory);
     if (!script) {
       errs() << stem << ": " << toString(script.takeError()) << "\n";
       ++unconverted;

@@ -78,8 +78,6 @@ static cl::opt<bool> inProcess(
 static cl::opt<bool> trace("trace",
                            cl::desc("Print each command before running it"));
 
-static constexpr int kSkipped = 77;
-
 namespace {
 
 struct FileResult {
@@ -766,24 +764,12 @@ FileResult runIsolated(StringRef directory, StringRef stem,
 int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv, "Runs the WebAssembly spec test suite on the CPU backend\n");
-  if (!sys::fs::is_directory(suiteDir)) {
-    outs() << "SKIPPED: no spec test suite at " << suiteDir << "\n";
-    return kSkipped;
-  }
-  ErrorOr<std::string> wast2json = sys::findProgramByName(wast2jsonPath);
-  if (!wast2json) {
-    outs() << "SKIPPED: wast2json not found (install wabt: "
-              "scripts/install-deps.sh)\n";
-    return kSkipped;
-  }
-  std::vector<std::string> wastFiles =
-      tensorwasm::testing::listWastFiles(suiteDir);
-
-  SmallString<128> scratch;
-  if (sys::fs::createUniqueDirectory("twasm-spectest", scratch)) {
-    errs() << "error: cannot create a scratch directory\n";
-    return 1;
-  }
+  auto prepared = tensorwasm::testing::prepareSuiteRun(suiteDir, wast2jsonPath,
+                                                       "twasm-spectest");
+  if (int *status = std::get_if<int>(&prepared))
+    return *status;
+  auto &[wast2json, wastFiles, scratch] =
+      std::get<tensorwasm::testing::SuiteRun>(prepared);
 
   struct Totals {
     unsigned assertions = 0, passed = 0, modules = 0, compiled = 0, files = 0;
@@ -798,7 +784,7 @@ int main(int argc, char **argv) {
     SmallString<256> directory(scratch);
     sys::path::append(directory, stem);
     Expected<json::Value> script =
-        tensorwasm::testing::convertWast(*wast2json, wast, directory);
+        tensorwasm::testing::convertWast(wast2json, wast, directory);
     if (!script) {
       crashes.push_back(stem.str() + ": " + toString(script.takeError()));
       continue;

@@ -6,10 +6,34 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 
 using namespace llvm;
+
+std::variant<tensorwasm::testing::SuiteRun, int>
+tensorwasm::testing::prepareSuiteRun(StringRef suiteDir,
+                                     StringRef wast2jsonPath,
+                                     StringRef scratchPrefix) {
+  if (!sys::fs::is_directory(suiteDir)) {
+    outs() << "SKIPPED: no spec test suite at " << suiteDir
+           << " (pass --suite or set TWASM_SPEC_TESTSUITE)\n";
+    return kSkippedExitCode;
+  }
+  ErrorOr<std::string> wast2json = sys::findProgramByName(wast2jsonPath);
+  if (!wast2json) {
+    outs() << "SKIPPED: wast2json not found (install wabt: "
+              "scripts/install-deps.sh)\n";
+    return kSkippedExitCode;
+  }
+  SmallString<128> scratch;
+  if (sys::fs::createUniqueDirectory(scratchPrefix, scratch)) {
+    errs() << "error: cannot create a scratch directory\n";
+    return 1;
+  }
+  return SuiteRun{*wast2json, listWastFiles(suiteDir), scratch.str().str()};
+}
 
 std::vector<std::string>
 tensorwasm::testing::listWastFiles(StringRef directory) {

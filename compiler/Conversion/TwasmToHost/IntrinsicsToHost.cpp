@@ -25,14 +25,6 @@ Type pointerType(MLIRContext *context) {
   return LLVM::LLVMPointerType::get(context);
 }
 
-Value fieldAddress(OpBuilder &builder, Location loc, Value base,
-                   int64_t offset) {
-  return LLVM::GEPOp::create(
-      builder, loc, pointerType(builder.getContext()), builder.getI8Type(),
-      base,
-      ValueRange{constantInt(builder, loc, builder.getI64Type(), offset)});
-}
-
 /// A load of what stays the same while the thread runs (its KernelThread,
 /// geometry, the scratch's place and size): marked invariant, so LLVM reuses
 /// one load across calls and barriers.
@@ -41,7 +33,7 @@ Value invariantLoad(OpBuilder &builder, Location loc, Type type, Value base,
   unsigned alignment =
       isa<LLVM::LLVMPointerType>(type) ? 8 : type.getIntOrFloatBitWidth() / 8;
   return LLVM::LoadOp::create(builder, loc, type,
-                              fieldAddress(builder, loc, base, offset),
+                              offsetPointer(builder, loc, base, offset),
                               alignment, /*isVolatile=*/false,
                               /*isNonTemporal=*/false, /*isInvariant=*/true);
 }

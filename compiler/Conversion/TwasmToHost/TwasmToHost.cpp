@@ -43,14 +43,6 @@ Type pointerType(MLIRContext *context) {
   return LLVM::LLVMPointerType::get(context);
 }
 
-/// `pointer + offset` bytes.
-Value offsetPointer(OpBuilder &builder, Location loc, Value pointer,
-                    int64_t offset) {
-  return LLVM::GEPOp::create(
-      builder, loc, pointer.getType(), builder.getI8Type(), pointer,
-      ValueRange{constantInt(builder, loc, builder.getI64Type(), offset)});
-}
-
 Value loadPointer(OpBuilder &builder, Location loc, Value pointer,
                   int64_t offset) {
   return LLVM::LoadOp::create(builder, loc, pointerType(builder.getContext()),
@@ -78,7 +70,7 @@ class HostLoweringTarget final : public LoweringTarget {
 public:
   HostLoweringTarget(const InstanceLayout &layout, LoweringOptions options,
                      MemoryOp memory)
-      : LoweringTarget(layout, options), hasMemory(static_cast<bool>(memory)) {
+      : LoweringTarget(layout, options) {
     // An imported memory is at least as large as the import asks and grows
     // no further than its maximum, if the import states one; a 32-bit
     // memory has at most 65536 pages.
@@ -146,7 +138,7 @@ public:
 
   Value emitMemoryGrow(OpBuilder &builder, Location loc, Operation *op,
                        Value deltaPages) const override {
-    if (!hasMemory)
+    if (!sizeRange)
       return LoweringTarget::emitMemoryGrow(builder, loc, op, deltaPages);
     Value header = instanceHeader(builder, loc, hiddenValue(op, abi::kGlobals));
     Value grow = loadPointer(builder, loc, header,
@@ -168,7 +160,7 @@ public:
   }
 
 private:
-  bool hasMemory;
+  /// Set exactly when the module has a memory.
   std::optional<std::pair<uint64_t, uint64_t>> sizeRange;
   mutable llvm::DenseMap<Operation *, Value> sizeSlots;
 };

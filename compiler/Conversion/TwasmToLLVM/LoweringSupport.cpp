@@ -269,6 +269,13 @@ Value mlir::twasm::accessFitsInMemory(OpBuilder &builder, Location loc,
   return LLVM::AndOp::create(builder, loc, nonNegative, below);
 }
 
+Value mlir::twasm::offsetPointer(OpBuilder &builder, Location loc,
+                                 Value pointer, int64_t offset) {
+  return LLVM::GEPOp::create(
+      builder, loc, pointer.getType(), builder.getI8Type(), pointer,
+      ValueRange{constantInt(builder, loc, builder.getI64Type(), offset)});
+}
+
 Value mlir::twasm::isAligned(OpBuilder &builder, Location loc, Value address,
                              uint64_t offset, unsigned bytes) {
   // The low bits of ea are those of the 32-bit address plus the offset.

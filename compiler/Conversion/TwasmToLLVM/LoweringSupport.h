@@ -172,6 +172,10 @@ Value effectiveAddress(OpBuilder &builder, Location loc, Value address,
                        uint64_t offset);
 /// The pointer to byte `ea` of linear memory at `base`.
 Value bytePointer(OpBuilder &builder, Location loc, Value base, Value ea);
+/// `pointer + offset` bytes, of `pointer`'s type (a field of a runtime
+/// structure).
+Value offsetPointer(OpBuilder &builder, Location loc, Value pointer,
+                    int64_t offset);
 /// Whether bytes [zext(address) + offset, ... + bytes) lie in the memory of
 /// `op`'s function, for an i32 `address` and a constant extent
 /// `offset + bytes`, as an i1: one 32-bit compare against a count computed
