@@ -1,6 +1,6 @@
 //===- CpuDevice.cpp - the cpu device of the public runtime API -----------===//
 
-#include "CpuDevice.h"
+#include "Devices.h"
 
 #include "cpu/HostModule.h"
 #include "cpu/KernelExecutor.h"
@@ -11,34 +11,6 @@
 
 namespace tensorwasm::runtime {
 namespace {
-
-std::optional<ValueType> publicType(cpu::ValueType type) {
-  switch (type) {
-  case cpu::ValueType::I32:
-    return ValueType::I32;
-  case cpu::ValueType::I64:
-    return ValueType::I64;
-  case cpu::ValueType::F32:
-    return ValueType::F32;
-  case cpu::ValueType::F64:
-    return ValueType::F64;
-  default:
-    return std::nullopt;
-  }
-}
-
-/// The kernel's parameters, "(i32, f32, i32)".
-std::string parameterList(const std::vector<ValueType> &params) {
-  std::string text = "(";
-  for (size_t i = 0; i < params.size(); ++i)
-    text += (i ? ", " : "") + std::string(valueTypeName(params[i]));
-  return text + ")";
-}
-
-/// Whether [address, address + bytes) lies in a memory of `size` bytes.
-bool inMemory(uint64_t address, uint64_t bytes, uint64_t size) {
-  return address <= size && bytes <= size - address;
-}
 
 class CpuModule;
 
@@ -94,18 +66,8 @@ public:
 
 private:
   Status checkRange(uint64_t address, uint64_t bytes, const char *what) const {
-    uint64_t size = memoryBytes();
-    if (!instance->memory())
-      return Error{ErrorCode::InvalidArgument,
-                   std::string("cannot ") + what +
-                       ": the module has no linear memory"};
-    if (!inMemory(address, bytes, size))
-      return Error{ErrorCode::InvalidArgument,
-                   std::string("cannot ") + what + " " + std::to_string(bytes) +
-                       " bytes at address " + std::to_string(address) +
-                       ": linear memory has " + std::to_string(size) +
-                       " bytes"};
-    return {};
+    return checkMemoryRange(instance->memory() != nullptr, memoryBytes(),
+                            address, bytes, what);
   }
 
   std::shared_ptr<const CpuModule> module;
@@ -159,28 +121,11 @@ public:
 Result<LaunchResult> CpuInstance::launch(std::string_view kernel,
                                          const LaunchOptions &options,
                                          const std::vector<Value> &arguments) {
-  const KernelInfo *info = module->findKernel(kernel);
-  if (!info) {
-    std::string known;
-    for (const KernelInfo &candidate : module->kernels())
-      known += (known.empty() ? "" : ", ") + candidate.name;
-    return Error{ErrorCode::InvalidArgument,
-                 "no kernel '" + std::string(kernel) + "' in the module" +
-                     (known.empty() ? " (it has none)"
-                                    : " (its kernels: " + known + ")")};
-  }
-  bool matches = arguments.size() == info->params.size();
-  for (size_t i = 0; matches && i < arguments.size(); ++i)
-    matches = arguments[i].type == info->params[i];
-  if (!matches) {
-    std::vector<ValueType> given;
-    for (const Value &argument : arguments)
-      given.push_back(argument.type);
-    return Error{ErrorCode::InvalidArgument,
-                 "kernel '" + info->name + "' takes " +
-                     parameterList(info->params) + ", given " +
-                     parameterList(given)};
-  }
+  Result<const KernelInfo *> found =
+      findLaunchedKernel(*module, kernel, arguments);
+  if (!found)
+    return found.error();
+  const KernelInfo *info = *found;
   std::vector<uint64_t> raw;
   for (const Value &argument : arguments)
     raw.push_back(argument.bits);
@@ -223,8 +168,7 @@ Result<LaunchResult> CpuInstance::launch(std::string_view kernel,
   LaunchResult result;
   result.elapsed =
       std::chrono::duration_cast<std::chrono::nanoseconds>(end - start);
-  result.threads = uint64_t(options.grid.x) * options.grid.y * options.grid.z *
-                   options.block.x * options.block.y * options.block.z;
+  result.threads = threadCount(options);
   if (launched->trapped()) {
     result.outcome = launched->trap == abi::TrapCode::Interrupted
                          ? LaunchResult::Outcome::Interrupted
@@ -250,6 +194,7 @@ public:
   DeviceKind kind() const override { return DeviceKind::Cpu; }
   const std::string &description() const override { return about; }
   std::string_view codeExtension() const override { return ".so"; }
+  std::string codeTarget() const override { return "host"; }
 
   Result<std::shared_ptr<Module>>
   loadModule(std::string_view code, std::string_view manifest) override {
@@ -257,30 +202,15 @@ public:
     if (!description)
       return Error{ErrorCode::InvalidModule,
                    "bad manifest: " + description.error().message};
-    std::vector<KernelInfo> kernels;
-    for (const cpu::ModuleDescription::Kernel &kernel : description->kernels) {
-      KernelInfo info;
-      info.name = kernel.name;
-      for (cpu::ValueType type : kernel.params) {
-        std::optional<ValueType> converted = publicType(type);
-        if (!converted)
-          return Error{ErrorCode::InvalidModule,
-                       "kernel '" + kernel.name +
-                           "' has a reference-typed parameter"};
-        info.params.push_back(*converted);
-      }
-      if (kernel.block)
-        info.block =
-            Dim3{(*kernel.block)[0], (*kernel.block)[1], (*kernel.block)[2]};
-      info.sharedBytes = kernel.sharedBytes;
-      kernels.push_back(std::move(info));
-    }
+    Result<std::vector<KernelInfo>> kernels = describeKernels(*description);
+    if (!kernels)
+      return kernels.error();
     auto loaded = cpu::LoadedCode::load(code);
     if (!loaded)
       return Error{ErrorCode::InvalidModule, loaded.error().message};
     return std::shared_ptr<Module>(std::make_shared<CpuModule>(
         executor, std::move(*loaded), std::move(*description),
-        std::move(kernels)));
+        std::move(*kernels)));
   }
 
 private:

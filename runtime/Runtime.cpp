@@ -2,8 +2,9 @@
 
 #include "twasm/Runtime.h"
 
-#include "CpuDevice.h"
+#include "Devices.h"
 #include "cuda/CudaDriver.h"
+#include "cuda/MockDriver.h"
 
 #include <cstring>
 #include <fstream>
@@ -66,6 +67,103 @@ const KernelInfo *Module::findKernel(std::string_view name) const {
   return nullptr;
 }
 
+namespace runtime {
+
+static std::optional<ValueType> publicType(cpu::ValueType type) {
+  switch (type) {
+  case cpu::ValueType::I32:
+    return ValueType::I32;
+  case cpu::ValueType::I64:
+    return ValueType::I64;
+  case cpu::ValueType::F32:
+    return ValueType::F32;
+  case cpu::ValueType::F64:
+    return ValueType::F64;
+  default:
+    return std::nullopt;
+  }
+}
+
+Result<std::vector<KernelInfo>>
+describeKernels(const cpu::ModuleDescription &description) {
+  std::vector<KernelInfo> kernels;
+  for (const cpu::ModuleDescription::Kernel &kernel : description.kernels) {
+    KernelInfo info;
+    info.name = kernel.name;
+    for (cpu::ValueType type : kernel.params) {
+      std::optional<ValueType> converted = publicType(type);
+      if (!converted)
+        return Error{ErrorCode::InvalidModule,
+                     "kernel '" + kernel.name +
+                         "' has a reference-typed parameter"};
+      info.params.push_back(*converted);
+    }
+    if (kernel.block)
+      info.block =
+          Dim3{(*kernel.block)[0], (*kernel.block)[1], (*kernel.block)[2]};
+    info.sharedBytes = kernel.sharedBytes;
+    kernels.push_back(std::move(info));
+  }
+  return kernels;
+}
+
+/// The kernel's parameters, "(i32, f32, i32)".
+static std::string parameterList(const std::vector<ValueType> &params) {
+  std::string text = "(";
+  for (size_t i = 0; i < params.size(); ++i)
+    text += (i ? ", " : "") + std::string(valueTypeName(params[i]));
+  return text + ")";
+}
+
+Result<const KernelInfo *> findLaunchedKernel(const Module &module,
+                                              std::string_view name,
+                                              const std::vector<Value> &args) {
+  const KernelInfo *info = module.findKernel(name);
+  if (!info) {
+    std::string known;
+    for (const KernelInfo &candidate : module.kernels())
+      known += (known.empty() ? "" : ", ") + candidate.name;
+    return Error{ErrorCode::InvalidArgument,
+                 "no kernel '" + std::string(name) + "' in the module" +
+                     (known.empty() ? " (it has none)"
+                                    : " (its kernels: " + known + ")")};
+  }
+  bool matches = args.size() == info->params.size();
+  for (size_t i = 0; matches && i < args.size(); ++i)
+    matches = args[i].type == info->params[i];
+  if (!matches) {
+    std::vector<ValueType> given;
+    for (const Value &argument : args)
+      given.push_back(argument.type);
+    return Error{ErrorCode::InvalidArgument,
+                 "kernel '" + info->name + "' takes " +
+                     parameterList(info->params) + ", given " +
+                     parameterList(given)};
+  }
+  return info;
+}
+
+Status checkMemoryRange(bool hasMemory, uint64_t size, uint64_t address,
+                        uint64_t bytes, const char *what) {
+  if (!hasMemory)
+    return Error{ErrorCode::InvalidArgument,
+                 std::string("cannot ") + what +
+                     ": the module has no linear memory"};
+  if (address > size || bytes > size - address)
+    return Error{ErrorCode::InvalidArgument,
+                 std::string("cannot ") + what + " " + std::to_string(bytes) +
+                     " bytes at address " + std::to_string(address) +
+                     ": linear memory has " + std::to_string(size) + " bytes"};
+  return {};
+}
+
+uint64_t threadCount(const LaunchOptions &options) {
+  return uint64_t(options.grid.x) * options.grid.y * options.grid.z *
+         options.block.x * options.block.y * options.block.z;
+}
+
+} // namespace runtime
+
 const char *deviceKindName(DeviceKind kind) {
   switch (kind) {
   case DeviceKind::Auto:
@@ -88,42 +186,57 @@ std::optional<DeviceKind> parseDeviceKind(std::string_view name) {
   return std::nullopt;
 }
 
-/// Whether a CUDA driver is installed and sees a device, and if not why.
-static std::string findGpu(bool &found) {
-  found = false;
+/// The CUDA driver, if it is installed and sees a GPU; otherwise why not.
+static std::unique_ptr<cuda::Driver> findGpu(std::string &why) {
   std::string error;
   std::unique_ptr<cuda::Driver> driver = cuda::Driver::load(error);
-  if (!driver)
-    return "no CUDA driver (" + error + ")";
-  if (cuda::CUresult result = driver->init(0); result != cuda::CUDA_SUCCESS)
-    return "the CUDA driver does not start (" + driver->describe(result) + ")";
+  if (!driver) {
+    why = "no CUDA driver (" + error + ")";
+    return nullptr;
+  }
+  if (cuda::CUresult result = driver->init(0); result != cuda::CUDA_SUCCESS) {
+    why = "the CUDA driver does not start (" + driver->describe(result) + ")";
+    return nullptr;
+  }
   int count = 0;
   if (cuda::CUresult result = driver->deviceGetCount(&count);
-      result != cuda::CUDA_SUCCESS || count == 0)
-    return "the CUDA driver sees no device";
-  found = true;
-  return "the CUDA driver sees " + std::to_string(count) + " device" +
-         (count == 1 ? "" : "s");
+      result != cuda::CUDA_SUCCESS || count == 0) {
+    why = "the CUDA driver sees no GPU";
+    return nullptr;
+  }
+  why = "the CUDA driver sees " + std::to_string(count) + " GPU" +
+        (count == 1 ? "" : "s");
+  return driver;
 }
 
 Result<std::shared_ptr<Device>> Device::open(const DeviceOptions &options) {
   switch (options.kind) {
   case DeviceKind::Cpu:
     return runtime::openCpuDevice(options, "cpu");
-  case DeviceKind::Cuda:
   case DeviceKind::Mock:
-    return Error{ErrorCode::Unsupported,
-                 std::string("the ") + deviceKindName(options.kind) +
-                     " device is not built yet; use --device cpu (or auto)"};
+    return runtime::openCudaDevice(options, cuda::mock::load(),
+                                   DeviceKind::Mock, "mock");
+  case DeviceKind::Cuda: {
+    std::string why;
+    std::unique_ptr<cuda::Driver> driver = findGpu(why);
+    if (!driver)
+      return Error{ErrorCode::DeviceFailure,
+                   "cannot open the cuda device: " + why +
+                       "; use --device cpu (or auto)"};
+    return runtime::openCudaDevice(options, std::move(driver), DeviceKind::Cuda,
+                                   "cuda");
+  }
   case DeviceKind::Auto: {
-    bool gpu = false;
-    std::string why = findGpu(gpu);
-    std::string reason =
-        gpu ? "auto: " + why +
-                  ", but the cuda device is not built yet, so the CPU runs "
-                  "the kernels"
-            : "auto: " + why + ", so the CPU runs the kernels";
-    return runtime::openCpuDevice(options, reason);
+    std::string why;
+    if (std::unique_ptr<cuda::Driver> driver = findGpu(why)) {
+      auto gpu = runtime::openCudaDevice(options, std::move(driver),
+                                         DeviceKind::Cuda, "auto: " + why);
+      if (gpu)
+        return gpu;
+      why += ", but opening it failed (" + gpu.error().message + ")";
+    }
+    return runtime::openCpuDevice(options,
+                                  "auto: " + why + ", so the CPU runs kernels");
   }
   }
   return Error{ErrorCode::InvalidArgument, "unknown device kind"};

@@ -13,9 +13,15 @@ bundle=${2:-.device/bundle}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 rm -rf "$bundle"
-mkdir -p "$bundle/bin" "$bundle/kernels/host" "$bundle/traps" "$bundle/twins"
+mkdir -p "$bundle/bin" "$bundle/kernels/host" "$bundle/traps" "$bundle/twins" \
+  "$bundle/runtime"
 cp "$build/bin/twasm-gpu-tests" "$build/bin/twasm-bench-kernels" \
-  "$build/bin/twasm-cpu-example-tests" "$bundle/bin/"
+  "$build/bin/twasm-cpu-example-tests" "$build/bin/twasm-runtime-tests" \
+  "$build/bin/twasm-bench-runtime" "$bundle/bin/"
+# The runtime's tests and benchmark: their kernels beside saxpy's PTX.
+cp "$build"/test/unit/runtime-kernels-gpu.* "$build"/bench/runtime/empty.* \
+  "$build"/examples/kernels/saxpy.ptx "$build"/examples/kernels/saxpy.json \
+  "$bundle/runtime/"
 cp "$build"/examples/kernels/*.ptx "$build"/examples/kernels/*.json \
   "$bundle/kernels/"
 cp "$build"/examples/kernels/host/*.so "$build"/examples/kernels/host/*.json \

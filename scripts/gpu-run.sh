@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Runs the GPU tests and/or the kernel benchmark from a bundle made by
-# scripts/gpu-bundle.sh, writing reports into OUTDIR.
+# Runs the GPU tests and/or the benchmarks from a bundle made by
+# scripts/gpu-bundle.sh, writing reports into OUTDIR: `tests` (kernels and
+# the runtime API on the GPU), `bench` (kernels against nvcc, the runtime
+# against the driver), `runtime` (the runtime's tests and benchmark alone)
+# or `all`.
 set -uo pipefail
 
 bundle=$(cd "$(dirname "$0")" && pwd)
-out=${1:?usage: run.sh OUTDIR [tests|bench|all]}
+out=${1:?usage: run.sh OUTDIR [tests|bench|runtime|all]}
 what=${2:-all}
 mkdir -p "$out"
 status=0
@@ -26,6 +29,20 @@ if [[ $what == tests || $what == all ]]; then
   join <(digests "$out/gpu-tests.txt") <(digests "$out/cpu-examples.txt") |
     awk '{ print $1, "gpu", $2, "cpu", $3, ($2 == $3 ? "identical" : "differ") }' |
     tee "$out/cpu-vs-gpu.txt"
+fi
+if [[ $what == tests || $what == runtime || $what == all ]]; then
+  # The runtime API's tests, the same as CI runs on the cpu device, on the
+  # cuda device.
+  TWASM_TEST_DEVICE=cuda TWASM_TEST_KERNEL_DIR="$bundle/runtime" \
+    TWASM_CACHE_DIR="$out/cubin-cache" "$bundle/bin/twasm-runtime-tests" \
+    --gtest_output="json:$out/runtime-tests.json" 2>&1 |
+    tee "$out/runtime-tests.txt"
+  status=$((status | PIPESTATUS[0]))
+fi
+if [[ $what == bench || $what == runtime || $what == all ]]; then
+  "$bundle/bin/twasm-bench-runtime" "$bundle/runtime" \
+    --json "$out/bench-runtime.json" 2>&1 | tee "$out/bench-runtime.txt"
+  status=$((status | PIPESTATUS[0]))
 fi
 if [[ $what == bench || $what == all ]]; then
   "$bundle/bin/twasm-bench-kernels" "$bundle/kernels" "$bundle/twins" \

@@ -16,6 +16,8 @@ DEBIAN_PACKAGES=(
   # The GPU harness reads kernel manifests (JSON); nvcc, where the CUDA
   # toolkit is installed, uses the host C++ compiler for the benchmark twins
   nlohmann-json3-dev g++
+  # The runtime's cubin cache (SHA-256), linked statically
+  libssl-dev
 )
 
 # The CPU benchmark against Wasmtime and V8 (bench/host/): node runs V8, a

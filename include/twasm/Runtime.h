@@ -10,10 +10,12 @@
 // says what went wrong and what to do about it. No exception leaves this
 // API and nothing aborts on bad input.
 //
-// Devices: `cpu` runs the CPU backend's shared objects (`twasm compile
-// --target host`) over a thread pool with the GPU's semantics. `cuda` and
-// `mock` are not built yet: asking for them is an Unsupported error, and
-// `auto` says when it found a GPU that it cannot use yet.
+// Devices: `cuda` runs PTX (`twasm compile --target sm_90`) on an NVIDIA GPU
+// through the driver API, loaded at run time; `cpu` runs the CPU backend's
+// shared objects (`twasm compile --target host`) over a thread pool with the
+// GPU's semantics; `mock` is the cuda device over a simulated driver that
+// records calls and fails any of them on demand (for tests); `auto` is cuda
+// where a driver sees a GPU, else cpu, and says which and why.
 //
 //===----------------------------------------------------------------------===//
 
@@ -189,10 +191,28 @@ const char *deviceKindName(DeviceKind kind);
 /// "auto", "cuda", "cpu" or "mock"; nullopt for anything else.
 std::optional<DeviceKind> parseDeviceKind(std::string_view name);
 
+/// Where a GPU instance's linear memory lives.
+enum class MemoryMode {
+  /// Unified (managed) memory, prefetched to the GPU before launches and
+  /// advised to stay there; host reads and writes need no staging.
+  Managed,
+  /// Device memory; host reads and writes are explicit copies.
+  Device,
+};
+
 struct DeviceOptions {
   DeviceKind kind = DeviceKind::Auto;
   /// CPU device: OS threads that run blocks (0: one per hardware thread).
   unsigned cpuWorkers = 0;
+  /// cuda: the GPU's ordinal.
+  int gpuOrdinal = 0;
+  /// cuda: where linear memory lives.
+  MemoryMode memory = MemoryMode::Managed;
+  /// cuda: the directory of the cubin cache (PTX compiled by the driver,
+  /// keyed by the PTX's SHA-256, the driver version and the architecture).
+  /// Empty: $TWASM_CACHE_DIR, else $XDG_CACHE_HOME/tensorwasm/cubin, else
+  /// ~/.cache/tensorwasm/cubin. "none": no cache.
+  std::string cubinCache = {};
 };
 
 /// Where code runs.
@@ -206,6 +226,9 @@ public:
   /// The file extension of the compiled code this device runs: ".so" on
   /// the CPU, ".ptx" on the GPU.
   virtual std::string_view codeExtension() const = 0;
+  /// What to compile for it: `twasm compile --target <codeTarget()>`
+  /// ("host", or the GPU's architecture such as "sm_90").
+  virtual std::string codeTarget() const = 0;
   /// Loads compiled code and its manifest (what `twasm compile` writes).
   virtual Result<std::shared_ptr<Module>>
   loadModule(std::string_view code, std::string_view manifest) = 0;

@@ -123,9 +123,65 @@ std::optional<ImportName> importOf(const json &object) {
   return ImportName{value[0].get<std::string>(), value[1].get<std::string>()};
 }
 
+ModuleDescription::Constant constantOf(const json &value) {
+  using Constant = ModuleDescription::Constant;
+  if (!value.is_object() || value.size() != 1)
+    throw ManifestError{"a constant expression is not an object of one key"};
+  const std::string &key = value.begin().key();
+  const json &operand = value.begin().value();
+  auto decimal = [&]() -> uint64_t {
+    if (!operand.is_string())
+      throw ManifestError{"a 64-bit constant is not a decimal string"};
+    const std::string &digits = operand.get_ref<const std::string &>();
+    size_t start = !digits.empty() && digits[0] == '-' ? 1 : 0;
+    if (digits.size() == start || digits.size() > 21 ||
+        digits.find_first_not_of("0123456789", start) != std::string::npos)
+      throw ManifestError{"a 64-bit constant is not a decimal string"};
+    return start ? static_cast<uint64_t>(std::stoll(digits))
+                 : std::stoull(digits);
+  };
+  if (key == "i32") {
+    if (!operand.is_number_integer() || operand.get<int64_t>() < INT32_MIN ||
+        operand.get<int64_t>() > UINT32_MAX)
+      throw ManifestError{"an i32 constant is not a 32-bit integer"};
+    return {Constant::Kind::Literal,
+            static_cast<uint32_t>(operand.get<int64_t>()), ""};
+  }
+  if (key == "i64" || key == "f64_bits")
+    return {Constant::Kind::Literal, decimal(), ""};
+  if (key == "f32_bits" || key == "ref") {
+    if (!operand.is_number_unsigned() || operand.get<uint64_t>() > UINT32_MAX)
+      throw ManifestError{"a " + key + " constant is not a 32-bit number"};
+    return {Constant::Kind::Literal, operand.get<uint64_t>(), ""};
+  }
+  if ((key == "global" || key == "unsupported") && operand.is_string())
+    return {key == "global" ? Constant::Kind::ImportedGlobal
+                            : Constant::Kind::Unsupported,
+            0, operand.get<std::string>()};
+  throw ManifestError{"unknown constant expression \"" + key + "\""};
+}
+
+std::string bytesOfHex(const std::string &hex) {
+  if (hex.size() % 2)
+    throw ManifestError{"a data segment's hex has an odd length"};
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    throw ManifestError{"a data segment's hex has a non-hex character"};
+  };
+  std::string bytes(hex.size() / 2, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] =
+        static_cast<char>(digit(hex[2 * i]) * 16 + digit(hex[2 * i + 1]));
+  return bytes;
+}
+
 } // namespace
 
-Expected<ModuleDescription> ModuleDescription::parse(std::string_view text) {
+Expected<ModuleDescription> ModuleDescription::parse(std::string_view text,
+                                                     Target target) {
   json manifest = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (manifest.is_discarded())
     return Error{"the manifest is not JSON"};
@@ -137,12 +193,15 @@ Expected<ModuleDescription> ModuleDescription::parse(std::string_view text) {
                    std::to_string(unsignedField(manifest, "abi")) +
                    ", this runtime implements " +
                    std::to_string(abi::kVersion)};
-    if (stringField(field(manifest, "target"), "kind") != "host")
-      return Error{"the manifest describes code for \"" +
-                   stringField(field(manifest, "target"), "kind") +
-                   "\", not for the CPU (host)"};
+    const json &targetField = field(manifest, "target");
+    std::string kind = stringField(targetField, "kind");
+    bool host = target == Target::Host;
+    if (kind != (host ? "host" : "ptx"))
+      return Error{"the manifest describes code for \"" + kind + "\", not " +
+                   (host ? "for the CPU (host)" : "PTX for a GPU")};
 
     ModuleDescription module;
+    module.chip = stringField(targetField, host ? "cpu" : "chip");
     module.globalsBytes = unsignedField(manifest, "globals_bytes");
     if (module.globalsBytes > (uint64_t(1) << 30))
       return Error{"the globals block is larger than 1 GiB"};
@@ -156,9 +215,14 @@ Expected<ModuleDescription> ModuleDescription::parse(std::string_view text) {
         throw ManifestError{"a slot lies outside the globals block"};
     };
     for (const json &global : field(manifest, "globals")) {
-      Global entry{stringField(global, "symbol"), typeOf(field(global, "type")),
+      Global entry{stringField(global, "symbol"),
+                   typeOf(field(global, "type")),
                    unsignedField(global, "offset"),
-                   field(global, "mutable").get<bool>(), importOf(global)};
+                   field(global, "mutable").get<bool>(),
+                   importOf(global),
+                   std::nullopt};
+      if (!entry.import && global.contains("init"))
+        entry.init = constantOf(global["init"]);
       checkSlot(entry.offset, abi::kGlobalSlotBytes);
       module.globals.push_back(std::move(entry));
     }
@@ -169,9 +233,20 @@ Expected<ModuleDescription> ModuleDescription::parse(std::string_view text) {
                   static_cast<uint32_t>(unsignedField(table, "size")),
                   static_cast<uint32_t>(unsignedField(table, "capacity")),
                   optionalUnsigned(table, "max_size"),
-                  importOf(table)};
+                  importOf(table),
+                  {}};
       if (entry.capacity < entry.size)
         throw ManifestError{"a table's capacity is below its size"};
+      if (table.contains("segments"))
+        for (const json &segment : field(table, "segments")) {
+          ElementSegment elements{constantOf(field(segment, "offset")), {}};
+          for (const json &item : field(segment, "entries")) {
+            if (!item.is_number_unsigned() || item.get<uint64_t>() > UINT32_MAX)
+              throw ManifestError{"an element entry is not a 32-bit number"};
+            elements.entries.push_back(item.get<uint32_t>());
+          }
+          entry.segments.push_back(std::move(elements));
+        }
       checkSlot(entry.offset,
                 abi::kTableEntryBytes * (uint64_t(entry.capacity) + 1));
       module.tables.push_back(std::move(entry));
@@ -212,6 +287,7 @@ Expected<ModuleDescription> ModuleDescription::parse(std::string_view text) {
     for (const json &item : field(manifest, "kernels")) {
       Kernel kernel;
       kernel.name = stringField(item, "export");
+      kernel.entry = stringField(item, "entry");
       kernel.functionIndex =
           static_cast<uint32_t>(unsignedField(item, "function_index"));
       kernel.params = types(item, "params");
@@ -248,6 +324,9 @@ Expected<ModuleDescription> ModuleDescription::parse(std::string_view text) {
                             "with no results"};
       module.kernels.push_back(std::move(kernel));
     }
+    for (const json &segment : field(manifest, "data"))
+      module.data.push_back({constantOf(field(segment, "offset")),
+                             bytesOfHex(stringField(segment, "hex"))});
     return module;
   } catch (const ManifestError &error) {
     return Error{"bad manifest: " + error.message};

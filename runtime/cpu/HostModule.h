@@ -64,9 +64,34 @@ struct Signature {
 
 using ImportName = std::pair<std::string, std::string>;
 
-/// What the manifest (docs/kernel-manifest.md) says about a module compiled
-/// for the host.
+/// What the manifest (docs/kernel-manifest.md) says about a compiled module:
+/// for the host (this loader) or for the GPU (the runtime's cuda device,
+/// which also needs the data segments, initialisers and PTX entry names).
 struct ModuleDescription {
+  enum class Target { Host, Ptx };
+  /// A constant expression (manifest "Constant expressions").
+  struct Constant {
+    enum class Kind {
+      /// `bits` is the value.
+      Literal,
+      /// The value of the imported global whose symbol is `name`.
+      ImportedGlobal,
+      /// An operation the manifest cannot express, named by `name`.
+      Unsupported,
+    };
+    Kind kind = Kind::Literal;
+    uint64_t bits = 0;
+    std::string name;
+  };
+  struct DataSegment {
+    Constant offset;
+    std::string bytes;
+  };
+  struct ElementSegment {
+    Constant offset;
+    /// 0 for null, else a function index plus 1.
+    std::vector<uint32_t> entries;
+  };
   struct Memory {
     uint64_t minPages;
     std::optional<uint64_t> maxPages;
@@ -78,6 +103,8 @@ struct ModuleDescription {
     uint64_t offset;
     bool isMutable;
     std::optional<ImportName> import;
+    /// The initialiser of a global that is not imported.
+    std::optional<Constant> init;
   };
   struct Table {
     std::string symbol;
@@ -87,6 +114,7 @@ struct ModuleDescription {
     uint32_t capacity;
     std::optional<uint64_t> maxSize;
     std::optional<ImportName> import;
+    std::vector<ElementSegment> segments;
   };
   struct FunctionImport {
     uint32_t functionIndex;
@@ -97,6 +125,8 @@ struct ModuleDescription {
   /// runtime launches over a grid of threads.
   struct Kernel {
     std::string name;
+    /// The PTX `.entry` (GPU code only).
+    std::string entry;
     uint32_t functionIndex = 0;
     std::vector<ValueType> params;
     /// Whether its threads may wait for each other (barriers, warp
@@ -121,6 +151,8 @@ struct ModuleDescription {
     std::optional<uint64_t> globalOffset;
   };
 
+  /// The PTX's architecture ("sm_90"), or the host's CPU ("x86-64-v2").
+  std::string chip;
   uint64_t globalsBytes = 0;
   std::optional<Memory> memory;
   std::vector<Global> globals;
@@ -129,9 +161,11 @@ struct ModuleDescription {
   std::vector<Export> exports;
   std::optional<uint32_t> start;
   std::vector<Kernel> kernels;
+  std::vector<DataSegment> data;
 
   /// Parses and checks a manifest; refuses one for another target or ABI.
-  static Expected<ModuleDescription> parse(std::string_view json);
+  static Expected<ModuleDescription> parse(std::string_view json,
+                                           Target target = Target::Host);
   const Export *findExport(std::string_view name) const;
   const Kernel *findKernel(std::string_view name) const;
 };

@@ -42,3 +42,7 @@ std::string Driver::describe(CUresult result) const {
   return std::string(name ? name : "CUDA error " + std::to_string(result)) +
          ": " + (text ? text : "no description");
 }
+
+std::unique_ptr<Driver> tensorwasm::cuda::makeDriverTable() {
+  return std::unique_ptr<Driver>(new Driver());
+}

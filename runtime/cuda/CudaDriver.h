@@ -26,9 +26,28 @@ using CUmodule = struct CUmod_st *;
 using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
 using CUevent = struct CUevent_st *;
+using CUlinkState = struct CUlinkState_st *;
+
+/// Where memory is, for the managed-memory hints (cuda.h: CUmemLocation).
+struct CUmemLocation {
+  int type;
+  int id;
+};
 
 inline constexpr CUresult CUDA_SUCCESS = 0;
+inline constexpr CUresult CUDA_ERROR_OUT_OF_MEMORY = 2;
+inline constexpr CUresult CUDA_ERROR_INVALID_PTX = 218;
+inline constexpr CUresult CUDA_ERROR_NOT_FOUND = 500;
 inline constexpr CUresult CUDA_ERROR_NOT_READY = 600;
+inline constexpr CUresult CUDA_ERROR_ILLEGAL_ADDRESS = 700;
+inline constexpr CUresult CUDA_ERROR_LAUNCH_FAILED = 719;
+inline constexpr int CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY = 83;
+inline constexpr int CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS = 89;
+inline constexpr unsigned CU_MEM_ATTACH_GLOBAL = 1;
+inline constexpr int CU_MEM_ADVISE_SET_PREFERRED_LOCATION = 3;
+inline constexpr int CU_MEM_ADVISE_SET_ACCESSED_BY = 5;
+inline constexpr int CU_MEM_LOCATION_TYPE_DEVICE = 1;
+inline constexpr int CU_JIT_INPUT_PTX = 1;
 inline constexpr int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
 inline constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 inline constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
@@ -100,6 +119,26 @@ inline constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
   X(eventSynchronize, "cuEventSynchronize", (CUevent event))                   \
   X(eventElapsedTime, "cuEventElapsedTime_v2",                                 \
     (float *milliseconds, CUevent start, CUevent end))                         \
+  X(memAllocManaged, "cuMemAllocManaged",                                      \
+    (CUdeviceptr * pointer, size_t bytes, unsigned flags))                     \
+  X(memAdvise, "cuMemAdvise_v2",                                               \
+    (CUdeviceptr pointer, size_t bytes, int advice, CUmemLocation location))   \
+  X(memPrefetchAsync, "cuMemPrefetchAsync_v2",                                 \
+    (CUdeviceptr pointer, size_t bytes, CUmemLocation location,                \
+     unsigned flags, CUstream stream))                                         \
+  X(memAllocHost, "cuMemAllocHost_v2", (void **pointer, size_t bytes))         \
+  X(memFreeHost, "cuMemFreeHost", (void *pointer))                             \
+  X(memHostGetDevicePointer, "cuMemHostGetDevicePointer_v2",                   \
+    (CUdeviceptr * device, void *host, unsigned flags))                        \
+  X(linkCreate, "cuLinkCreate_v2",                                             \
+    (unsigned optionCount, int *options, void **optionValues,                  \
+     CUlinkState *state))                                                      \
+  X(linkAddData, "cuLinkAddData_v2",                                           \
+    (CUlinkState state, int type, void *data, size_t bytes, const char *name,  \
+     unsigned optionCount, int *options, void **optionValues))                 \
+  X(linkComplete, "cuLinkComplete",                                            \
+    (CUlinkState state, void **image, size_t *bytes))                          \
+  X(linkDestroy, "cuLinkDestroy", (CUlinkState state))                         \
   X(getErrorName, "cuGetErrorName", (CUresult error, const char **name))       \
   X(getErrorString, "cuGetErrorString", (CUresult error, const char **text))
 
@@ -122,9 +161,14 @@ public:
   std::string describe(CUresult result) const;
 
 private:
+  friend std::unique_ptr<Driver> makeDriverTable();
   Driver() = default;
   void *library = nullptr;
 };
+
+/// An empty table, for a driver that is not libcuda (the mock device fills
+/// it with its own functions).
+std::unique_ptr<Driver> makeDriverTable();
 
 } // namespace tensorwasm::cuda
 

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <iterator>
 #include <string>
 #include <type_traits>
@@ -24,6 +25,23 @@ namespace ours = tensorwasm::cuda;
 // Constants, each against the enumerator of the same name.
 static_assert(ours::CUDA_SUCCESS == ::CUDA_SUCCESS);
 static_assert(ours::CUDA_ERROR_NOT_READY == ::CUDA_ERROR_NOT_READY);
+static_assert(ours::CUDA_ERROR_OUT_OF_MEMORY == ::CUDA_ERROR_OUT_OF_MEMORY);
+static_assert(ours::CUDA_ERROR_INVALID_PTX == ::CUDA_ERROR_INVALID_PTX);
+static_assert(ours::CUDA_ERROR_NOT_FOUND == ::CUDA_ERROR_NOT_FOUND);
+static_assert(ours::CUDA_ERROR_ILLEGAL_ADDRESS == ::CUDA_ERROR_ILLEGAL_ADDRESS);
+static_assert(ours::CUDA_ERROR_LAUNCH_FAILED == ::CUDA_ERROR_LAUNCH_FAILED);
+static_assert(ours::CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY ==
+              ::CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY);
+static_assert(ours::CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS ==
+              ::CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS);
+static_assert(ours::CU_MEM_ATTACH_GLOBAL == ::CU_MEM_ATTACH_GLOBAL);
+static_assert(ours::CU_MEM_ADVISE_SET_PREFERRED_LOCATION ==
+              ::CU_MEM_ADVISE_SET_PREFERRED_LOCATION);
+static_assert(ours::CU_MEM_ADVISE_SET_ACCESSED_BY ==
+              ::CU_MEM_ADVISE_SET_ACCESSED_BY);
+static_assert(ours::CU_MEM_LOCATION_TYPE_DEVICE ==
+              ::CU_MEM_LOCATION_TYPE_DEVICE);
+static_assert(ours::CU_JIT_INPUT_PTX == ::CU_JIT_INPUT_PTX);
 static_assert(ours::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT ==
               ::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
 static_assert(ours::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR ==
@@ -53,6 +71,17 @@ static_assert(sizeof(ours::CUmodule) == sizeof(::CUmodule));
 static_assert(sizeof(ours::CUfunction) == sizeof(::CUfunction));
 static_assert(sizeof(ours::CUstream) == sizeof(::CUstream));
 static_assert(sizeof(ours::CUevent) == sizeof(::CUevent));
+static_assert(sizeof(ours::CUlinkState) == sizeof(::CUlinkState));
+// Enumerations the table passes as int.
+static_assert(sizeof(int) == sizeof(::CUmem_advise));
+static_assert(sizeof(int) == sizeof(::CUjit_option));
+static_assert(sizeof(int) == sizeof(::CUjitInputType));
+// CUmemLocation is passed by value: the same layout.
+static_assert(sizeof(ours::CUmemLocation) == sizeof(::CUmemLocation));
+static_assert(offsetof(ours::CUmemLocation, type) ==
+              offsetof(::CUmemLocation, type));
+static_assert(offsetof(ours::CUmemLocation, id) ==
+              offsetof(::CUmemLocation, id));
 
 namespace {
 
@@ -75,6 +104,12 @@ const char *const kHeaderSelections[] = {
     TWASM_EXPANDED_NAME(cuStreamDestroy),
     TWASM_EXPANDED_NAME(cuEventDestroy),
     TWASM_EXPANDED_NAME(cuEventElapsedTime),
+    TWASM_EXPANDED_NAME(cuMemAdvise),
+    TWASM_EXPANDED_NAME(cuMemPrefetchAsync),
+    TWASM_EXPANDED_NAME(cuMemAllocHost),
+    TWASM_EXPANDED_NAME(cuMemHostGetDevicePointer),
+    TWASM_EXPANDED_NAME(cuLinkCreate),
+    TWASM_EXPANDED_NAME(cuLinkAddData),
 };
 
 // Every versioned symbol the table loads is the version cuda.h selects for

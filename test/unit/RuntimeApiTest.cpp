@@ -1,6 +1,7 @@
-//===- RuntimeApiTest.cpp - the public runtime API on the cpu device ------===//
+//===- RuntimeApiTest.cpp - the public runtime API on a real device -------===//
 //
-// What include/twasm/Runtime.h promises, on the device every machine has:
+// What include/twasm/Runtime.h promises, on the cpu device (every machine
+// has it; CI) or, with TWASM_TEST_DEVICE=cuda, on a GPU (the same tests):
 // devices are chosen and refused with reasons, bad modules and bad calls are
 // errors that change nothing, a launch's arguments are checked against the
 // kernel's parameters, traps come back typed with their thread, timeouts and
@@ -9,9 +10,11 @@
 // asan preset runs this with LeakSanitizer).
 //
 // This binary links the runtime alone, no compiler: its kernels were
-// compiled by the build (test/runtime/kernels.wat, examples/kernels/saxpy.c),
-// and test/runtime/check-runtime-deps.sh checks that no LLVM, MLIR or
-// Binaryen is in it.
+// compiled by the build (test/runtime/kernels.wat, examples/kernels/saxpy.c)
+// for the host and for sm_90, and test/runtime/check-runtime-deps.sh checks
+// that no LLVM, MLIR or Binaryen is in it. On a machine where the build's
+// paths do not exist, TWASM_TEST_KERNEL_DIR names the directory that holds
+// runtime-kernels{,-gpu}.* and saxpy.* (host code in host/).
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,30 +22,58 @@
 
 #include <gtest/gtest.h>
 
+#include "cuda/CudaDriver.h"
+
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
 using namespace tensorwasm;
 using namespace std::chrono_literals;
 
-#ifndef TWASM_RUNTIME_TEST_KERNELS
-#error "the build defines TWASM_RUNTIME_TEST_KERNELS (the kernels' stem)"
+#ifndef TWASM_RUNTIME_TEST_KERNEL_DIR
+#error "the build defines TWASM_RUNTIME_TEST_KERNEL_DIR"
 #endif
-#ifndef TWASM_EXAMPLE_SAXPY
-#error "the build defines TWASM_EXAMPLE_SAXPY (the host saxpy's stem)"
+#ifndef TWASM_EXAMPLE_KERNEL_DIR
+#error "the build defines TWASM_EXAMPLE_KERNEL_DIR"
 #endif
 
 namespace {
 
-std::shared_ptr<Device> openCpu() {
-  auto device = Device::open({DeviceKind::Cpu, 2});
+/// The device under test: TWASM_TEST_DEVICE (cpu by default, or cuda).
+DeviceKind testedKind() {
+  const char *name = std::getenv("TWASM_TEST_DEVICE");
+  std::optional<DeviceKind> kind = parseDeviceKind(name ? name : "cpu");
+  return kind && *kind != DeviceKind::Auto ? *kind : DeviceKind::Cpu;
+}
+bool onGpu() { return testedKind() == DeviceKind::Cuda; }
+
+/// The stem of a kernel module compiled for the device under test.
+std::string stem(const char *buildDirectory, const std::string &name) {
+  const char *moved = std::getenv("TWASM_TEST_KERNEL_DIR");
+  std::string directory = moved ? moved : buildDirectory;
+  if (onGpu())
+    return directory + "/" + name;
+  return directory + (moved || name == "saxpy" ? "/host/" : "/") + name;
+}
+std::string testKernels() {
+  return stem(TWASM_RUNTIME_TEST_KERNEL_DIR,
+              onGpu() ? "runtime-kernels-gpu" : "runtime-kernels");
+}
+std::string saxpyStem() { return stem(TWASM_EXAMPLE_KERNEL_DIR, "saxpy"); }
+
+std::shared_ptr<Device> openDevice() {
+  DeviceOptions options;
+  options.kind = testedKind();
+  options.cpuWorkers = 2;
+  auto device = Device::open(options);
   EXPECT_TRUE(device) << device.error().message;
   return *device;
 }
 
 std::shared_ptr<Module> loadKernels(Device &device) {
-  auto module = device.loadModuleFiles(TWASM_RUNTIME_TEST_KERNELS);
+  auto module = device.loadModuleFiles(testKernels());
   EXPECT_TRUE(module) << module.error().message;
   return *module;
 }
@@ -81,34 +112,44 @@ TEST(RuntimeApi, DevicesAreChosenOrRefusedWithReasons) {
   ASSERT_TRUE(cpu) << cpu.error().message;
   EXPECT_EQ((*cpu)->kind(), DeviceKind::Cpu);
   EXPECT_EQ((*cpu)->codeExtension(), ".so");
+  EXPECT_EQ((*cpu)->codeTarget(), "host");
   EXPECT_NE((*cpu)->description().find("1 worker threads"), std::string::npos)
       << (*cpu)->description();
 
-  // Without the cuda device built, auto runs on the CPU and says why.
+  // auto takes the GPU where the driver sees one, else the CPU, and says
+  // why either way.
   auto chosen = Device::open({DeviceKind::Auto, 1});
   ASSERT_TRUE(chosen) << chosen.error().message;
-  EXPECT_EQ((*chosen)->kind(), DeviceKind::Cpu);
+  EXPECT_EQ((*chosen)->kind(), onGpu() ? DeviceKind::Cuda : DeviceKind::Cpu)
+      << (*chosen)->description();
   EXPECT_EQ((*chosen)->description().rfind("auto: ", 0), 0u)
       << (*chosen)->description();
 
-  for (DeviceKind kind : {DeviceKind::Cuda, DeviceKind::Mock}) {
-    auto refused = Device::open({kind, 1});
-    ASSERT_FALSE(refused);
-    EXPECT_EQ(refused.error().code, ErrorCode::Unsupported);
-    EXPECT_NE(refused.error().message.find("not built yet"), std::string::npos);
+  auto cuda = Device::open({DeviceKind::Cuda, 1});
+  if (onGpu()) {
+    ASSERT_TRUE(cuda) << cuda.error().message;
+    EXPECT_EQ((*cuda)->codeExtension(), ".ptx");
+    EXPECT_EQ((*cuda)->codeTarget().rfind("sm_", 0), 0u);
+  } else {
+    ASSERT_FALSE(cuda);
+    EXPECT_EQ(cuda.error().code, ErrorCode::DeviceFailure);
+    EXPECT_NE(cuda.error().message.find("--device cpu"), std::string::npos)
+        << cuda.error().message;
   }
 
   EXPECT_EQ(parseDeviceKind("cpu"), DeviceKind::Cpu);
   EXPECT_EQ(parseDeviceKind("auto"), DeviceKind::Auto);
+  EXPECT_EQ(parseDeviceKind("mock"), DeviceKind::Mock);
   EXPECT_EQ(parseDeviceKind("gpu"), std::nullopt);
 }
 
 TEST(RuntimeApi, BadModulesAreErrors) {
-  auto device = openCpu();
+  auto device = openDevice();
   auto missing = device->loadModuleFiles("/nonexistent/kernels");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::InvalidModule);
-  EXPECT_NE(missing.error().message.find("/nonexistent/kernels.so"),
+  EXPECT_NE(missing.error().message.find("/nonexistent/kernels" +
+                                         std::string(device->codeExtension())),
             std::string::npos)
       << missing.error().message;
 
@@ -119,7 +160,7 @@ TEST(RuntimeApi, BadModulesAreErrors) {
   // A manifest that is fine with code that is not a shared object.
   std::string manifest;
   {
-    FILE *file = std::fopen(TWASM_RUNTIME_TEST_KERNELS ".json", "rb");
+    FILE *file = std::fopen((testKernels() + ".json").c_str(), "rb");
     ASSERT_NE(file, nullptr);
     char buffer[4096];
     size_t read;
@@ -131,11 +172,22 @@ TEST(RuntimeApi, BadModulesAreErrors) {
                                     "ELF truncated",
                                     manifest);
   ASSERT_FALSE(badCode);
-  EXPECT_EQ(badCode.error().code, ErrorCode::InvalidModule);
+  EXPECT_EQ(badCode.error().code, ErrorCode::InvalidModule)
+      << badCode.error().message;
+
+  // Code for the other kind of device is refused by its manifest.
+  std::string otherManifest = manifest;
+  size_t target = otherManifest.find(onGpu() ? "\"ptx\"" : "\"host\"");
+  ASSERT_NE(target, std::string::npos);
+  otherManifest.replace(target, onGpu() ? 5 : 6,
+                        onGpu() ? "\"host\"" : "\"ptx\"");
+  auto otherTarget = device->loadModule("code", otherManifest);
+  ASSERT_FALSE(otherTarget);
+  EXPECT_EQ(otherTarget.error().code, ErrorCode::InvalidModule);
 }
 
 TEST(RuntimeApi, KernelsAreListedWithTheirParameters) {
-  auto device = openCpu();
+  auto device = openDevice();
   auto module = loadKernels(*device);
   ASSERT_EQ(module->kernels().size(), 3u);
   const KernelInfo *scale = module->findKernel("scale");
@@ -145,7 +197,7 @@ TEST(RuntimeApi, KernelsAreListedWithTheirParameters) {
 }
 
 TEST(RuntimeApi, LaunchRunsAndArgumentsAreChecked) {
-  auto device = openCpu();
+  auto device = openDevice();
   auto module = loadKernels(*device);
   auto instance = instantiate(*module);
   runScale(*instance, 1000, 7);
@@ -186,7 +238,7 @@ TEST(RuntimeApi, LaunchRunsAndArgumentsAreChecked) {
 }
 
 TEST(RuntimeApi, MemoryRangesAreChecked) {
-  auto device = openCpu();
+  auto device = openDevice();
   auto module = loadKernels(*device);
   auto instance = instantiate(*module);
   uint64_t size = instance->memoryBytes();
@@ -221,7 +273,7 @@ TEST(RuntimeApi, MemoryRangesAreChecked) {
 }
 
 TEST(RuntimeApi, TrapsComeBackTypedWithTheirThread) {
-  auto device = openCpu();
+  auto device = openDevice();
   auto module = loadKernels(*device);
   auto instance = instantiate(*module);
   LaunchOptions options;
@@ -243,7 +295,7 @@ TEST(RuntimeApi, TrapsComeBackTypedWithTheirThread) {
 }
 
 TEST(RuntimeApi, TimeoutAndCancellationInterrupt) {
-  auto device = openCpu();
+  auto device = openDevice();
   auto module = loadKernels(*device);
   auto instance = instantiate(*module);
   LaunchOptions options;
@@ -273,7 +325,7 @@ TEST(RuntimeApi, TimeoutAndCancellationInterrupt) {
 }
 
 TEST(RuntimeApi, OneInstanceFailingLeavesTheOthersWorking) {
-  auto device = openCpu();
+  auto device = openDevice();
   auto module = loadKernels(*device);
   auto healthy = instantiate(*module);
   auto hostile = instantiate(*module);
@@ -302,8 +354,8 @@ TEST(RuntimeApi, OneInstanceFailingLeavesTheOthersWorking) {
 }
 
 TEST(RuntimeApi, SaxpyExampleGivesTheReferenceResult) {
-  auto device = openCpu();
-  auto module = device->loadModuleFiles(TWASM_EXAMPLE_SAXPY);
+  auto device = openDevice();
+  auto module = device->loadModuleFiles(saxpyStem());
   ASSERT_TRUE(module) << module.error().message;
   auto instance = instantiate(**module);
   const uint32_t n = 100003;
@@ -339,11 +391,30 @@ TEST(RuntimeApi, SaxpyExampleGivesTheReferenceResult) {
   }
 }
 
+/// The GPU's free memory (on the GPU), through the driver the runtime made
+/// current on this thread.
+std::optional<size_t> freeGpuMemory() {
+  if (!onGpu())
+    return std::nullopt;
+  std::string error;
+  static std::unique_ptr<cuda::Driver> driver = cuda::Driver::load(error);
+  size_t free = 0, total = 0;
+  if (!driver || driver->memGetInfo(&free, &total) != cuda::CUDA_SUCCESS)
+    return std::nullopt;
+  return free;
+}
+
 TEST(RuntimeApi, ManyInstanceLifetimesLeakNothing) {
   // Under the asan preset, LeakSanitizer checks at exit that these 10,000
-  // instantiate/launch/destroy cycles freed what they took.
-  auto device = openCpu();
+  // instantiate/launch/destroy cycles freed what they took; on a GPU, the
+  // free device memory is the same before and after.
+  auto device = openDevice();
   auto module = loadKernels(*device);
+  {
+    auto warm = instantiate(*module);
+  }
+  std::optional<size_t> freeBefore = freeGpuMemory();
+  EXPECT_EQ(freeBefore.has_value(), onGpu());
   LaunchOptions options;
   options.grid = {1};
   options.block = {32};
@@ -356,6 +427,16 @@ TEST(RuntimeApi, ManyInstanceLifetimesLeakNothing) {
         {Value::i32(32), Value::i32(cycle), Value::i32(0), Value::i32(4096)});
     ASSERT_TRUE(result) << result.error().message;
     ASSERT_EQ(result->outcome, LaunchResult::Outcome::Completed);
+  }
+  if (freeBefore) {
+    std::optional<size_t> freeAfter = freeGpuMemory();
+    ASSERT_TRUE(freeAfter);
+    // The driver may give back memory it kept from earlier work; what
+    // matters is that the lifetimes took none for good.
+    EXPECT_GE(*freeAfter, *freeBefore) << "device memory leaked";
+    std::printf("free GPU memory: %zu bytes before and %zu after 10,000 "
+                "instance lifetimes\n",
+                *freeBefore, *freeAfter);
   }
 }
 

@@ -1,0 +1,941 @@
+//===- CudaDevice.cpp - the cuda device of the public runtime API ---------===//
+//
+// Where the time goes in a launch, and why this code is shaped as it is:
+// a raw cuLaunchKernel + cuStreamSynchronize of an empty kernel takes a few
+// microseconds, and a launch here must cost little more (issue budget:
+// 1.25x). So the fast path makes exactly those two driver calls. The trap
+// record lives in pinned host memory that the GPU writes through its
+// mapping, so after the synchronize its code is a plain load, not a copy;
+// the control word stays in device memory, where every loop of the kernel
+// reads it, and is reset (a copy) only after a launch that raised it. The
+// argument buffers are the instance's, reused. Managed memory is prefetched
+// to the GPU once, when it is created or grown; host reads and writes are
+// driver copies, so its pages never migrate back.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Devices.h"
+
+#include "cuda/CubinCache.h"
+
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+namespace tensorwasm::runtime {
+namespace {
+
+using namespace cuda;
+using Clock = std::chrono::steady_clock;
+
+/// Wasm's limit on a 32-bit linear memory: 65536 pages, 4 GiB.
+constexpr uint64_t kMaxPages = 65536;
+
+/// Errors after which the context is unusable (the driver's "sticky"
+/// errors): every later call fails, so the device says so once, clearly.
+bool destroysContext(CUresult result) {
+  switch (result) {
+  case 4:   // CUDA_ERROR_DEINITIALIZED
+  case 214: // CUDA_ERROR_ECC_UNCORRECTABLE
+  case 700: // CUDA_ERROR_ILLEGAL_ADDRESS
+  case 702: // CUDA_ERROR_LAUNCH_TIMEOUT
+  case 709: // CUDA_ERROR_CONTEXT_IS_DESTROYED
+  case 714: // CUDA_ERROR_HARDWARE_STACK_ERROR
+  case 715: // CUDA_ERROR_ILLEGAL_INSTRUCTION
+  case 716: // CUDA_ERROR_MISALIGNED_ADDRESS
+  case 717: // CUDA_ERROR_INVALID_ADDRESS_SPACE
+  case 718: // CUDA_ERROR_INVALID_PC
+  case 719: // CUDA_ERROR_LAUNCH_FAILED
+    return true;
+  default:
+    return false;
+  }
+}
+
+class CudaInstance;
+
+/// Interrupts launches that outlive their timeout: one thread per device,
+/// started by the first launch with a timeout, waiting for the earliest
+/// deadline.
+class DeadlineWatch {
+public:
+  ~DeadlineWatch() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stopping = true;
+    }
+    changed.notify_all();
+    if (thread.joinable())
+      thread.join();
+  }
+  /// Interrupts `instance` at `deadline` unless unwatch() comes first.
+  Status watch(CudaInstance *instance, Clock::time_point deadline);
+  /// After this returns, `instance` is not interrupted by the watch.
+  void unwatch(CudaInstance *instance) {
+    std::lock_guard<std::mutex> lock(mutex);
+    deadlines.erase(instance);
+  }
+
+private:
+  void run();
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::map<CudaInstance *, Clock::time_point> deadlines;
+  std::thread thread;
+  bool stopping = false;
+};
+
+/// What every object of one cuda device shares: the driver, the context and
+/// what is known about the GPU.
+class Gpu {
+public:
+  Gpu(std::unique_ptr<Driver> driver, DeviceKind kind)
+      : driver(std::move(driver)), kind(kind) {}
+  ~Gpu() {
+    watch.reset();
+    if (context) {
+      driver->ctxSetCurrent(context);
+      driver->primaryCtxRelease(device);
+    }
+  }
+
+  /// Makes the context current on the calling thread (services call from
+  /// thread pools); refuses once the context is lost.
+  Status enter() {
+    if (lost.load(std::memory_order_acquire)) {
+      std::lock_guard<std::mutex> lock(lostMutex);
+      return Error{ErrorCode::DeviceFailure, "the GPU context was lost (" +
+                                                 lostReason +
+                                                 "); open the device again"};
+    }
+    return check(driver->ctxSetCurrent(context), "cuCtxSetCurrent");
+  }
+
+  /// Before releasing objects: whether their release can still matter
+  /// (after a lost context, the context's release frees everything).
+  bool enterForRelease() {
+    if (lost.load(std::memory_order_acquire))
+      return false;
+    driver->ctxSetCurrent(context);
+    return true;
+  }
+
+  Status check(CUresult result, const std::string &what) {
+    if (result == CUDA_SUCCESS)
+      return {};
+    std::string message = what + " failed: " + driver->describe(result);
+    if (destroysContext(result)) {
+      std::lock_guard<std::mutex> lock(lostMutex);
+      if (!lost.exchange(true))
+        lostReason = message;
+      return Error{ErrorCode::DeviceFailure,
+                   message + "; the GPU context is lost: open the device "
+                             "again"};
+    }
+    return Error{result == CUDA_ERROR_OUT_OF_MEMORY
+                     ? ErrorCode::ResourceExhausted
+                     : ErrorCode::DeviceFailure,
+                 message};
+  }
+
+  /// `bytes` of managed or device memory, refused before the driver is
+  /// asked when the GPU does not have them free.
+  Result<CUdeviceptr> allocate(uint64_t bytes, bool managedMemory,
+                               const char *purpose) {
+    size_t free = 0, total = 0;
+    if (Status status =
+            check(driver->memGetInfo(&free, &total), "cuMemGetInfo");
+        !status)
+      return status.error();
+    if (bytes > free)
+      return Error{ErrorCode::ResourceExhausted,
+                   std::string("cannot allocate ") + purpose + " of " +
+                       std::to_string(bytes) + " bytes: the GPU has " +
+                       std::to_string(free) + " of " + std::to_string(total) +
+                       " bytes free"};
+    CUdeviceptr pointer = 0;
+    CUresult result =
+        managedMemory
+            ? driver->memAllocManaged(&pointer, bytes, CU_MEM_ATTACH_GLOBAL)
+            : driver->memAlloc(&pointer, bytes);
+    if (Status status =
+            check(result, managedMemory ? "cuMemAllocManaged" : "cuMemAlloc");
+        !status)
+      return status.error();
+    return pointer;
+  }
+
+  std::unique_ptr<Driver> driver;
+  DeviceKind kind;
+  CUdevice device = 0;
+  CUcontext context = nullptr;
+  std::string arch;
+  int driverVersion = 0;
+  int maxSharedOptIn = 48 * 1024;
+  /// Whether linear memory is managed memory.
+  bool managedMemory = false;
+  CubinCache cache;
+  std::string about;
+  std::optional<DeadlineWatch> watch{std::in_place};
+  std::mutex watchMutex;
+
+private:
+  std::atomic<bool> lost{false};
+  std::mutex lostMutex;
+  std::string lostReason;
+};
+
+/// A loaded module: the driver's module, its kernels' functions, and what
+/// an instance starts from.
+class CudaModule final : public Module,
+                         public std::enable_shared_from_this<CudaModule> {
+public:
+  CudaModule(std::shared_ptr<Gpu> gpu) : gpu(std::move(gpu)) {}
+  ~CudaModule() override {
+    if (module && gpu->enterForRelease())
+      gpu->driver->moduleUnload(module);
+  }
+
+  const std::vector<KernelInfo> &kernels() const override { return kernelList; }
+  Result<std::unique_ptr<Instance>> instantiate() override;
+
+  /// The function of kernel `info`, with room for `sharedBytes` of dynamic
+  /// shared memory.
+  Result<CUfunction> function(const KernelInfo &info, uint32_t sharedBytes) {
+    size_t index = static_cast<size_t>(&info - kernelList.data());
+    if (sharedBytes > 48 * 1024) {
+      std::lock_guard<std::mutex> lock(sharedLimitMutex);
+      if (sharedLimits[index] < sharedBytes) {
+        if (Status status =
+                gpu->check(gpu->driver->funcSetAttribute(
+                               functions[index],
+                               CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                               static_cast<int>(sharedBytes)),
+                           "cuFuncSetAttribute");
+            !status)
+          return status.error();
+        sharedLimits[index] = sharedBytes;
+      }
+    }
+    return functions[index];
+  }
+
+  std::shared_ptr<Gpu> gpu;
+  CUmodule module = nullptr;
+  cpu::ModuleDescription description;
+  std::vector<KernelInfo> kernelList;
+  std::vector<CUfunction> functions;
+  std::mutex sharedLimitMutex;
+  std::vector<uint32_t> sharedLimits;
+  /// The globals block as instantiation writes it.
+  std::string initialGlobals;
+};
+
+class CudaInstance final : public Instance {
+public:
+  explicit CudaInstance(std::shared_ptr<CudaModule> module)
+      : module(std::move(module)), gpu(*this->module->gpu) {}
+
+  ~CudaInstance() override {
+    // Releases whatever was acquired, also after a failed instantiation.
+    if (!gpu.enterForRelease())
+      return; // the context is gone, and everything in it
+    Driver &driver = *gpu.driver;
+    if (stream)
+      driver.streamDestroy(stream);
+    if (controlStream)
+      driver.streamDestroy(controlStream);
+    if (memory)
+      driver.memFree(memory);
+    if (globals)
+      driver.memFree(globals);
+    if (controlWord)
+      driver.memFree(controlWord);
+    if (trapRecord)
+      driver.memFreeHost(trapRecord);
+  }
+
+  /// Acquires the instance's resources and applies its initial state.
+  Status create();
+
+  uint64_t memoryBytes() const override { return memorySize; }
+
+  Status write(uint64_t address, const void *data, size_t bytes) override {
+    if (Status status =
+            checkMemoryRange(hasMemory(), memorySize, address, bytes, "write");
+        !status || bytes == 0)
+      return status;
+    if (Status status = gpu.enter(); !status)
+      return status;
+    return gpu.check(gpu.driver->memcpyHtoD(memory + address, data, bytes),
+                     "cuMemcpyHtoD");
+  }
+
+  Status read(uint64_t address, void *data, size_t bytes) const override {
+    if (Status status =
+            checkMemoryRange(hasMemory(), memorySize, address, bytes, "read");
+        !status || bytes == 0)
+      return status;
+    if (Status status = gpu.enter(); !status)
+      return status;
+    return gpu.check(gpu.driver->memcpyDtoH(data, memory + address, bytes),
+                     "cuMemcpyDtoH");
+  }
+
+  Result<uint32_t> grow(uint32_t pages) override;
+
+  Result<LaunchResult> launch(std::string_view kernel,
+                              const LaunchOptions &options,
+                              const std::vector<Value> &arguments) override;
+
+  void cancel() override { interrupt(); }
+
+  /// Raises the control word of the launch in flight, if there is one.
+  void interrupt() {
+    std::lock_guard<std::mutex> lock(controlMutex);
+    if (!launching || controlRaised)
+      return;
+    static const uint32_t raised = abi::kControlInterrupt;
+    // A copy on the instance's second stream runs beside the launch (a
+    // copy engine, not an SM, which the launch may fill); failures surface
+    // in the launch's own synchronize.
+    if (gpu.enter() &&
+        gpu.driver->memcpyHtoDAsync(controlWord, &raised, sizeof raised,
+                                    controlStream) == CUDA_SUCCESS &&
+        gpu.driver->streamSynchronize(controlStream) == CUDA_SUCCESS)
+      controlRaised = true;
+  }
+
+private:
+  bool hasMemory() const { return module->description.memory.has_value(); }
+  /// Advises the driver to keep managed linear memory on the GPU, and moves
+  /// it there.
+  Status placeOnGpu();
+  /// Clears the trap record and the control word after a launch that
+  /// raised them.
+  Status resetControl();
+
+  std::shared_ptr<CudaModule> module;
+  Gpu &gpu;
+  CUstream stream = nullptr;
+  CUstream controlStream = nullptr;
+  CUdeviceptr memory = 0;
+  uint64_t memorySize = 0;
+  uint64_t maxBytes = 0;
+  CUdeviceptr globals = 0;
+  CUdeviceptr controlWord = 0;
+  abi::TrapRecord *trapRecord = nullptr;
+  CUdeviceptr trapRecordOnGpu = 0;
+  std::mutex controlMutex;
+  bool launching = false;
+  bool controlRaised = false;
+  std::vector<uint64_t> parameterSlots;
+  std::vector<void *> parameterPointers;
+};
+
+Status DeadlineWatch::watch(CudaInstance *instance,
+                            Clock::time_point deadline) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!thread.joinable()) {
+    try {
+      thread = std::thread([this] { run(); });
+    } catch (const std::system_error &error) {
+      return Error{ErrorCode::ResourceExhausted,
+                   std::string("cannot start the timeout thread: ") +
+                       error.what()};
+    }
+  }
+  deadlines[instance] = deadline;
+  changed.notify_all();
+  return {};
+}
+
+void DeadlineWatch::run() {
+  std::unique_lock<std::mutex> lock(mutex);
+  while (!stopping) {
+    if (deadlines.empty()) {
+      changed.wait(lock);
+      continue;
+    }
+    auto earliest = deadlines.begin();
+    for (auto it = deadlines.begin(); it != deadlines.end(); ++it)
+      if (it->second < earliest->second)
+        earliest = it;
+    if (Clock::now() < earliest->second) {
+      changed.wait_until(lock, earliest->second);
+      continue;
+    }
+    // Interrupting under the lock: unwatch() cannot return while an
+    // interrupt of its instance is under way.
+    earliest->first->interrupt();
+    deadlines.erase(earliest);
+  }
+}
+
+Status CudaInstance::create() {
+  if (Status status = gpu.enter(); !status)
+    return status;
+  Driver &driver = *gpu.driver;
+  const cpu::ModuleDescription &description = module->description;
+  if (Status status =
+          gpu.check(driver.streamCreate(&stream, CU_STREAM_NON_BLOCKING),
+                    "cuStreamCreate");
+      !status)
+    return status;
+  if (Status status =
+          gpu.check(driver.streamCreate(&controlStream, CU_STREAM_NON_BLOCKING),
+                    "cuStreamCreate");
+      !status)
+    return status;
+
+  // The trap record in pinned host memory (read after each launch without
+  // a copy); the control word in device memory (read by every loop).
+  void *record = nullptr;
+  if (Status status =
+          gpu.check(driver.memAllocHost(&record, sizeof(abi::TrapRecord)),
+                    "cuMemAllocHost");
+      !status)
+    return status;
+  trapRecord = static_cast<abi::TrapRecord *>(record);
+  std::memset(trapRecord, 0, sizeof(abi::TrapRecord));
+  if (Status status = gpu.check(
+          driver.memHostGetDevicePointer(&trapRecordOnGpu, trapRecord, 0),
+          "cuMemHostGetDevicePointer");
+      !status)
+    return status;
+  Result<CUdeviceptr> word = gpu.allocate(8, false, "the control word");
+  if (!word)
+    return word.error();
+  controlWord = *word;
+  if (Status status =
+          gpu.check(driver.memsetD8(controlWord, 0, 8), "cuMemsetD8");
+      !status)
+    return status;
+
+  Result<CUdeviceptr> block =
+      gpu.allocate(module->initialGlobals.size(), false, "the globals block");
+  if (!block)
+    return block.error();
+  globals = *block;
+  if (Status status =
+          gpu.check(driver.memcpyHtoD(globals, module->initialGlobals.data(),
+                                      module->initialGlobals.size()),
+                    "cuMemcpyHtoD");
+      !status)
+    return status;
+
+  if (description.memory) {
+    uint64_t maxPages = std::min<uint64_t>(
+        description.memory->maxPages.value_or(kMaxPages), kMaxPages);
+    maxBytes = maxPages * abi::kPageBytes;
+    memorySize = description.memory->minPages * abi::kPageBytes;
+    if (description.memory->minPages > maxPages)
+      return Error{ErrorCode::InvalidModule,
+                   "the module's memory starts larger than 4 GiB"};
+    if (memorySize) {
+      Result<CUdeviceptr> allocated =
+          gpu.allocate(memorySize, gpu.managedMemory, "linear memory");
+      if (!allocated)
+        return allocated.error();
+      memory = *allocated;
+      if (Status status =
+              gpu.check(driver.memsetD8(memory, 0, memorySize), "cuMemsetD8");
+          !status)
+        return status;
+    }
+  }
+  for (size_t index = 0; index < description.data.size(); ++index) {
+    const cpu::ModuleDescription::DataSegment &segment =
+        description.data[index];
+    uint64_t offset = segment.offset.bits;
+    if (offset > memorySize || segment.bytes.size() > memorySize - offset)
+      return Error{
+          ErrorCode::InvalidModule,
+          "instantiation failed: data segment " + std::to_string(index) + " (" +
+              std::to_string(segment.bytes.size()) + " bytes at offset " +
+              std::to_string(offset) + ") lies outside linear memory of " +
+              std::to_string(memorySize) + " bytes"};
+    if (!segment.bytes.empty())
+      if (Status status =
+              gpu.check(driver.memcpyHtoD(memory + offset, segment.bytes.data(),
+                                          segment.bytes.size()),
+                        "cuMemcpyHtoD");
+          !status)
+        return status;
+  }
+  return placeOnGpu();
+}
+
+Status CudaInstance::placeOnGpu() {
+  if (!gpu.managedMemory || !memory)
+    return {};
+  Driver &driver = *gpu.driver;
+  CUmemLocation here{CU_MEM_LOCATION_TYPE_DEVICE, gpu.device};
+  if (Status status = gpu.check(
+          driver.memAdvise(memory, memorySize,
+                           CU_MEM_ADVISE_SET_PREFERRED_LOCATION, here),
+          "cuMemAdvise");
+      !status)
+    return status;
+  if (Status status =
+          gpu.check(driver.memAdvise(memory, memorySize,
+                                     CU_MEM_ADVISE_SET_ACCESSED_BY, here),
+                    "cuMemAdvise");
+      !status)
+    return status;
+  return gpu.check(driver.memPrefetchAsync(memory, memorySize, here, 0, stream),
+                   "cuMemPrefetchAsync");
+}
+
+Result<uint32_t> CudaInstance::grow(uint32_t pages) {
+  if (!hasMemory())
+    return Error{ErrorCode::InvalidArgument,
+                 "the module has no linear memory to grow"};
+  uint64_t oldPages = memorySize / abi::kPageBytes;
+  uint64_t newSize = memorySize + uint64_t(pages) * abi::kPageBytes;
+  if (newSize > maxBytes)
+    return Error{ErrorCode::ResourceExhausted,
+                 "cannot grow linear memory by " + std::to_string(pages) +
+                     " pages: it has " + std::to_string(oldPages) +
+                     " of at most " +
+                     std::to_string(maxBytes / abi::kPageBytes)};
+  if (pages == 0)
+    return static_cast<uint32_t>(oldPages);
+  if (Status status = gpu.enter(); !status)
+    return status.error();
+  // Linear memory is one allocation: a larger one takes its place, and the
+  // old one is freed only once the new one holds everything.
+  Result<CUdeviceptr> allocated =
+      gpu.allocate(newSize, gpu.managedMemory, "linear memory");
+  if (!allocated)
+    return allocated.error();
+  Driver &driver = *gpu.driver;
+  Status copied =
+      memorySize ? gpu.check(driver.memcpyDtoD(*allocated, memory, memorySize),
+                             "cuMemcpyDtoD")
+                 : Status();
+  if (copied)
+    copied = gpu.check(
+        driver.memsetD8(*allocated + memorySize, 0, newSize - memorySize),
+        "cuMemsetD8");
+  if (!copied) {
+    driver.memFree(*allocated);
+    return copied.error();
+  }
+  if (memory)
+    driver.memFree(memory);
+  memory = *allocated;
+  memorySize = newSize;
+  if (Status status = placeOnGpu(); !status)
+    return status.error();
+  return static_cast<uint32_t>(oldPages);
+}
+
+Status CudaInstance::resetControl() {
+  static const uint32_t run = abi::kControlRun;
+  std::memset(trapRecord, 0, sizeof(abi::TrapRecord));
+  return gpu.check(gpu.driver->memcpyHtoD(controlWord, &run, sizeof run),
+                   "cuMemcpyHtoD");
+}
+
+/// Whether the GPU can run a launch of this shape: what cuLaunchKernel
+/// would refuse, said in the launch's terms.
+Status checkShape(const KernelInfo &info, const LaunchOptions &options,
+                  int maxSharedOptIn) {
+  const Dim3 &grid = options.grid, &block = options.block;
+  if (!grid.x || !grid.y || !grid.z || !block.x || !block.y || !block.z)
+    return Error{ErrorCode::InvalidArgument,
+                 "a launch's grid and block extents must be at least 1"};
+  if (grid.x > 0x7fffffffu || grid.y > 65535 || grid.z > 65535)
+    return Error{ErrorCode::InvalidArgument,
+                 "a grid has at most 2^31-1 x 65535 x 65535 blocks"};
+  if (uint64_t(block.x) * block.y * block.z > 1024 || block.z > 64)
+    return Error{ErrorCode::InvalidArgument,
+                 "a block has at most 1024 threads (and z at most 64)"};
+  if (info.block && (info.block->x != block.x || info.block->y != block.y ||
+                     info.block->z != block.z))
+    return Error{ErrorCode::InvalidArgument,
+                 "kernel '" + info.name + "' is declared for blocks of " +
+                     std::to_string(info.block->x) + "x" +
+                     std::to_string(info.block->y) + "x" +
+                     std::to_string(info.block->z) + " threads"};
+  if (options.sharedBytes > static_cast<uint32_t>(maxSharedOptIn))
+    return Error{ErrorCode::InvalidArgument,
+                 "a block has at most " + std::to_string(maxSharedOptIn) +
+                     " bytes of shared memory on this GPU"};
+  return {};
+}
+
+Result<LaunchResult> CudaInstance::launch(std::string_view kernel,
+                                          const LaunchOptions &options,
+                                          const std::vector<Value> &arguments) {
+  Result<const KernelInfo *> found =
+      findLaunchedKernel(*module, kernel, arguments);
+  if (!found)
+    return found.error();
+  const KernelInfo &info = **found;
+  if (Status status = checkShape(info, options, gpu.maxSharedOptIn); !status)
+    return status.error();
+  uint32_t sharedBytes = std::max(options.sharedBytes, info.sharedBytes);
+  if (Status status = gpu.enter(); !status)
+    return status.error();
+  Result<CUfunction> function = module->function(info, sharedBytes);
+  if (!function)
+    return function.error();
+
+  // The hidden parameters of kernel-abi.md §5, then the kernel's own; each
+  // is passed by the address of its 8-byte slot (a 4-byte parameter reads
+  // the slot's low half).
+  static_assert(abi::kHiddenParameterCount == 5 && abi::kTrapRecord == 2 &&
+                abi::kControlWord == 3 && abi::kGlobals == 4);
+  parameterSlots.assign(
+      {memory, memorySize, trapRecordOnGpu, controlWord, globals});
+  for (const Value &argument : arguments)
+    parameterSlots.push_back(argument.bits);
+  parameterPointers.clear();
+  for (uint64_t &slot : parameterSlots)
+    parameterPointers.push_back(&slot);
+
+  {
+    std::lock_guard<std::mutex> lock(controlMutex);
+    launching = true;
+  }
+  bool watched = options.timeout.count() > 0;
+  if (watched) {
+    if (Status status = gpu.watch->watch(this, Clock::now() + options.timeout);
+        !status) {
+      std::lock_guard<std::mutex> lock(controlMutex);
+      launching = false;
+      return status.error();
+    }
+  }
+  Clock::time_point start = Clock::now();
+  Status ran =
+      gpu.check(gpu.driver->launchKernel(
+                    *function, options.grid.x, options.grid.y, options.grid.z,
+                    options.block.x, options.block.y, options.block.z,
+                    sharedBytes, stream, parameterPointers.data(), nullptr),
+                "cuLaunchKernel");
+  if (ran)
+    ran =
+        gpu.check(gpu.driver->streamSynchronize(stream), "cuStreamSynchronize");
+  Clock::time_point end = Clock::now();
+  if (watched)
+    gpu.watch->unwatch(this);
+  bool raised;
+  {
+    std::lock_guard<std::mutex> lock(controlMutex);
+    launching = false;
+    raised = controlRaised;
+    controlRaised = false;
+  }
+  abi::TrapRecord record;
+  std::memcpy(&record, trapRecord, sizeof record);
+  if (record.code != 0 || raised)
+    if (Status status = resetControl(); !status && ran)
+      ran = status;
+  if (!ran)
+    return ran.error();
+
+  LaunchResult result;
+  result.elapsed =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(end - start);
+  result.threads = threadCount(options);
+  if (record.code != 0) {
+    auto code = static_cast<abi::TrapCode>(record.code);
+    result.outcome = code == abi::TrapCode::Interrupted
+                         ? LaunchResult::Outcome::Interrupted
+                         : LaunchResult::Outcome::Trapped;
+    result.trap.code = code;
+    result.trap.function = record.function;
+    result.trap.offset = record.offset;
+    result.trap.block = {record.block[0], record.block[1], record.block[2]};
+    result.trap.thread = {record.thread[0], record.thread[1], record.thread[2]};
+  }
+  return result;
+}
+
+Result<std::unique_ptr<Instance>> CudaModule::instantiate() {
+  auto instance = std::make_unique<CudaInstance>(shared_from_this());
+  if (Status status = instance->create(); !status)
+    return status.error();
+  return std::unique_ptr<Instance>(std::move(instance));
+}
+
+/// Why the cuda device cannot instantiate a module, if it cannot.
+std::optional<Error>
+unsupportedFeature(const cpu::ModuleDescription &description) {
+  auto unsupported = [](const std::string &what) {
+    return Error{ErrorCode::Unsupported,
+                 what + "; the cuda device does not provide that yet"};
+  };
+  if (!description.functionImports.empty())
+    return unsupported("the module imports the function '" +
+                       description.functionImports.front().import.first + "." +
+                       description.functionImports.front().import.second + "'");
+  if (description.memory && description.memory->import)
+    return unsupported("the module imports its linear memory");
+  for (const auto &global : description.globals)
+    if (global.import)
+      return unsupported("the module imports the global '" +
+                         global.import->first + "." + global.import->second +
+                         "'");
+  for (const auto &table : description.tables)
+    if (table.import)
+      return unsupported("the module imports a table");
+  if (description.start)
+    return unsupported("the module has a start function (run it with the "
+                       "cpu device)");
+  return std::nullopt;
+}
+
+/// The literal value of a constant, or why it has none.
+Result<uint64_t> literal(const cpu::ModuleDescription::Constant &constant) {
+  using Kind = cpu::ModuleDescription::Constant::Kind;
+  if (constant.kind == Kind::Literal)
+    return constant.bits;
+  if (constant.kind == Kind::Unsupported)
+    return Error{ErrorCode::Unsupported,
+                 "the module uses the constant expression '" + constant.name +
+                     "', which the runtime cannot evaluate yet"};
+  return Error{ErrorCode::Unsupported,
+               "the module initialises from the imported global '" +
+                   constant.name + "', which the runtime does not supply yet"};
+}
+
+/// The globals block at instantiation: global initialisers and tables
+/// with their element segments (kernel-abi.md §5.1).
+Result<std::string> initialGlobals(cpu::ModuleDescription &description) {
+  std::string block(std::max<uint64_t>(description.globalsBytes, 8), '\0');
+  for (const auto &global : description.globals) {
+    if (!global.init)
+      continue;
+    Result<uint64_t> bits = literal(*global.init);
+    if (!bits)
+      return bits.error();
+    std::memcpy(block.data() + global.offset, &*bits, 8);
+  }
+  for (const auto &table : description.tables) {
+    std::memcpy(block.data() + table.offset, &table.size, 4);
+    for (const auto &segment : table.segments) {
+      Result<uint64_t> start = literal(segment.offset);
+      if (!start)
+        return start.error();
+      if (*start > table.size || segment.entries.size() > table.size - *start)
+        return Error{ErrorCode::InvalidModule,
+                     "instantiation failed: an element segment lies outside "
+                     "its table"};
+      for (size_t i = 0; i < segment.entries.size(); ++i)
+        std::memcpy(block.data() + table.offset +
+                        abi::kTableEntryBytes * (1 + *start + i),
+                    &segment.entries[i], 4);
+    }
+  }
+  for (const auto &segment : description.data)
+    if (Result<uint64_t> offset = literal(segment.offset); !offset)
+      return offset.error();
+  return block;
+}
+
+/// The sm number of "sm_90" (90), or 0.
+int smNumber(const std::string &arch) {
+  if (arch.rfind("sm_", 0) != 0)
+    return 0;
+  int number = 0;
+  for (char c : arch.substr(3)) {
+    if (c < '0' || c > '9')
+      break;
+    number = number * 10 + (c - '0');
+  }
+  return number;
+}
+
+class CudaDevice final : public Device {
+public:
+  explicit CudaDevice(std::shared_ptr<Gpu> gpu) : gpu(std::move(gpu)) {}
+
+  DeviceKind kind() const override { return gpu->kind; }
+  const std::string &description() const override { return gpu->about; }
+  std::string_view codeExtension() const override { return ".ptx"; }
+  std::string codeTarget() const override { return gpu->arch; }
+
+  Result<std::shared_ptr<Module>>
+  loadModule(std::string_view code, std::string_view manifest) override;
+
+private:
+  /// The module's cubin: from the cache, else compiled by the driver from
+  /// the PTX (and then cached).
+  Result<CUmodule> loadCode(std::string_view ptx);
+  std::shared_ptr<Gpu> gpu;
+};
+
+Result<CUmodule> CudaDevice::loadCode(std::string_view ptx) {
+  Driver &driver = *gpu->driver;
+  std::string key = CubinCache::key(ptx, gpu->driverVersion, gpu->arch);
+  CUmodule module = nullptr;
+  if (std::optional<std::string> cubin = gpu->cache.find(key))
+    if (driver.moduleLoadDataEx(&module, cubin->data(), 0, nullptr, nullptr) ==
+        CUDA_SUCCESS)
+      return module;
+
+  // The PTX as a C string, as the JIT reads it.
+  std::string text(ptx);
+  text.push_back('\0');
+  char errorLog[8192] = {};
+  int options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+  void *values[] = {errorLog, reinterpret_cast<void *>(sizeof errorLog - 1)};
+  CUlinkState link = nullptr;
+  if (Status status = gpu->check(driver.linkCreate(2, options, values, &link),
+                                 "cuLinkCreate");
+      !status)
+    return status.error();
+  void *image = nullptr;
+  size_t imageBytes = 0;
+  CUresult result =
+      driver.linkAddData(link, CU_JIT_INPUT_PTX, text.data(), text.size(),
+                         "module.ptx", 0, nullptr, nullptr);
+  const char *stage = "cuLinkAddData";
+  if (result == CUDA_SUCCESS) {
+    result = driver.linkComplete(link, &image, &imageBytes);
+    stage = "cuLinkComplete";
+  }
+  if (result == CUDA_SUCCESS) {
+    gpu->cache.store(key,
+                     std::string_view(static_cast<char *>(image), imageBytes));
+    result = driver.moduleLoadDataEx(&module, image, 0, nullptr, nullptr);
+    stage = "cuModuleLoadDataEx";
+  }
+  driver.linkDestroy(link);
+  if (result == CUDA_SUCCESS)
+    return module;
+  Status status = gpu->check(result, stage);
+  Error error = status.error();
+  // What the driver says of code it cannot take: the module is at fault.
+  if (result == CUDA_ERROR_INVALID_PTX || result == 200 /*INVALID_IMAGE*/ ||
+      result == 209 /*NO_BINARY_FOR_GPU*/ ||
+      result == 222 /*UNSUPPORTED_PTX_VERSION*/)
+    error.code = ErrorCode::InvalidModule;
+  if (errorLog[0])
+    error.message += "\n" + std::string(errorLog);
+  return error;
+}
+
+Result<std::shared_ptr<Module>>
+CudaDevice::loadModule(std::string_view code, std::string_view manifest) {
+  auto description = cpu::ModuleDescription::parse(
+      manifest, cpu::ModuleDescription::Target::Ptx);
+  if (!description)
+    return Error{ErrorCode::InvalidModule,
+                 "bad manifest: " + description.error().message};
+  if (std::optional<Error> unsupported = unsupportedFeature(*description))
+    return *unsupported;
+  int needed = smNumber(description->chip), have = smNumber(gpu->arch);
+  if (needed == 0 || needed > have)
+    return Error{ErrorCode::InvalidModule,
+                 "the PTX was compiled for " + description->chip +
+                     ", this GPU is " + gpu->arch + ": compile with --target " +
+                     gpu->arch};
+  Result<std::vector<KernelInfo>> kernels = describeKernels(*description);
+  if (!kernels)
+    return kernels.error();
+  Result<std::string> globals = initialGlobals(*description);
+  if (!globals)
+    return globals.error();
+  if (Status status = gpu->enter(); !status)
+    return status.error();
+
+  auto module = std::make_shared<CudaModule>(gpu);
+  Result<CUmodule> loaded = loadCode(code);
+  if (!loaded)
+    return loaded.error();
+  module->module = *loaded;
+  module->description = std::move(*description);
+  module->kernelList = std::move(*kernels);
+  module->initialGlobals = std::move(*globals);
+  for (const auto &kernel : module->description.kernels) {
+    CUfunction function = nullptr;
+    CUresult result = gpu->driver->moduleGetFunction(&function, module->module,
+                                                     kernel.entry.c_str());
+    if (Status status =
+            gpu->check(result, "cuModuleGetFunction(" + kernel.entry + ")");
+        !status) {
+      Error error = status.error();
+      if (result == CUDA_ERROR_NOT_FOUND)
+        error = {ErrorCode::InvalidModule,
+                 "the PTX has no entry '" + kernel.entry +
+                     "' that the manifest names for kernel '" + kernel.name +
+                     "'"};
+      return error;
+    }
+    module->functions.push_back(function);
+  }
+  module->sharedLimits.assign(module->functions.size(), 48 * 1024);
+  return std::shared_ptr<Module>(std::move(module));
+}
+
+} // namespace
+
+Result<std::shared_ptr<Device>>
+openCudaDevice(const DeviceOptions &options,
+               std::unique_ptr<cuda::Driver> driver, DeviceKind kind,
+               const std::string &why) {
+  auto gpu = std::make_shared<Gpu>(std::move(driver), kind);
+  Driver &d = *gpu->driver;
+  auto fail = [&](CUresult result, const char *what) -> Error {
+    return Error{ErrorCode::DeviceFailure,
+                 std::string("cannot open the GPU: ") + what +
+                     " failed: " + d.describe(result)};
+  };
+  if (CUresult r = d.init(0); r != CUDA_SUCCESS)
+    return fail(r, "cuInit");
+  int count = 0;
+  if (CUresult r = d.deviceGetCount(&count); r != CUDA_SUCCESS)
+    return fail(r, "cuDeviceGetCount");
+  if (options.gpuOrdinal < 0 || options.gpuOrdinal >= count)
+    return Error{ErrorCode::InvalidArgument,
+                 "there is no GPU " + std::to_string(options.gpuOrdinal) +
+                     ": the driver sees " + std::to_string(count)};
+  if (CUresult r = d.deviceGet(&gpu->device, options.gpuOrdinal);
+      r != CUDA_SUCCESS)
+    return fail(r, "cuDeviceGet");
+  char name[256] = {};
+  int major = 0, minor = 0, managed = 0;
+  for (auto [value, attribute] :
+       {std::pair{&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR},
+        std::pair{&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR},
+        std::pair{&gpu->maxSharedOptIn,
+                  CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN},
+        std::pair{&managed, CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY}})
+    if (CUresult r = d.deviceGetAttribute(value, attribute, gpu->device);
+        r != CUDA_SUCCESS)
+      return fail(r, "cuDeviceGetAttribute");
+  if (CUresult r = d.deviceGetName(name, sizeof name - 1, gpu->device);
+      r != CUDA_SUCCESS)
+    return fail(r, "cuDeviceGetName");
+  if (CUresult r = d.driverGetVersion(&gpu->driverVersion); r != CUDA_SUCCESS)
+    return fail(r, "cuDriverGetVersion");
+  if (CUresult r = d.primaryCtxRetain(&gpu->context, gpu->device);
+      r != CUDA_SUCCESS)
+    return fail(r, "cuDevicePrimaryCtxRetain");
+  if (CUresult r = d.ctxSetCurrent(gpu->context); r != CUDA_SUCCESS)
+    return fail(r, "cuCtxSetCurrent");
+  gpu->arch = "sm_" + std::to_string(major * 10 + minor);
+  std::string memoryNote;
+  if (options.memory == MemoryMode::Managed && !managed)
+    memoryNote = "device memory (the GPU has no managed memory)";
+  else
+    memoryNote = options.memory == MemoryMode::Managed ? "managed memory"
+                                                       : "device memory";
+  gpu->managedMemory = options.memory == MemoryMode::Managed && managed;
+  gpu->cache = CubinCache::open(options.cubinCache);
+  gpu->about = why + ": " + name + " (" + gpu->arch + ", driver " +
+               std::to_string(gpu->driverVersion / 1000) + "." +
+               std::to_string(gpu->driverVersion % 1000 / 10) +
+               "); linear memory in " + memoryNote + "; " + gpu->cache.about();
+  return std::shared_ptr<Device>(std::make_shared<CudaDevice>(std::move(gpu)));
+}
+
+} // namespace tensorwasm::runtime

@@ -1,0 +1,57 @@
+//===- Devices.h - the devices behind the runtime API ----------*- C++ -*-===//
+//
+// Each device implements Device, Module and Instance of include/twasm/
+// Runtime.h; Device::open (Runtime.cpp) chooses one. What they share — the
+// kernel descriptions from a manifest and the checks of a launch and of a
+// memory range — is said once here.
+//
+//   cpu  (CpuDevice.cpp)  the CPU backend's shared objects, launched by
+//                         cpu::KernelExecutor over a thread pool.
+//   cuda (CudaDevice.cpp) PTX through the CUDA driver: the primary context,
+//                         a stream per instance, the cubin cache, managed or
+//                         device memory, the kernel ABI's trap record and
+//                         control word. `mock` is this device over the mock
+//                         driver (cuda/MockDriver.h).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TWASM_RUNTIME_DEVICES_H
+#define TWASM_RUNTIME_DEVICES_H
+
+#include "cpu/HostModule.h"
+#include "cuda/CudaDriver.h"
+#include "twasm/Runtime.h"
+
+namespace tensorwasm::runtime {
+
+/// A cpu device; `description` says what it is and why it was chosen.
+Result<std::shared_ptr<Device>> openCpuDevice(const DeviceOptions &options,
+                                              std::string description);
+
+/// A cuda device over `driver` (libcuda, or the mock's table) of the given
+/// kind (Cuda or Mock); `why` says how it was chosen.
+Result<std::shared_ptr<Device>>
+openCudaDevice(const DeviceOptions &options,
+               std::unique_ptr<cuda::Driver> driver, DeviceKind kind,
+               const std::string &why);
+
+/// The kernels of a manifest, as the API describes them.
+Result<std::vector<KernelInfo>>
+describeKernels(const cpu::ModuleDescription &description);
+
+/// The kernel a launch names, if its arguments match its parameters.
+Result<const KernelInfo *> findLaunchedKernel(const Module &module,
+                                              std::string_view name,
+                                              const std::vector<Value> &args);
+
+/// Whether a host read or write of [address, address + bytes) may happen in
+/// a linear memory of `size` bytes (`hasMemory` false: none).
+Status checkMemoryRange(bool hasMemory, uint64_t size, uint64_t address,
+                        uint64_t bytes, const char *what);
+
+/// The number of threads a launch runs.
+uint64_t threadCount(const LaunchOptions &options);
+
+} // namespace tensorwasm::runtime
+
+#endif // TWASM_RUNTIME_DEVICES_H
