@@ -28,8 +28,9 @@ build: configure
 test: build
 	ctest --preset $(PRESET) -j $(JOBS)
 
-# The main job, on a fresh machine: install, build, compile a C kernel to Wasm
-# and import it into the twasm dialect.
+# The main job, on a fresh machine: install, build, compile a C kernel to Wasm,
+# run it with `twasm run` on the best device here (a GPU where a CUDA driver
+# sees one, else the CPU), check its results bit for bit and time it.
 demo: deps build
 	scripts/demo.sh $(BUILD)
 

@@ -1,55 +1,162 @@
 #!/usr/bin/env bash
-# The main job at this stage: compile the saxpy kernel from C to WebAssembly
-# with clang-22, import it into the twasm dialect, compile it to PTX for an
-# H100 (sm_90), check that PTX with ptxas where the CUDA toolkit is installed,
-# and, where a GPU and its driver are present, run it there against a CPU
-# reference and its nvcc twin.
+# The main job: compile the saxpy kernel from C to WebAssembly with clang-22,
+# run it with `twasm run` on this machine's best device (auto: the GPU where a
+# CUDA driver sees one, else the CPU) over 2^20 elements, check every result
+# bit for bit against float32 arithmetic in Python, and time it. Also
+# compiles it to PTX for an H100 (sm_90) and checks that PTX with ptxas where
+# the CUDA toolkit is installed.
+#
+# Where there is no clang-22: set SAXPY_WASM to a prebuilt saxpy.wasm, or the
+# build's examples/kernels/saxpy.wasm is used. TWASM_DEVICE picks another
+# device than auto (cpu, cuda); DEMO_OUT another folder for its files than
+# BUILD/demo.
+#
+# Where `twasm` cannot run (no libLLVM: a GPU machine), or with
+# TWASM_RUN_COMPILED=1, the kernel compiled ahead of time is run with
+# `twasm-run` (the same options, no compiler): TWASM_RUN names that binary
+# (default BUILD/bin/twasm-run) and SAXPY_MODULE the module, a saxpy.ptx or
+# saxpy.so with saxpy.json beside it (default: the build's, PTX for
+# --device cuda, else the host's .so). For example, on a GPU machine:
+#   TWASM_RUN=bin/twasm-run SAXPY_MODULE=runtime/saxpy.ptx TWASM_DEVICE=cuda \
+#     DEMO_OUT=/tmp/demo bash demo.sh
 set -euo pipefail
 
 build=${1:-build/default}
 root=$(cd "$(dirname "$0")/.." && pwd)
-out="$build/demo"
+twasm="$build/bin/twasm"
+device=${TWASM_DEVICE:-auto}
+out=${DEMO_OUT:-$build/demo}
 mkdir -p "$out"
-kernel="$root/examples/kernels/saxpy.c"
 
-echo "== Compiling examples/kernels/saxpy.c to WebAssembly (clang-22, wasm32)"
-clang-22 --target=wasm32 -O2 -nostdlib -matomics -mbulk-memory \
-  -Wl,--no-entry -I "$root/include" "$kernel" -o "$out/saxpy.wasm"
-echo "   $out/saxpy.wasm: $(stat -c %s "$out/saxpy.wasm") bytes"
+# Which runner: `twasm run` on the .wasm, or `twasm-run` on the compiled
+# module.
+compiled=${TWASM_RUN_COMPILED:-0}
+if [[ $compiled != 1 ]] && ! "$twasm" --version >/dev/null 2>&1; then
+  echo "== $twasm cannot run here: running the compiled module with twasm-run"
+  compiled=1
+fi
+if [[ $compiled == 1 ]]; then
+  runner=("${TWASM_RUN:-$build/bin/twasm-run}")
+  module=${SAXPY_MODULE:-}
+  if [[ -z $module ]]; then
+    if [[ $device == cuda ]]; then
+      module="$build/examples/kernels/saxpy.ptx"
+    else
+      module="$build/examples/kernels/host/saxpy.so"
+    fi
+  fi
+  if [[ ! -f $module || ! -f ${module%.*}.json ]]; then
+    echo "error: no compiled module $module with ${module%.*}.json beside it" \
+      "(set SAXPY_MODULE=path/to/saxpy.ptx or saxpy.so)" >&2
+    exit 1
+  fi
+  if [[ ! -x ${runner[0]} ]]; then
+    echo "error: no twasm-run at ${runner[0]} (set TWASM_RUN=path/to/twasm-run)" >&2
+    exit 1
+  fi
+  runName="twasm-run $(basename "$module")"
+  echo "== Using the compiled $module ($(stat -c %s "$module") bytes) and" \
+    "${runner[0]}"
+else
+  runner=("$twasm" run)
+  runName="twasm run saxpy.wasm"
+fi
+
+wasm=${SAXPY_WASM:-}
+if [[ $compiled == 1 ]]; then
+  :
+elif [[ -n $wasm ]]; then
+  echo "== Using the prebuilt $wasm (SAXPY_WASM)"
+else
+  if command -v clang-22 >/dev/null; then
+    echo "== Compiling examples/kernels/saxpy.c to WebAssembly (clang-22, wasm32)"
+    wasm="$out/saxpy.wasm"
+    clang-22 --target=wasm32 -O2 -nostdlib -matomics -mbulk-memory \
+      -Wl,--no-entry -I "$root/include" "$root/examples/kernels/saxpy.c" \
+      -o "$wasm"
+  elif [[ -f $build/examples/kernels/saxpy.wasm ]]; then
+    wasm="$build/examples/kernels/saxpy.wasm"
+    echo "== No clang-22 here: using the build's $wasm"
+  else
+    echo "error: no clang-22 to compile saxpy.c and no prebuilt saxpy.wasm" \
+      "(set SAXPY_WASM=path/to/saxpy.wasm)" >&2
+    exit 1
+  fi
+fi
+if [[ $compiled != 1 ]]; then
+  echo "   $wasm: $(stat -c %s "$wasm") bytes; its kernels:"
+  "$twasm" compile "$wasm" --list-kernels | sed 's/^/   /'
+  module=$wasm
+fi
+
+# saxpy(n, a, x, y): y = a*x + y over n floats, one thread each. Linear
+# memory starts with one page; x goes at 64 KiB and y right after it, so
+# 128 more pages hold both.
+n=$((1 << 20))
+a=2.5
+x=$((0x10000))
+y=$((x + 4 * n))
+launch=(--device "$device" --grid $((n / 256)) --block 256 --grow 128
+  --fill "$x=random:f32:$n:1" --fill "$y=random:f32:$n:2")
 
 echo
-echo "== Its kernels (twasm compile --list-kernels)"
-"$build/bin/twasm" compile "$out/saxpy.wasm" --list-kernels
+echo "== Running it: $runName --device $device, n = $n, a = $a"
+echo "   (x and y uniform in [0, 1) from twasm's SplitMix64 generator)"
+"${runner[@]}" "$module" "${launch[@]}" --out "$x:$((4 * n))=$out/x.bin" \
+  --out "$y:$((4 * n))=$out/y.bin" -- $n $a $x $y 2>&1 | sed 's/^/   /'
+
+# The generator is documented (`twasm run --help`), so Python regenerates the
+# inputs. Each float32 operation is done in float64 and rounded to float32,
+# which gives the correctly rounded float32 result (53 >= 2 * 24 + 2 bits).
+python3 - "$out" $n $a <<'EOF'
+import struct, sys
+out, n, a = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+MASK = (1 << 64) - 1
+def uniform_f32(seed):
+    state, values = seed, [0.0] * n
+    for i in range(n):
+        state = (state + 0x9E3779B97F4A7C15) & MASK
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        values[i] = ((z ^ (z >> 31)) >> 40) * 2.0**-24
+    return values
+f32 = struct.Struct("<f")
+def round32(v):
+    return f32.unpack(f32.pack(v))[0]
+x, y = uniform_f32(1), uniform_f32(2)
+with open(f"{out}/x.bin", "rb") as file:
+    assert file.read() == struct.pack(f"<{n}f", *x), "x is not what --fill wrote"
+with open(f"{out}/y.bin", "rb") as file:
+    got = file.read()
+want = struct.pack(f"<{n}f", *(round32(round32(a * xi) + yi)
+                                for xi, yi in zip(x, y)))
+exact = sum(got[i:i + 4] == want[i:i + 4] for i in range(0, 4 * n, 4))
+print(f"   verified: {exact} of {n} elements bit-exact")
+sys.exit(0 if exact == n else 1)
+EOF
 
 echo
-echo "== Imported into the twasm dialect (twasm-opt saxpy.wasm --canonicalize)"
-"$build/bin/twasm-opt" "$out/saxpy.wasm" --canonicalize | tee "$out/saxpy.mlir"
+echo "== Timing it: 20 launches in a row (each reads x and y, writes y)"
+timing=$("${runner[@]}" "$module" "${launch[@]}" --quiet --repeat 20 -- \
+  $n $a $x $y 2>&1)
+printf '%s\n' "$timing" | sed 's/^/   /'
+ms=$(sed -n 's/^completed in \([0-9.]*\) ms.*/\1/p' <<<"$timing")
+if [[ -n $ms ]]; then
+  awk -v ms="$ms" -v n=$n 'BEGIN { printf "   %.1f GB/s at the fastest " \
+    "(12 bytes per element)\n", 12 * n / (ms * 1e6) }'
+fi
 
+# Compiling needs twasm: done where it runs.
+[[ $compiled == 1 ]] && exit 0
 echo
 echo "== Compiled to PTX (twasm compile saxpy.wasm --target sm_90 --time)"
-"$build/bin/twasm" compile "$out/saxpy.wasm" --target sm_90 --time \
-  -o "$out/saxpy.ptx"
-echo "   $out/saxpy.ptx: $(wc -l <"$out/saxpy.ptx") lines; manifest $out/saxpy.json:"
-cat "$out/saxpy.json"
-echo
-sed -n '/\.entry saxpy/,/^}/p' "$out/saxpy.ptx"
-
+"$twasm" compile "$wasm" --target sm_90 --time -o "$out/saxpy.ptx" 2>&1 |
+  sed 's/^/   /'
+echo "   $out/saxpy.ptx: $(wc -l <"$out/saxpy.ptx") lines, manifest $out/saxpy.json"
 ptxas=$(command -v ptxas || echo /usr/local/cuda/bin/ptxas)
 if [[ -x $ptxas ]]; then
-  echo
   echo "== Assembled by ptxas for sm_90"
   "$ptxas" -arch=sm_90 -v "$out/saxpy.ptx" -o "$out/saxpy.cubin" 2>&1 |
     sed 's/^/   /'
-fi
-
-echo
-if "$build/bin/twasm-gpu-tests" --gtest_list_tests >/dev/null 2>&1 &&
-  nvidia-smi >/dev/null 2>&1; then
-  echo "== Running it on the GPU against a CPU reference and the nvcc twin"
-  "$build/bin/twasm-gpu-tests" --kernel-dir "$build/examples/kernels" \
-    --twin-dir "$build/bench/twins" \
-    --gtest_filter='*ExampleKernelTest*saxpy*'
-else
-  echo "No GPU here: the kernel is compiled and checked, not run. Running"
-  echo "kernels on the CPU comes with the CPU backend (issue 4)."
 fi

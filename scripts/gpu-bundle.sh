@@ -4,8 +4,9 @@
 # binaries (no LLVM, MLIR or CUDA library linked), the compiled example and
 # trap kernels with their manifests (PTX, and the examples' x86-64 shared
 # objects, which the same machine's CPU runs for comparison), and the nvcc
-# twins. Run it there with
-# `bash BUNDLE/run.sh OUTDIR [tests|bench|all]`.
+# twins, and the demo (demo.sh with twasm-run, which runs the compiled saxpy
+# without the compiler). Run it there with
+# `bash BUNDLE/run.sh OUTDIR [tests|bench|runtime|demo|all]`.
 set -euo pipefail
 
 build=${1:-build/default}
@@ -17,7 +18,7 @@ mkdir -p "$bundle/bin" "$bundle/kernels/host" "$bundle/traps" "$bundle/twins" \
   "$bundle/runtime"
 cp "$build/bin/twasm-gpu-tests" "$build/bin/twasm-bench-kernels" \
   "$build/bin/twasm-cpu-example-tests" "$build/bin/twasm-runtime-tests" \
-  "$build/bin/twasm-bench-runtime" "$bundle/bin/"
+  "$build/bin/twasm-bench-runtime" "$build/bin/twasm-run" "$bundle/bin/"
 # The runtime's tests and benchmark: their kernels beside saxpy's PTX.
 cp "$build"/test/unit/runtime-kernels-gpu.* "$build"/bench/runtime/empty.* \
   "$build"/examples/kernels/saxpy.ptx "$build"/examples/kernels/saxpy.json \
@@ -32,4 +33,5 @@ if compgen -G "$build/bench/twins/*.cubin" >/dev/null; then
   cp "$build"/bench/twins/*.cubin "$bundle/twins/"
 fi
 cp "$root/scripts/gpu-run.sh" "$bundle/run.sh"
+cp "$root/scripts/demo.sh" "$bundle/demo.sh"
 echo "bundle: $bundle ($(du -sh "$bundle" | cut -f1))"

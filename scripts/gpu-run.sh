@@ -2,12 +2,13 @@
 # Runs the GPU tests and/or the benchmarks from a bundle made by
 # scripts/gpu-bundle.sh, writing reports into OUTDIR: `tests` (kernels and
 # the runtime API on the GPU), `bench` (kernels against nvcc, the runtime
-# against the driver), `runtime` (the runtime's tests and benchmark alone)
-# or `all`.
+# against the driver), `runtime` (the runtime's tests and benchmark alone),
+# `demo` (scripts/demo.sh on the GPU: twasm-run on the compiled saxpy.ptx,
+# verified bit for bit with python3 and timed) or `all`.
 set -uo pipefail
 
 bundle=$(cd "$(dirname "$0")" && pwd)
-out=${1:?usage: run.sh OUTDIR [tests|bench|runtime|all]}
+out=${1:?usage: run.sh OUTDIR [tests|bench|runtime|demo|all]}
 what=${2:-all}
 mkdir -p "$out"
 status=0
@@ -48,5 +49,13 @@ if [[ $what == bench || $what == all ]]; then
   "$bundle/bin/twasm-bench-kernels" "$bundle/kernels" "$bundle/twins" \
     --json "$out/bench-kernels.json" 2>&1 | tee "$out/bench-kernels.txt"
   status=$((status | PIPESTATUS[0]))
+fi
+if [[ $what == demo || $what == all ]]; then
+  TWASM_RUN_COMPILED=1 TWASM_RUN="$bundle/bin/twasm-run" \
+    SAXPY_MODULE="$bundle/runtime/saxpy.ptx" TWASM_DEVICE=cuda \
+    DEMO_OUT="$out/demo" bash "$bundle/demo.sh" 2>&1 | tee "$out/demo.txt"
+  status=$((status | PIPESTATUS[0]))
+  # Its 8 MB of inputs and outputs are checked; they need not come back.
+  rm -rf "$out/demo"
 fi
 exit $status

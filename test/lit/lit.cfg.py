@@ -1,5 +1,6 @@
 # lit configuration for TensorWasm's compiler and tool tests.
 
+import ctypes
 import os
 import shutil
 
@@ -15,7 +16,7 @@ config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(["twasm-opt", "twasm"], [config.twasm_tools_dir])
+llvm_config.add_tool_substitutions(["twasm-opt", "twasm-run", "twasm"], [config.twasm_tools_dir])
 config.substitutions.append(("%twasm_src_root", config.twasm_src_root))
 config.substitutions.append(("%twasm_bin", config.twasm_tools_dir))
 
@@ -37,5 +38,11 @@ ptxas = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
 if os.path.exists(ptxas):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+# A CUDA driver the runtime's cuda device can load (it dlopens the same name).
+try:
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda")
+except OSError:
+    pass
 if config.twasm_sanitizers:
     config.available_features.add("sanitizers")

@@ -2,34 +2,34 @@
 //
 // `twasm compile kernel.wasm --target sm_90 -o kernel.ptx` compiles the
 // kernels of a Wasm module ahead of time and writes the manifest a loader
-// needs beside them (docs/kernel-manifest.md). Further subcommands (run,
-// sign, serve, ...) arrive with the runtime.
+// needs beside them (docs/kernel-manifest.md); `twasm run` runs a kernel
+// through the runtime's API (RunKernel.cpp, shared with `twasm-run`). Further
+// subcommands (sign, serve, ...) arrive with the runtime.
 //
 //===----------------------------------------------------------------------===//
 
-#include "twasm/Import/WasmImporter.h"
-#include "twasm/InitAll.h"
-#include "twasm/Pipelines/HostCompiler.h"
-#include "twasm/Pipelines/Manifest.h"
-#include "twasm/Pipelines/Pipelines.h"
+#include "Compile.h"
+#include "RunKernel.h"
 
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 
 #include <chrono>
+#include <optional>
 
 using namespace mlir;
 namespace cl = llvm::cl;
+using twasm::tool::Emit;
+
+// `twasm run` parses its own command line (RunKernel.cpp); it is declared
+// here so that `twasm --help` lists it.
+static cl::SubCommand runCommand(
+    "run", "Run a kernel of a module on a device, through the runtime (exit "
+           "status 0: completed, 1: an error, 2: trapped, 3: interrupted)");
 
 static cl::SubCommand compileCommand(
     "compile", "Compile a Wasm module's kernels to PTX, with their manifest");
@@ -66,10 +66,9 @@ static cl::opt<bool>
     listKernels("list-kernels",
                 cl::desc("Print the module's kernels and their parameters"),
                 cl::sub(compileCommand));
-enum class Emit { PTX, Twasm, Lowered };
 static cl::opt<Emit>
-    emit("emit", cl::desc("What to write"), cl::init(Emit::PTX),
-         cl::values(clEnumValN(Emit::PTX, "ptx", "PTX assembly (default)"),
+    emit("emit", cl::desc("What to write"), cl::init(Emit::Code),
+         cl::values(clEnumValN(Emit::Code, "ptx", "PTX assembly (default)"),
                     clEnumValN(Emit::Twasm, "twasm", "the imported twasm IR"),
                     clEnumValN(Emit::Lowered, "lowered",
                                "the gpu.module before PTX emission")),
@@ -122,162 +121,83 @@ static int writeManifest(llvm::StringRef outputPath, llvm::StringRef manifest) {
   return 0;
 }
 
-/// --target host: the whole module as a shared object (or its LLVM IR).
-static int compileForHost(OwningOpRef<twasm::ModuleOp> wasm,
-                          std::chrono::steady_clock::time_point started,
-                          double importMs) {
-  twasm::HostTarget target;
-  target.cpu = hostCPU;
-  target.boundsChecks = !noBoundsChecks;
-  target.epochChecks = !noEpochChecks;
-  std::string manifest = twasm::writeHostManifest(*wasm, target.cpu);
-  bool wantIR = emit == Emit::Lowered;
-  llvm::Expected<twasm::HostArtifacts> artifacts =
-      twasm::compileForHost(std::move(wasm), target, wantIR);
-  if (!artifacts)
-    return fail(inputFile, llvm::toString(artifacts.takeError()));
+static int compile() {
+  auto started = std::chrono::steady_clock::now();
+  twasm::tool::CompileSettings settings;
+  settings.target = chip;
+  settings.hostCPU = hostCPU;
+  settings.kernels.assign(kernels.begin(), kernels.end());
+  settings.boundsChecks = !noBoundsChecks;
+  settings.epochChecks = !noEpochChecks;
+  settings.emit = listKernels ? Emit::KernelList : emit.getValue();
+  llvm::Expected<twasm::tool::CompiledModule> compiled =
+      twasm::tool::compileModule(inputFile, settings);
+  if (!compiled)
+    return fail(inputFile, llvm::toString(compiled.takeError()));
+  if (settings.emit == Emit::KernelList || settings.emit == Emit::Twasm) {
+    llvm::outs() << compiled->code;
+    return 0;
+  }
+
+  bool host = settings.target == "host";
   std::string outputPath = outputFile;
   if (outputPath.empty())
-    outputPath = defaultOutputPath(wantIR ? ".ll" : ".so");
-  if (llvm::Error error = writeFile(
-          outputPath, wantIR ? artifacts->llvmIR : artifacts->sharedObject))
+    outputPath = defaultOutputPath(settings.emit == Emit::Code
+                                       ? (host ? ".so" : ".ptx")
+                                       : (host ? ".ll" : ".mlir"));
+  if (llvm::Error error = writeFile(outputPath, compiled->code))
     return fail(outputPath, llvm::toString(std::move(error)));
-  if (!wantIR && manifestFile != "none") {
-    if (int failed = writeManifest(outputPath, manifest))
+  if (settings.emit == Emit::Code && manifestFile != "none") {
+    if (int failed = writeManifest(outputPath, compiled->manifest))
       return failed;
   }
-  if (timing)
-    llvm::errs() << llvm::formatv(
-        "twasm compile: import {0:f1} ms, total {1:f1} ms\n", importMs,
-        std::chrono::duration<double, std::milli>(
-            std::chrono::steady_clock::now() - started)
-            .count());
+  if (timing) {
+    double totalMs = std::chrono::duration<double, std::milli>(
+                         std::chrono::steady_clock::now() - started)
+                         .count();
+    if (host)
+      llvm::errs() << llvm::formatv(
+          "twasm compile: import {0:f1} ms, total {1:f1} ms\n",
+          compiled->importMs, totalMs);
+    else
+      llvm::errs() << llvm::formatv(
+          "twasm compile: import {0:f1} ms, lowering and PTX {1:f1} ms, total "
+          "{2:f1} ms\n",
+          compiled->importMs, compiled->lowerMs, totalMs);
+  }
   return 0;
 }
 
-static int compile() {
-  using Clock = std::chrono::steady_clock;
-  auto started = Clock::now();
-  auto elapsedMs = [](Clock::time_point since) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - since)
-        .count();
-  };
-
-  DialectRegistry registry;
-  twasm::registerAllDialects(registry);
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-
-  std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFile, &error);
-  if (!input)
-    return fail(inputFile, error);
-  twasm::ImportOptions options;
-  options.kernels.assign(kernels.begin(), kernels.end());
-  auto imported =
-      twasm::importWasmModule(context, inputFile, input->getBuffer(), options);
-  if (!imported)
-    return fail(inputFile, llvm::toString(imported.takeError()));
-  double importMs = elapsedMs(started);
-
-  twasm::ModuleOp wasm = **imported;
-  if (listKernels) {
-    for (twasm::KernelOp kernel : wasm.getBody()->getOps<twasm::KernelOp>()) {
-      llvm::outs() << kernel.getName() << "(";
-      llvm::interleaveComma(kernel.getFunction().getFunctionType().getInputs(),
-                            llvm::outs());
-      llvm::outs() << ")\n";
-    }
-    return 0;
+/// `twasm run`'s compilation of a .wasm or .wat: compileModule, in memory.
+static tensorwasm::tool::CompiledCode compileForRun(const std::string &path,
+                                                    const std::string &target) {
+  twasm::tool::CompileSettings settings;
+  settings.target = target;
+  tensorwasm::tool::CompiledCode result;
+  llvm::Expected<twasm::tool::CompiledModule> compiled =
+      twasm::tool::compileModule(path, settings);
+  if (!compiled) {
+    result.error = llvm::toString(compiled.takeError());
+    return result;
   }
-  if (emit == Emit::Twasm) {
-    wasm->print(llvm::outs());
-    llvm::outs() << "\n";
-    return 0;
-  }
-
-  if (chip == "host")
-    return compileForHost(std::move(*imported), started, importMs);
-
-  twasm::TwasmToPTXOptions pipelineOptions;
-  pipelineOptions.chip = chip;
-  pipelineOptions.boundsChecks = !noBoundsChecks;
-  pipelineOptions.epochChecks = !noEpochChecks;
-  std::string manifest =
-      twasm::writeKernelManifest(wasm, pipelineOptions.target());
-
-  OwningOpRef<mlir::ModuleOp> top = mlir::ModuleOp::create(wasm.getLoc());
-  top->getBody()->push_back(imported->release());
-
-  // Errors from here on are about the module (an unsupported instruction, a
-  // bad intrinsic): report them as "error: file: ...".
-  std::string diagnostic;
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    if (diag.getSeverity() != DiagnosticSeverity::Error)
-      return success();
-    if (!diagnostic.empty())
-      diagnostic += "\n";
-    std::string where;
-    if (auto fileLoc = dyn_cast<FileLineColLoc>(diag.getLocation()))
-      where =
-          fileLoc.getLine() == 0
-              ? llvm::formatv(" (at byte offset {0:x})", fileLoc.getColumn())
-                    .str()
-              : llvm::formatv(" (at line {0}, column {1})", fileLoc.getLine(),
-                              fileLoc.getColumn())
-                    .str();
-    diagnostic += diag.str() + where;
-    return success();
-  });
-  PassManager pm(&context);
-  if (emit == Emit::Lowered) {
-    twasm::ConvertTwasmToGPUPassOptions lowering;
-    lowering.boundsChecks = !noBoundsChecks;
-    lowering.epochChecks = !noEpochChecks;
-    pm.addPass(twasm::createConvertTwasmToGPUPass(lowering));
-  } else {
-    twasm::buildTwasmToPTXPipeline(pm, pipelineOptions);
-  }
-  auto loweringStarted = Clock::now();
-  if (failed(pm.run(*top)))
-    return fail(inputFile,
-                diagnostic.empty() ? "compilation failed" : diagnostic);
-  double lowerMs = elapsedMs(loweringStarted);
-
-  std::string output;
-  if (emit == Emit::Lowered) {
-    llvm::raw_string_ostream stream(output);
-    top->print(stream);
-  } else {
-    FailureOr<std::string> ptx = twasm::extractPTX(*top);
-    if (failed(ptx))
-      return fail(inputFile, diagnostic);
-    output = std::move(*ptx);
-  }
-
-  std::string outputPath = outputFile;
-  if (outputPath.empty())
-    outputPath = defaultOutputPath(emit == Emit::PTX ? ".ptx" : ".mlir");
-  if (llvm::Error error = writeFile(outputPath, output))
-    return fail(outputPath, llvm::toString(std::move(error)));
-  if (emit == Emit::PTX && manifestFile != "none") {
-    if (int failed = writeManifest(outputPath, manifest))
-      return failed;
-  }
-  if (timing)
-    llvm::errs() << llvm::formatv(
-        "twasm compile: import {0:f1} ms, lowering and PTX {1:f1} ms, total "
-        "{2:f1} ms\n",
-        importMs, lowerMs, elapsedMs(started));
-  return 0;
+  result.code = std::move(compiled->code);
+  result.manifest = std::move(compiled->manifest);
+  result.milliseconds = compiled->importMs + compiled->lowerMs;
+  return result;
 }
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
+  // `twasm run ...` is `twasm-run ...` that can also compile: its command
+  // line is RunKernel.cpp's, not llvm::cl's.
+  if (argc > 1 && llvm::StringRef(argv[1]) == "run")
+    return tensorwasm::tool::runMain(argc - 1, argv + 1, compileForRun);
   if (!cl::ParseCommandLineOptions(
           argc, argv,
-          "TensorWasm: compile WebAssembly kernels for GPUs\n\n"
-          "  twasm compile kernel.wasm --target sm_90 -o kernel.ptx\n"))
+          "TensorWasm: compile WebAssembly kernels for GPUs and CPUs, and run "
+          "them\n\n"
+          "  twasm compile kernel.wasm --target sm_90 -o kernel.ptx\n"
+          "  twasm run kernel.wasm --grid 4096 --block 256 ARGS...\n"))
     return 1;
   if (compileCommand)
     return compile();
