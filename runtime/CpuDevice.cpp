@@ -144,6 +144,9 @@ Result<LaunchResult> CpuInstance::launch(std::string_view kernel,
   // The watchdog (started after the word is cleared, so that its raise is
   // never lost) has a thread: the one thing here that reports failure by
   // exception.
+  // The timeout counts from the launch's start: a launch that times out has
+  // run at least its timeout.
+  auto start = std::chrono::steady_clock::now();
   std::optional<cpu::Watchdog> watchdog;
   try {
     if (options.timeout.count() > 0)
@@ -154,7 +157,6 @@ Result<LaunchResult> CpuInstance::launch(std::string_view kernel,
                  std::string("cannot start the launch's timeout thread: ") +
                      error.what()};
   }
-  auto start = std::chrono::steady_clock::now();
   cpu::Expected<cpu::LaunchResult> launched = module->executor->launch(
       *instance, info->name, config, raw, &controlWord);
   watchdog.reset();

@@ -603,16 +603,18 @@ Result<LaunchResult> CudaInstance::launch(std::string_view kernel,
     std::lock_guard<std::mutex> lock(controlMutex);
     launching = true;
   }
+  // The deadline counts from the launch's start, so that a launch that
+  // times out has run at least its timeout.
+  Clock::time_point start = Clock::now();
   bool watched = options.timeout.count() > 0;
   if (watched) {
-    if (Status status = gpu.watch->watch(this, Clock::now() + options.timeout);
+    if (Status status = gpu.watch->watch(this, start + options.timeout);
         !status) {
       std::lock_guard<std::mutex> lock(controlMutex);
       launching = false;
       return status.error();
     }
   }
-  Clock::time_point start = Clock::now();
   Status ran =
       gpu.check(gpu.driver->launchKernel(
                     *function, options.grid.x, options.grid.y, options.grid.z,
