@@ -33,18 +33,14 @@ Value Value::f64(double value) {
   return {ValueType::F64, bits};
 }
 
+// The public value types are the first four of the runtime's own.
+static_assert(int(ValueType::I32) == int(cpu::ValueType::I32) &&
+              int(ValueType::I64) == int(cpu::ValueType::I64) &&
+              int(ValueType::F32) == int(cpu::ValueType::F32) &&
+              int(ValueType::F64) == int(cpu::ValueType::F64));
+
 const char *valueTypeName(ValueType type) {
-  switch (type) {
-  case ValueType::I32:
-    return "i32";
-  case ValueType::I64:
-    return "i64";
-  case ValueType::F32:
-    return "f32";
-  case ValueType::F64:
-    return "f64";
-  }
-  return "?";
+  return cpu::valueTypeName(static_cast<cpu::ValueType>(type));
 }
 
 static std::string dimensions(const Dim3 &dim) {
@@ -70,18 +66,9 @@ const KernelInfo *Module::findKernel(std::string_view name) const {
 namespace runtime {
 
 static std::optional<ValueType> publicType(cpu::ValueType type) {
-  switch (type) {
-  case cpu::ValueType::I32:
-    return ValueType::I32;
-  case cpu::ValueType::I64:
-    return ValueType::I64;
-  case cpu::ValueType::F32:
-    return ValueType::F32;
-  case cpu::ValueType::F64:
-    return ValueType::F64;
-  default:
+  if (type == cpu::ValueType::FuncRef || type == cpu::ValueType::ExternRef)
     return std::nullopt;
-  }
+  return static_cast<ValueType>(type);
 }
 
 Result<std::vector<KernelInfo>>

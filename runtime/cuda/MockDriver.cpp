@@ -238,19 +238,33 @@ CUresult mockMemAllocManaged(CUdeviceptr *pointer, size_t bytes,
     return misuse(gpu, "cuMemAllocManaged with flags other than global");
   return allocateDevice(gpu, pointer, bytes);
 }
-CUresult mockMemFree(CUdeviceptr pointer) {
+/// A call that releases an object: recorded; an unknown handle is a
+/// misuse; a planned failure keeps the object (it goes with the context),
+/// while a lost context's release frees it.
+template <typename Known, typename Release>
+CUresult releaseCall(const char *symbol, const char *unknown, Known known,
+                     Release release) {
   State &gpu = state();
   std::lock_guard<std::mutex> lock(gpu.mutex);
-  CUresult result = enter(gpu, "cuMemFree_v2");
-  auto it = gpu.deviceMemory.find(static_cast<uintptr_t>(pointer));
-  if (it == gpu.deviceMemory.end())
-    return misuse(gpu, "cuMemFree of memory not allocated");
+  CUresult result = enter(gpu, symbol);
+  if (!known(gpu))
+    return misuse(gpu, std::string(symbol) + " of " + unknown);
   if (result != CUDA_SUCCESS && !gpu.contextLost)
     return result;
-  gpu.allocatedBytes -= it->second;
-  std::free(reinterpret_cast<void *>(it->first));
-  gpu.deviceMemory.erase(it);
+  release(gpu);
   return result;
+}
+
+CUresult mockMemFree(CUdeviceptr pointer) {
+  auto address = static_cast<uintptr_t>(pointer);
+  return releaseCall(
+      "cuMemFree_v2", "memory not allocated",
+      [&](State &gpu) { return gpu.deviceMemory.count(address) != 0; },
+      [&](State &gpu) {
+        gpu.allocatedBytes -= gpu.deviceMemory[address];
+        gpu.deviceMemory.erase(address);
+        std::free(reinterpret_cast<void *>(address));
+      });
 }
 CUresult mockMemAdvise(CUdeviceptr pointer, size_t bytes, int advice,
                        CUmemLocation location) {
@@ -284,16 +298,13 @@ CUresult mockMemAllocHost(void **pointer, size_t bytes) {
   return CUDA_SUCCESS;
 }
 CUresult mockMemFreeHost(void *pointer) {
-  State &gpu = state();
-  std::lock_guard<std::mutex> lock(gpu.mutex);
-  CUresult result = enter(gpu, "cuMemFreeHost");
-  if (!gpu.hostMemory.count(pointer))
-    return misuse(gpu, "cuMemFreeHost of memory not allocated");
-  if (result != CUDA_SUCCESS && !gpu.contextLost)
-    return result;
-  gpu.hostMemory.erase(pointer);
-  std::free(pointer);
-  return result;
+  return releaseCall(
+      "cuMemFreeHost", "memory not allocated",
+      [&](State &gpu) { return gpu.hostMemory.count(pointer) != 0; },
+      [&](State &gpu) {
+        gpu.hostMemory.erase(pointer);
+        std::free(pointer);
+      });
 }
 CUresult mockMemHostGetDevicePointer(CUdeviceptr *device, void *host,
                                      unsigned flags) {
@@ -385,24 +396,21 @@ CUresult mockModuleLoadDataEx(CUmodule *module, const void *image, unsigned,
   return CUDA_SUCCESS;
 }
 CUresult mockModuleUnload(CUmodule module) {
-  State &gpu = state();
-  std::lock_guard<std::mutex> lock(gpu.mutex);
-  CUresult result = enter(gpu, "cuModuleUnload");
   auto *loaded = reinterpret_cast<MockModule *>(module);
-  if (!gpu.modules.count(loaded))
-    return misuse(gpu, "cuModuleUnload of an unknown module");
-  if (result != CUDA_SUCCESS && !gpu.contextLost)
-    return result;
-  for (auto it = gpu.functions.begin(); it != gpu.functions.end();)
-    if (it->second == loaded) {
-      delete it->first;
-      it = gpu.functions.erase(it);
-    } else {
-      ++it;
-    }
-  gpu.modules.erase(loaded);
-  delete loaded;
-  return result;
+  return releaseCall(
+      "cuModuleUnload", "an unknown module",
+      [&](State &gpu) { return gpu.modules.count(loaded) != 0; },
+      [&](State &gpu) {
+        for (auto it = gpu.functions.begin(); it != gpu.functions.end();)
+          if (it->second == loaded) {
+            delete it->first;
+            it = gpu.functions.erase(it);
+          } else {
+            ++it;
+          }
+        gpu.modules.erase(loaded);
+        delete loaded;
+      });
 }
 CUresult mockModuleGetFunction(CUfunction *function, CUmodule module,
                                const char *name) {
@@ -472,17 +480,14 @@ CUresult mockStreamCreate(CUstream *stream, unsigned) {
   return CUDA_SUCCESS;
 }
 CUresult mockStreamDestroy(CUstream stream) {
-  State &gpu = state();
-  std::lock_guard<std::mutex> lock(gpu.mutex);
-  CUresult result = enter(gpu, "cuStreamDestroy_v2");
   auto *destroyed = reinterpret_cast<MockStream *>(stream);
-  if (!gpu.streams.count(destroyed))
-    return misuse(gpu, "cuStreamDestroy of an unknown stream");
-  if (result != CUDA_SUCCESS && !gpu.contextLost)
-    return result;
-  gpu.streams.erase(destroyed);
-  delete destroyed;
-  return result;
+  return releaseCall(
+      "cuStreamDestroy_v2", "an unknown stream",
+      [&](State &gpu) { return gpu.streams.count(destroyed) != 0; },
+      [&](State &gpu) {
+        gpu.streams.erase(destroyed);
+        delete destroyed;
+      });
 }
 /// Waits for an endless launch on `stream` to see its control word set.
 CUresult waitForStream(std::unique_lock<std::mutex> &lock, State &gpu,
@@ -526,13 +531,13 @@ CUresult mockEventCreate(CUevent *event, unsigned) {
   return CUDA_SUCCESS;
 }
 CUresult mockEventDestroy(CUevent event) {
-  State &gpu = state();
-  std::lock_guard<std::mutex> lock(gpu.mutex);
-  CUresult result = enter(gpu, "cuEventDestroy_v2");
-  if (!gpu.events.erase(event))
-    return misuse(gpu, "cuEventDestroy of an unknown event");
-  delete reinterpret_cast<char *>(event);
-  return result;
+  return releaseCall(
+      "cuEventDestroy_v2", "an unknown event",
+      [&](State &gpu) { return gpu.events.count(event) != 0; },
+      [&](State &gpu) {
+        gpu.events.erase(event);
+        delete reinterpret_cast<char *>(event);
+      });
 }
 CUresult mockEventRecord(CUevent event, CUstream) {
   MOCK_ENTER("cuEventRecord");
@@ -584,14 +589,14 @@ CUresult mockLinkComplete(CUlinkState link, void **image, size_t *bytes) {
   return CUDA_SUCCESS;
 }
 CUresult mockLinkDestroy(CUlinkState link) {
-  State &gpu = state();
-  std::lock_guard<std::mutex> lock(gpu.mutex);
-  CUresult result = enter(gpu, "cuLinkDestroy");
   auto *linked = reinterpret_cast<std::string *>(link);
-  if (!gpu.linkStates.erase(linked))
-    return misuse(gpu, "cuLinkDestroy of no link state");
-  delete linked;
-  return result;
+  return releaseCall(
+      "cuLinkDestroy", "no link state",
+      [&](State &gpu) { return gpu.linkStates.count(linked) != 0; },
+      [&](State &gpu) {
+        gpu.linkStates.erase(linked);
+        delete linked;
+      });
 }
 CUresult mockGetErrorName(CUresult error, const char **name) {
   switch (error) {
