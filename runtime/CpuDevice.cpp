@@ -198,8 +198,9 @@ public:
   std::string_view codeExtension() const override { return ".so"; }
   std::string codeTarget() const override { return "host"; }
 
+protected:
   Result<std::shared_ptr<Module>>
-  loadModule(std::string_view code, std::string_view manifest) override {
+  loadCompiled(std::string_view code, std::string_view manifest) override {
     auto description = cpu::ModuleDescription::parse(manifest);
     if (!description)
       return Error{ErrorCode::InvalidModule,

@@ -764,8 +764,9 @@ public:
   std::string_view codeExtension() const override { return ".ptx"; }
   std::string codeTarget() const override { return gpu->arch; }
 
+protected:
   Result<std::shared_ptr<Module>>
-  loadModule(std::string_view code, std::string_view manifest) override;
+  loadCompiled(std::string_view code, std::string_view manifest) override;
 
 private:
   /// The module's cubin: from the cache, else compiled by the driver from
@@ -826,7 +827,7 @@ Result<CUmodule> CudaDevice::loadCode(std::string_view ptx) {
 }
 
 Result<std::shared_ptr<Module>>
-CudaDevice::loadModule(std::string_view code, std::string_view manifest) {
+CudaDevice::loadCompiled(std::string_view code, std::string_view manifest) {
   auto description = cpu::ModuleDescription::parse(
       manifest, cpu::ModuleDescription::Target::Ptx);
   if (!description)

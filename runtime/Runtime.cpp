@@ -5,9 +5,11 @@
 #include "Devices.h"
 #include "cuda/CudaDriver.h"
 #include "cuda/MockDriver.h"
+#include "support/Files.h"
+#include "twasm/Artifact.h"
 
+#include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 namespace tensorwasm {
@@ -196,7 +198,8 @@ static std::unique_ptr<cuda::Driver> findGpu(std::string &why) {
   return driver;
 }
 
-Result<std::shared_ptr<Device>> Device::open(const DeviceOptions &options) {
+static Result<std::shared_ptr<Device>>
+openDevice(const DeviceOptions &options) {
   switch (options.kind) {
   case DeviceKind::Cpu:
     return runtime::openCpuDevice(options, "cpu");
@@ -229,29 +232,78 @@ Result<std::shared_ptr<Device>> Device::open(const DeviceOptions &options) {
   return Error{ErrorCode::InvalidArgument, "unknown device kind"};
 }
 
-static std::optional<std::string> readWholeFile(const std::string &path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file)
-    return std::nullopt;
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  if (file.bad())
-    return std::nullopt;
-  return contents.str();
+Result<std::shared_ptr<Device>> Device::open(const DeviceOptions &options) {
+  Result<std::shared_ptr<Device>> device = openDevice(options);
+  if (device && options.allowUnsignedCode) {
+    (*device)->unsignedCodeAllowed = true;
+    std::fprintf(stderr,
+                 "twasm: WARNING: the %s device loads unsigned compiled code "
+                 "(DeviceOptions::allowUnsignedCode): for development only, "
+                 "nothing checks where the code it runs came from\n",
+                 deviceKindName((*device)->kind()));
+  }
+  return device;
+}
+
+Result<std::shared_ptr<Module>> Device::loadModule(std::string_view code,
+                                                   std::string_view manifest) {
+  if (!unsignedCodeAllowed)
+    return Error{ErrorCode::Untrusted,
+                 "refusing unsigned compiled code: load a signed artifact "
+                 "(Device::loadArtifact, docs/artifact-format.md), or open "
+                 "the device with DeviceOptions::allowUnsignedCode "
+                 "(development only)"};
+  return loadCompiled(code, manifest);
+}
+
+Result<std::shared_ptr<Module>> Device::loadArtifact(const Artifact &artifact) {
+  const ArtifactManifest &manifest = artifact.manifest();
+  std::string what =
+      "'" + manifest.name + "' version " + std::to_string(manifest.version);
+  std::string device = codeTarget();
+  std::optional<std::string> target = artifact.targetFor(device);
+  if (!target) {
+    std::string targets;
+    for (const PayloadEntry &entry : manifest.payloads)
+      if (entry.kind == "code")
+        targets += (targets.empty() ? "" : ", ") + entry.target;
+    return Error{ErrorCode::InvalidModule,
+                 what + " has code for " + targets + ", none of which the " +
+                     deviceKindName(kind()) + " device (" + device +
+                     ") runs: build it with --target " + device};
+  }
+  std::optional<std::string_view> code = artifact.payload("code", *target);
+  std::optional<std::string_view> kernelManifest =
+      artifact.payload("kernel-manifest", *target);
+  Result<std::shared_ptr<Module>> module =
+      loadCompiled(code.value_or(""), kernelManifest.value_or(""));
+  if (!module)
+    return Error{module.error().code, what + ": " + module.error().message};
+  // The signed manifest lists the kernels for readers that do not load the
+  // code; the loaded code must be what it says.
+  const std::vector<KernelInfo> &loaded = (*module)->kernels();
+  bool agrees = loaded.size() == manifest.kernels.size();
+  for (size_t i = 0; agrees && i < loaded.size(); ++i)
+    agrees = loaded[i].name == manifest.kernels[i].name &&
+             loaded[i].params == manifest.kernels[i].params;
+  if (!agrees)
+    return Error{ErrorCode::InvalidModule,
+                 what + ": the kernel manifest for " + *target +
+                     " declares other kernels than the artifact's manifest"};
+  return module;
 }
 
 Result<std::shared_ptr<Module>>
 Device::loadModuleFiles(const std::string &stem) {
   std::string codePath = stem + std::string(codeExtension());
   std::string manifestPath = stem + ".json";
-  std::optional<std::string> code = readWholeFile(codePath);
+  std::string error;
+  std::optional<std::string> code = files::readFile(codePath, &error);
   if (!code)
-    return Error{ErrorCode::InvalidModule,
-                 "cannot read " + codePath + ": " + std::strerror(errno)};
-  std::optional<std::string> manifest = readWholeFile(manifestPath);
+    return Error{ErrorCode::InvalidModule, error};
+  std::optional<std::string> manifest = files::readFile(manifestPath, &error);
   if (!manifest)
-    return Error{ErrorCode::InvalidModule,
-                 "cannot read " + manifestPath + ": " + std::strerror(errno)};
+    return Error{ErrorCode::InvalidModule, error};
   Result<std::shared_ptr<Module>> module = loadModule(*code, *manifest);
   if (!module)
     return Error{module.error().code, codePath + ": " + module.error().message};

@@ -14,10 +14,13 @@
 # Where `twasm` cannot run (no libLLVM: a GPU machine), or with
 # TWASM_RUN_COMPILED=1, the kernel compiled ahead of time is run with
 # `twasm-run` (the same options, no compiler): TWASM_RUN names that binary
-# (default BUILD/bin/twasm-run) and SAXPY_MODULE the module, a saxpy.ptx or
-# saxpy.so with saxpy.json beside it (default: the build's, PTX for
-# --device cuda, else the host's .so). For example, on a GPU machine:
-#   TWASM_RUN=bin/twasm-run SAXPY_MODULE=runtime/saxpy.ptx TWASM_DEVICE=cuda \
+# (default BUILD/bin/twasm-run) and SAXPY_MODULE the module: a signed
+# saxpy.twa, checked against the public key SAXPY_KEY, or (unsigned, run with
+# --allow-unsigned) a saxpy.ptx or saxpy.so with saxpy.json beside it
+# (default: the build's, PTX for --device cuda, else the host's .so). For
+# example, on a GPU machine:
+#   TWASM_RUN=bin/twasm-run SAXPY_MODULE=runtime/saxpy.twa \
+#     SAXPY_KEY=runtime/publisher.pub TWASM_DEVICE=cuda \
 #     DEMO_OUT=/tmp/demo bash demo.sh
 set -euo pipefail
 
@@ -45,14 +48,25 @@ if [[ $compiled == 1 ]]; then
       module="$build/examples/kernels/host/saxpy.so"
     fi
   fi
-  if [[ ! -f $module || ! -f ${module%.*}.json ]]; then
-    echo "error: no compiled module $module with ${module%.*}.json beside it" \
-      "(set SAXPY_MODULE=path/to/saxpy.ptx or saxpy.so)" >&2
-    exit 1
-  fi
   if [[ ! -x ${runner[0]} ]]; then
     echo "error: no twasm-run at ${runner[0]} (set TWASM_RUN=path/to/twasm-run)" >&2
     exit 1
+  fi
+  if [[ $module == *.twa ]]; then
+    # A signed artifact, checked against the key that signed it.
+    if [[ ! -f $module || ! -f ${SAXPY_KEY:-} ]]; then
+      echo "error: no artifact $module, or no SAXPY_KEY=path/to/KEY.pub" \
+        "(the public key that signed it)" >&2
+      exit 1
+    fi
+    runner+=(--key "$SAXPY_KEY")
+  else
+    if [[ ! -f $module || ! -f ${module%.*}.json ]]; then
+      echo "error: no compiled module $module with ${module%.*}.json beside it" \
+        "(set SAXPY_MODULE=path/to/saxpy.twa, saxpy.ptx or saxpy.so)" >&2
+      exit 1
+    fi
+    runner+=(--allow-unsigned)
   fi
   runName="twasm-run $(basename "$module")"
   echo "== Using the compiled $module ($(stat -c %s "$module") bytes) and" \

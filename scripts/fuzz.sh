@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs the importer's libFuzzer target for a number of seconds, seeded with
-# every module of the spec test suite (when present) and of the lit tests.
-# Exits non-zero if the fuzzer finds a crash, a leak, a sanitizer report or a
-# timeout; the failing input is kept under <build>/fuzz-artifacts.
+# Runs the libFuzzer targets: the importer for a number of seconds, seeded
+# with every module of the spec test suite (when present) and of the lit
+# tests; then the artifact manifest parser for half as long, seeded with
+# test/fuzz/artifact-manifest-seeds. Exits non-zero if a fuzzer finds a
+# crash, a leak, a sanitizer report or a timeout; the failing input is kept
+# under <build>/fuzz-artifacts.
 set -euo pipefail
 
 build=$1
@@ -33,3 +35,12 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
   "$build/bin/twasm-import-fuzzer" "$corpus" "$seeds" \
   -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
   -artifact_prefix="$artifacts/" -print_final_stats=1
+
+manifest_corpus="$build/fuzz-corpus-artifact-manifest"
+mkdir -p "$manifest_corpus"
+echo "fuzz: artifact manifests, $((seconds / 2)) s"
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+  "$build/bin/twasm-artifact-manifest-fuzzer" "$manifest_corpus" \
+  "$root/test/fuzz/artifact-manifest-seeds" \
+  -max_total_time="$((seconds / 2))" -max_len=65536 -timeout=10 \
+  -rss_limit_mb=4096 -artifact_prefix="$artifacts/" -print_final_stats=1

@@ -174,6 +174,7 @@ void launchOverhead(const std::string &kernelDir, Device &device,
 /// loadModule + instantiate + first launch of saxpy, in ms.
 double firstLaunch(const std::string &kernelDir, const std::string &cache) {
   DeviceOptions options;
+  options.allowUnsignedCode = true;
   options.kind = DeviceKind::Cuda;
   options.cubinCache = cache;
   auto device = must(Device::open(options), "open");
@@ -215,6 +216,7 @@ void instantiateToFirstLaunch(const std::string &kernelDir, Figures &figures) {
 void copyThroughput(const std::string &kernelDir, DeviceKind kind,
                     MemoryMode mode, const char *name, Figures &figures) {
   DeviceOptions options;
+  options.allowUnsignedCode = true;
   options.kind = kind;
   options.memory = mode;
   options.cubinCache = "none";
@@ -267,6 +269,7 @@ int main(int argc, char **argv) {
                    "cpu", figures);
   } else {
     DeviceOptions options;
+    options.allowUnsignedCode = true;
     options.kind = DeviceKind::Cuda;
     options.cubinCache = "none";
     auto device = must(Device::open(options), "open");

@@ -317,6 +317,8 @@ mlir::twasm::importWasmModule(MLIRContext &context, llvm::StringRef filename,
   if (auto error = import_detail::validateBinaryModule(
           binary, options.limits, options.features, &customSections))
     return makeError(describe(*error, text ? &*text : nullptr));
+  if (options.binary)
+    *options.binary = binary.str();
   std::vector<std::string> kernels;
   llvm::StringMap<KernelShape> shapes;
   for (const import_detail::CustomSection &section : customSections) {

@@ -51,6 +51,11 @@ enum class ErrorCode {
   DeviceFailure,
   /// A feature this build does not have yet.
   Unsupported,
+  /// Code that may not run: an artifact whose signature or payload digests
+  /// do not verify, signed by a key the trust policy does not allow for its
+  /// name, expired, or an older version than one already accepted; or
+  /// unsigned code on a device that does not allow it.
+  Untrusted,
 };
 
 /// A failure: its kind and a message a user can act on.
@@ -213,7 +218,13 @@ struct DeviceOptions {
   /// Empty: $TWASM_CACHE_DIR, else $XDG_CACHE_HOME/tensorwasm/cubin, else
   /// ~/.cache/tensorwasm/cubin. "none": no cache.
   std::string cubinCache = {};
+  /// Development only: let loadModule() load compiled code that nothing has
+  /// verified. The device says so on stderr when it opens. Without it, code
+  /// comes from signed, verified artifacts (loadArtifact).
+  bool allowUnsignedCode = false;
 };
+
+class Artifact;
 
 /// Where code runs.
 class Device {
@@ -229,11 +240,28 @@ public:
   /// What to compile for it: `twasm compile --target <codeTarget()>`
   /// ("host", or the GPU's architecture such as "sm_90").
   virtual std::string codeTarget() const = 0;
-  /// Loads compiled code and its manifest (what `twasm compile` writes).
-  virtual Result<std::shared_ptr<Module>>
-  loadModule(std::string_view code, std::string_view manifest) = 0;
-  /// Loads `<stem><codeExtension()>` and `<stem>.json`.
+  /// Loads a verified artifact's code for this device
+  /// (include/twasm/Artifact.h): the code for codeTarget(), or on a GPU the
+  /// newest PTX not newer than it. Its kernel manifest must declare the
+  /// kernels the artifact's signed manifest lists.
+  Result<std::shared_ptr<Module>> loadArtifact(const Artifact &artifact);
+  /// Development only: loads compiled code and its manifest (what `twasm
+  /// compile` writes), which nothing has verified. Refused (Untrusted)
+  /// unless the device was opened with DeviceOptions::allowUnsignedCode.
+  Result<std::shared_ptr<Module>> loadModule(std::string_view code,
+                                             std::string_view manifest);
+  /// loadModule() of `<stem><codeExtension()>` and `<stem>.json`.
   Result<std::shared_ptr<Module>> loadModuleFiles(const std::string &stem);
+  bool allowsUnsignedCode() const { return unsignedCodeAllowed; }
+
+protected:
+  /// Loads code and its kernel manifest; the public calls have decided
+  /// that it may run.
+  virtual Result<std::shared_ptr<Module>>
+  loadCompiled(std::string_view code, std::string_view manifest) = 0;
+
+private:
+  bool unsignedCodeAllowed = false;
 };
 
 } // namespace tensorwasm

@@ -161,20 +161,30 @@ ModuleDescription::Constant constantOf(const json &value) {
   throw ManifestError{"unknown constant expression \"" + key + "\""};
 }
 
+/// A data segment's bytes from its hex. Table-driven: a big segment's hex is
+/// the bulk of a manifest, and decoding it is on the path of every load.
 std::string bytesOfHex(const std::string &hex) {
   if (hex.size() % 2)
     throw ManifestError{"a data segment's hex has an odd length"};
-  auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    throw ManifestError{"a data segment's hex has a non-hex character"};
-  };
+  static const std::array<int8_t, 256> digitValues = [] {
+    std::array<int8_t, 256> values;
+    values.fill(-1);
+    for (int digit = 0; digit < 10; ++digit)
+      values['0' + digit] = static_cast<int8_t>(digit);
+    for (int digit = 0; digit < 6; ++digit)
+      values['a' + digit] = static_cast<int8_t>(10 + digit);
+    return values;
+  }();
   std::string bytes(hex.size() / 2, '\0');
-  for (size_t i = 0; i < bytes.size(); ++i)
-    bytes[i] =
-        static_cast<char>(digit(hex[2 * i]) * 16 + digit(hex[2 * i + 1]));
+  int invalid = 0;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    int high = digitValues[static_cast<unsigned char>(hex[2 * i])];
+    int low = digitValues[static_cast<unsigned char>(hex[2 * i + 1])];
+    invalid |= high | low;
+    bytes[i] = static_cast<char>(high * 16 + low);
+  }
+  if (invalid < 0)
+    throw ManifestError{"a data segment's hex has a non-hex character"};
   return bytes;
 }
 

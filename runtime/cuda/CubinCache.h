@@ -24,9 +24,6 @@
 
 namespace tensorwasm::cuda {
 
-/// The SHA-256 digest of `bytes`, as 64 lowercase hex digits.
-std::string sha256Hex(std::string_view bytes);
-
 class CubinCache {
 public:
   /// The cache in `directory`: "none" for no cache; empty for the default

@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "twasm/Artifact.h"
 #include "twasm/Runtime.h"
 
 #include <gtest/gtest.h>
@@ -63,17 +64,37 @@ std::string testKernels() {
 }
 std::string saxpyStem() { return stem(TWASM_EXAMPLE_KERNEL_DIR, "saxpy"); }
 
-std::shared_ptr<Device> openDevice() {
+/// The test kernels as the build signed them (host and sm_90 code), and the
+/// public key that signed them.
+std::string kernelArtifact(const char *file) {
+  const char *moved = std::getenv("TWASM_TEST_KERNEL_DIR");
+  return std::string(moved ? moved : TWASM_RUNTIME_TEST_KERNEL_DIR) + "/" +
+         file;
+}
+
+/// `allowUnsigned`: for the tests of loading raw compiled code.
+std::shared_ptr<Device> openDevice(bool allowUnsigned = false) {
   DeviceOptions options;
   options.kind = testedKind();
   options.cpuWorkers = 2;
+  options.allowUnsignedCode = allowUnsigned;
   auto device = Device::open(options);
   EXPECT_TRUE(device) << device.error().message;
   return *device;
 }
 
+/// The test kernels, loaded as a service loads code: from an artifact that
+/// a trusted key signed.
 std::shared_ptr<Module> loadKernels(Device &device) {
-  auto module = device.loadModuleFiles(testKernels());
+  Result<PublicKey> key =
+      PublicKey::readFile(kernelArtifact("test-publisher.pub"));
+  EXPECT_TRUE(key) << key.error().message;
+  TrustPolicy trust;
+  EXPECT_TRUE(trust.add(*key, {"test/*"}));
+  Result<Artifact> artifact =
+      Artifact::readFile(kernelArtifact("runtime-kernels.twa"), trust);
+  EXPECT_TRUE(artifact) << artifact.error().message;
+  auto module = device.loadArtifact(*artifact);
   EXPECT_TRUE(module) << module.error().message;
   return *module;
 }
@@ -143,8 +164,21 @@ TEST(RuntimeApi, DevicesAreChosenOrRefusedWithReasons) {
   EXPECT_EQ(parseDeviceKind("gpu"), std::nullopt);
 }
 
+TEST(RuntimeApi, UnsignedCodeLoadsOnlyWhereAllowed) {
+  auto refused = openDevice()->loadModuleFiles(testKernels());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::Untrusted);
+  EXPECT_NE(refused.error().message.find("refusing unsigned compiled code"),
+            std::string::npos)
+      << refused.error().message;
+  auto device = openDevice(/*allowUnsigned=*/true);
+  EXPECT_TRUE(device->allowsUnsignedCode());
+  auto allowed = device->loadModuleFiles(testKernels());
+  EXPECT_TRUE(allowed) << allowed.error().message;
+}
+
 TEST(RuntimeApi, BadModulesAreErrors) {
-  auto device = openDevice();
+  auto device = openDevice(/*allowUnsigned=*/true);
   auto missing = device->loadModuleFiles("/nonexistent/kernels");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::InvalidModule);
@@ -354,7 +388,8 @@ TEST(RuntimeApi, OneInstanceFailingLeavesTheOthersWorking) {
 }
 
 TEST(RuntimeApi, SaxpyExampleGivesTheReferenceResult) {
-  auto device = openDevice();
+  // The example kernels are compiled unsigned by the build.
+  auto device = openDevice(/*allowUnsigned=*/true);
   auto module = device->loadModuleFiles(saxpyStem());
   ASSERT_TRUE(module) << module.error().message;
   auto instance = instantiate(**module);

@@ -126,10 +126,13 @@ llvm::Expected<CompiledModule> compileModule(llvm::StringRef path,
     return failure(error);
   ImportOptions options;
   options.kernels = settings.kernels;
+  std::string binary;
+  options.binary = &binary;
   auto imported = importWasmModule(context, path, input->getBuffer(), options);
   if (!imported)
     return imported.takeError();
   CompiledModule compiled;
+  compiled.wasm = std::move(binary);
   compiled.importMs = msSince(started);
 
   ModuleOp wasm = **imported;

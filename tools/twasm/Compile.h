@@ -46,6 +46,8 @@ struct CompiledModule {
   std::string code;
   /// The manifest (docs/kernel-manifest.md); empty unless `emit` is Code.
   std::string manifest;
+  /// The module's Wasm binary (a text module's encoding).
+  std::string wasm;
   /// Milliseconds spent importing, and lowering and generating code.
   double importMs = 0;
   double lowerMs = 0;

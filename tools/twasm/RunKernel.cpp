@@ -1,16 +1,19 @@
 //===- RunKernel.cpp - One kernel launch through the runtime --------------===//
 //
 // Everything here goes through the runtime's public API, as a service would:
-// a .wasm or .wat is compiled in-process for what the device says it runs
-// (Device::codeTarget()) by the compile function `twasm run` hands in, a .so
-// or .ptx is loaded with the manifest beside it, and every failure comes back
-// from the API as a value that is printed as "error: ..." with exit status 1.
+// a signed artifact is verified and loaded; a .wasm or .wat is compiled
+// in-process for what the device says it runs (Device::codeTarget()) by the
+// compile function `twasm run` hands in, and signed for the run; a .so or
+// .ptx is loaded with the manifest beside it only with --allow-unsigned; and
+// every failure comes back from the API as a value that is printed as
+// "error: ..." with exit status 1.
 // Plain C++ only: `twasm-run` links this without LLVM.
 //
 //===----------------------------------------------------------------------===//
 
 #include "RunKernel.h"
 
+#include "twasm/Artifact.h"
 #include "twasm/Runtime.h"
 
 #include <algorithm>
@@ -22,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -36,9 +40,13 @@ EXAMPLE:
       --fill 0x10000=iota:f32:1024 --fill 0x11000=const:f32:1024:1 \
       --print 0x11000:f32:8  1024 2.5 0x10000 0x11000
 
-A .wasm or .wat is compiled for the device first (as --target host for the
-cpu, for the GPU's sm_XY for cuda; `twasm run` only); a .so or .ptx from
-`twasm compile` is loaded with the manifest beside it (X.so: X.json). The
+The module is a signed artifact (X.twa from `twasm compile --sign`), checked
+against --trust, --key or the registry's trusted keys; or a registry
+reference NAME[@VERSION] (--registry); or a .wasm or .wat, compiled for the
+device first (as --target host for the cpu, for the GPU's sm_XY for cuda;
+`twasm run` only) and signed for this run alone. A .so or .ptx from `twasm
+compile`, with the manifest beside it (X.so: X.json), is unsigned: it is
+loaded only with --allow-unsigned (development only). The
 kernel's arguments follow the input, one per parameter: i32 and i64 in
 decimal or 0x hex, f32 and f64 in decimal, inf or nan; a negative one may be
 given as it is ("-7", "-inf") or after `--`, which ends the options.
@@ -650,6 +658,12 @@ struct Options {
   std::vector<std::string> fillTexts, printTexts, outTexts;
   bool quiet = false;
   bool help = false;
+  /// Where the trusted keys come from: a policy file, public keys (each
+  /// trusted for every name), else the registry's policy.
+  std::string trustFile;
+  std::vector<std::string> keyFiles;
+  std::string registryDirectory;
+  bool allowUnsigned = false;
 };
 
 struct OptionHelp {
@@ -659,6 +673,8 @@ struct OptionHelp {
 };
 
 constexpr OptionHelp optionHelps[] = {
+    {"allow-unsigned", nullptr,
+     "Development only: load a .so or .ptx that no trusted key signed"},
     {"block", "X[,Y[,Z]]",
      "Threads per block (default: the kernel's declared shape, else 1)"},
     {"cpu-workers", "N",
@@ -675,6 +691,9 @@ constexpr OptionHelp optionHelps[] = {
     {"help", nullptr, "Print this help and exit"},
     {"invoke", "NAME",
      "The kernel to launch (needed when the module has more than one)"},
+    {"key", "KEY.pub",
+     "Trust this public key for every name (repeatable; instead of the "
+     "registry's trusted keys)"},
     {"memory", "managed|device",
      "cuda: where linear memory lives: managed (unified memory, kept on the "
      "GPU; the default) or device (device memory, copied to and from the "
@@ -686,6 +705,10 @@ constexpr OptionHelp optionHelps[] = {
      "Print COUNT values of TYPE at ADDR after the launch"},
     {"quiet", nullptr,
      "Do not print the device's description and compile time"},
+    {"registry", "DIR",
+     "The kernel registry whose trusted keys check a .twa, and which a "
+     "NAME[@VERSION] is fetched from (default: $TWASM_REGISTRY, else "
+     "~/.local/share/tensorwasm/registry)"},
     {"repeat", "N",
      "Launch N times, one after the other, and report the minimum and median "
      "time (each launch sees what the last left in memory)"},
@@ -693,6 +716,9 @@ constexpr OptionHelp optionHelps[] = {
      "Shared scratch per block (at least the kernel's declared size)"},
     {"timeout", "MS",
      "Interrupt a launch that runs longer (default 0: no limit)"},
+    {"trust", "POLICY.json",
+     "The trust policy that checks a .twa (docs/artifact-format.md; instead "
+     "of the registry's)"},
 };
 
 void printHelp(const Options &options, bool canCompile) {
@@ -782,6 +808,10 @@ bool parseCommandLine(int argc, char **argv, Options &options) {
       options.help = true;
       continue;
     }
+    if (name == "allow-unsigned") {
+      options.allowUnsigned = true;
+      continue;
+    }
     if (name == "quiet") {
       if (hasInlineValue) {
         if (inlineValue == "true" || inlineValue == "1") {
@@ -866,6 +896,12 @@ bool parseCommandLine(int argc, char **argv, Options &options) {
       options.printTexts.push_back(value);
     } else if (name == "out") {
       options.outTexts.push_back(value);
+    } else if (name == "trust") {
+      options.trustFile = value;
+    } else if (name == "key") {
+      options.keyFiles.push_back(value);
+    } else if (name == "registry") {
+      options.registryDirectory = value;
     }
   }
   if (options.help)
@@ -883,13 +919,98 @@ bool parseCommandLine(int argc, char **argv, Options &options) {
 // Loading
 //===----------------------------------------------------------------------===//
 
-/// The module compiled for the device, or loaded from a .so or .ptx with its
-/// manifest. Prints the error and returns null on failure.
+/// The trust policy that checks artifacts: --trust, else --key (each for
+/// every name), else the registry's. Prints the error on failure.
+std::optional<TrustPolicy> trustPolicy(const Options &options) {
+  if (!options.trustFile.empty()) {
+    Result<TrustPolicy> policy = TrustPolicy::readFile(options.trustFile);
+    if (!policy) {
+      error("--trust " + policy.error().message);
+      return std::nullopt;
+    }
+    return std::move(*policy);
+  }
+  if (!options.keyFiles.empty()) {
+    TrustPolicy policy;
+    for (const std::string &file : options.keyFiles) {
+      Result<PublicKey> key = PublicKey::readFile(file);
+      if (!key) {
+        error("--key " + key.error().message);
+        return std::nullopt;
+      }
+      (void)policy.add(*key, {"*"});
+    }
+    return policy;
+  }
+  Result<Registry> registry = Registry::open(options.registryDirectory);
+  Result<TrustPolicy> policy =
+      registry ? registry->trust() : Result<TrustPolicy>(registry.error());
+  if (!policy) {
+    error("the registry's trusted keys: " + policy.error().message);
+    return std::nullopt;
+  }
+  return std::move(*policy);
+}
+
+std::shared_ptr<Module> loadVerified(Device &device, const std::string &what,
+                                     Result<Artifact> artifact) {
+  if (!artifact) {
+    error(artifact.error().message);
+    return nullptr;
+  }
+  Result<std::shared_ptr<Module>> module = device.loadArtifact(*artifact);
+  if (!module) {
+    error(what + ": " + module.error().message);
+    return nullptr;
+  }
+  return *module;
+}
+
+/// Code this process has just compiled, signed with a key that lives only
+/// as long as the run, so that it reaches the device through the same
+/// verification as any artifact.
+Result<Artifact> signForThisRun(const std::string &inputFile,
+                                const std::string &target,
+                                CompiledCode compiled) {
+  Result<SigningKey> key = SigningKey::generate();
+  if (!key)
+    return key.error();
+  ArtifactContents contents;
+  contents.name = "local/run";
+  contents.created = static_cast<int64_t>(std::time(nullptr));
+  contents.expires = contents.created + 3600;
+  contents.wasm = std::move(compiled.wasm);
+  contents.targets.push_back(
+      {target, std::move(compiled.code), std::move(compiled.manifest)});
+  Result<std::string> bytes = buildArtifact(contents, *key);
+  if (!bytes)
+    return Error{bytes.error().code, inputFile + ": " + bytes.error().message};
+  TrustPolicy policy;
+  (void)policy.add(key->publicKey(), {contents.name});
+  return Artifact::verify(std::move(*bytes), policy);
+}
+
+/// The module, from a signed artifact, a registry, code compiled here, or
+/// (--allow-unsigned) a .so or .ptx with its manifest. Prints the error and
+/// returns null on failure.
 std::shared_ptr<Module> loadModule(Device &device, const Options &options,
                                    const CompileFunction &compile) {
   const std::string &inputFile = options.inputFile;
   std::string_view extension = extensionOf(inputFile);
+  if (extension == ".twa") {
+    std::optional<TrustPolicy> policy = trustPolicy(options);
+    if (!policy)
+      return nullptr;
+    return loadVerified(device, inputFile,
+                        Artifact::readFile(inputFile, *policy));
+  }
   if (extension == ".so" || extension == ".ptx") {
+    if (!options.allowUnsigned) {
+      error(inputFile + ": unsigned compiled code is loaded only with "
+                        "--allow-unsigned (development only); run a signed "
+                        "artifact (twasm compile --sign), or the .wasm");
+      return nullptr;
+    }
     if (extension != device.codeExtension()) {
       const char *runs = device.codeExtension() == ".so"
                              ? "CPU code (.so, twasm compile --target host)"
@@ -923,12 +1044,29 @@ std::shared_ptr<Module> loadModule(Device &device, const Options &options,
     }
     return *module;
   }
+  if (extension != ".wasm" && extension != ".wat") {
+    // A registry reference, NAME[@VERSION].
+    Result<Registry> registry = Registry::open(options.registryDirectory);
+    if (!registry) {
+      error(registry.error().message);
+      return nullptr;
+    }
+    Result<Artifact> artifact = registry->fetch(inputFile);
+    if (!artifact)
+      return loadVerified(device, inputFile,
+                          Error{artifact.error().code,
+                                inputFile + ": " + artifact.error().message +
+                                    " (a module is a .twa, .wasm, .wat, "
+                                    ".so or .ptx file, or a registry "
+                                    "reference NAME[@VERSION])"});
+    return loadVerified(device, inputFile, std::move(artifact));
+  }
 
   std::string target = device.codeTarget();
   if (!compile) {
     error(options.program + " runs compiled modules; compile " + inputFile +
           " with `twasm compile " + inputFile + " --target " + target +
-          "` first (or use `twasm run`)");
+          " --sign KEY` first (or use `twasm run`)");
     return nullptr;
   }
   CompiledCode compiled = compile(inputFile, target);
@@ -939,13 +1077,8 @@ std::shared_ptr<Module> loadModule(Device &device, const Options &options,
   if (!options.quiet)
     std::fprintf(stderr, "compiled %s for %s in %.1f ms\n", inputFile.c_str(),
                  target.c_str(), compiled.milliseconds);
-  Result<std::shared_ptr<Module>> module =
-      device.loadModule(compiled.code, compiled.manifest);
-  if (!module) {
-    error(inputFile + ": " + module.error().message);
-    return nullptr;
-  }
-  return *module;
+  return loadVerified(device, inputFile,
+                      signForThisRun(inputFile, target, std::move(compiled)));
 }
 
 std::string milliseconds(std::chrono::nanoseconds elapsed) {
@@ -1020,6 +1153,7 @@ int runMain(int argc, char **argv, const CompileFunction &compile) {
   deviceOptions.kind = *kind;
   deviceOptions.cpuWorkers = options.cpuWorkers;
   deviceOptions.memory = options.memoryMode;
+  deviceOptions.allowUnsignedCode = options.allowUnsigned;
   Result<std::shared_ptr<Device>> device = Device::open(deviceOptions);
   if (!device)
     return error("--device " + options.deviceName + ": " +

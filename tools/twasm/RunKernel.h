@@ -22,6 +22,8 @@ struct CompiledCode {
   /// The device code and its manifest (docs/kernel-manifest.md).
   std::string code;
   std::string manifest;
+  /// The module's Wasm binary, which the artifact it is signed into carries.
+  std::string wasm;
   /// How long the compilation took, for the "compiled ... in" line.
   double milliseconds = 0;
   /// Non-empty: the reason it failed, without the file name.
@@ -34,7 +36,8 @@ using CompileFunction = std::function<CompiledCode(const std::string &path,
                                                    const std::string &target)>;
 
 /// Runs a kernel as the command line asks; argv[0] names the program ("run"
-/// for `twasm run`). Without `compile`, only compiled modules (X.so or X.ptx
+/// for `twasm run`). Without `compile`, only compiled modules (signed
+/// artifacts, registry references, and with --allow-unsigned X.so or X.ptx
 /// with X.json beside it) are run. Returns the exit status: 0 completed, 1 a
 /// usage, I/O or compile error, 2 trapped, 3 interrupted.
 int runMain(int argc, char **argv, const CompileFunction &compile);

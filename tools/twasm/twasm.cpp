@@ -2,14 +2,18 @@
 //
 // `twasm compile kernel.wasm --target sm_90 -o kernel.ptx` compiles the
 // kernels of a Wasm module ahead of time and writes the manifest a loader
-// needs beside them (docs/kernel-manifest.md); `twasm run` runs a kernel
-// through the runtime's API (RunKernel.cpp, shared with `twasm-run`). Further
-// subcommands (sign, serve, ...) arrive with the runtime.
+// needs beside them (docs/kernel-manifest.md), or with --sign a signed
+// artifact (docs/artifact-format.md); `twasm run` runs a kernel through the
+// runtime's API (RunKernel.cpp, shared with `twasm-run`); `twasm keygen`,
+// `verify` and `registry` make keys, check artifacts and store them
+// (ArtifactCommands.cpp).
 //
 //===----------------------------------------------------------------------===//
 
+#include "ArtifactCommands.h"
 #include "Compile.h"
 #include "RunKernel.h"
+#include "twasm/Artifact.h"
 
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
@@ -19,6 +23,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 
 #include <chrono>
+#include <ctime>
 #include <optional>
 
 using namespace mlir;
@@ -30,6 +35,18 @@ using twasm::tool::Emit;
 static cl::SubCommand runCommand(
     "run", "Run a kernel of a module on a device, through the runtime (exit "
            "status 0: completed, 1: an error, 2: trapped, 3: interrupted)");
+
+// So are the artifact commands (ArtifactCommands.cpp).
+static cl::SubCommand keygenCommand(
+    "keygen", "Make an Ed25519 key pair for signing artifacts: NAME.key and "
+              "NAME.pub");
+static cl::SubCommand
+    verifyCommand("verify",
+                  "Check a signed artifact (.twa) against a trust policy and "
+                  "describe it");
+static cl::SubCommand registryCommand(
+    "registry", "Push, pull, list, show, remove, gc and fsck artifacts in a "
+                "kernel registry, and manage its trusted keys");
 
 static cl::SubCommand compileCommand(
     "compile", "Compile a Wasm module's kernels to PTX, with their manifest");
@@ -81,6 +98,25 @@ static cl::opt<bool> noEpochChecks(
     "unsafe-no-epoch-checks",
     cl::desc("Measurement only: omit interruption checks in loops"),
     cl::sub(compileCommand));
+static cl::opt<std::string> signingKey(
+    "sign",
+    cl::desc("Write a signed artifact (.twa, docs/artifact-format.md) with "
+             "the Wasm and code for each --target (default: host,sm_90), "
+             "signed with this private key (twasm keygen)"),
+    cl::value_desc("key file"), cl::sub(compileCommand));
+static cl::opt<std::string>
+    artifactName("name",
+                 cl::desc("With --sign: the artifact's name, such as "
+                          "acme/saxpy (default: the input file's stem)"),
+                 cl::value_desc("name"), cl::sub(compileCommand));
+static cl::opt<uint64_t> artifactVersion(
+    "artifact-version",
+    cl::desc("With --sign: the artifact's version; a registry takes a "
+             "name's versions only in increasing order"),
+    cl::init(1), cl::value_desc("N"), cl::sub(compileCommand));
+static cl::opt<unsigned> expiresInDays(
+    "expires-in", cl::desc("With --sign: days until the artifact expires"),
+    cl::init(365), cl::value_desc("days"), cl::sub(compileCommand));
 static cl::opt<bool> timing("time", cl::desc("Print how long each stage took"),
                             cl::sub(compileCommand));
 
@@ -121,7 +157,66 @@ static int writeManifest(llvm::StringRef outputPath, llvm::StringRef manifest) {
   return 0;
 }
 
+/// compile --sign: every target's code in one signed artifact.
+static int compileArtifact() {
+  using namespace tensorwasm;
+  if (emit != Emit::Code || listKernels)
+    return fail(inputFile, "--sign writes an artifact of compiled code; it "
+                           "does not combine with --emit or --list-kernels");
+  if (noBoundsChecks || noEpochChecks)
+    return fail(inputFile, "--sign does not sign code compiled with "
+                           "--unsafe-* options: they are for measurement");
+  Result<SigningKey> key = SigningKey::readFile(signingKey);
+  if (!key)
+    return fail(signingKey, key.error().message);
+
+  ArtifactContents contents;
+  contents.name = artifactName;
+  if (contents.name.empty())
+    contents.name = llvm::StringRef(llvm::sys::path::stem(inputFile)).lower();
+  if (Status valid = checkArtifactName(contents.name); !valid)
+    return fail(inputFile,
+                valid.error().message +
+                    (artifactName.empty() ? "; give one with --name" : ""));
+  contents.version = artifactVersion;
+  contents.created = static_cast<int64_t>(std::time(nullptr));
+  contents.expires = contents.created + int64_t(expiresInDays) * 86400;
+
+  std::string targets =
+      chip.getNumOccurrences() ? std::string(chip) : std::string("host,sm_90");
+  llvm::SmallVector<llvm::StringRef> targetList;
+  llvm::StringRef(targets).split(targetList, ',', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef target : targetList) {
+    twasm::tool::CompileSettings settings;
+    settings.target = target.str();
+    settings.hostCPU = hostCPU;
+    settings.kernels.assign(kernels.begin(), kernels.end());
+    llvm::Expected<twasm::tool::CompiledModule> compiled =
+        twasm::tool::compileModule(inputFile, settings);
+    if (!compiled)
+      return fail(inputFile, llvm::toString(compiled.takeError()));
+    contents.wasm = std::move(compiled->wasm);
+    contents.targets.push_back({settings.target, std::move(compiled->code),
+                                std::move(compiled->manifest)});
+  }
+  Result<std::string> artifact = buildArtifact(contents, *key);
+  if (!artifact)
+    return fail(inputFile, artifact.error().message);
+  std::string outputPath =
+      outputFile.empty() ? defaultOutputPath(".twa") : std::string(outputFile);
+  if (llvm::Error error = writeFile(outputPath, *artifact))
+    return fail(outputPath, llvm::toString(std::move(error)));
+  llvm::errs() << llvm::formatv(
+      "signed {0}@{1} ({2}) with key {3}, expires in {4} days: {5}\n",
+      contents.name, contents.version, targets,
+      key->publicKey().keyId().substr(0, 16), unsigned(expiresInDays),
+      outputPath);
+  return 0;
+}
+
 static int compile() {
+  if (!signingKey.empty())
+    return compileArtifact();
   auto started = std::chrono::steady_clock::now();
   twasm::tool::CompileSettings settings;
   settings.target = chip;
@@ -182,6 +277,7 @@ static tensorwasm::tool::CompiledCode compileForRun(const std::string &path,
   }
   result.code = std::move(compiled->code);
   result.manifest = std::move(compiled->manifest);
+  result.wasm = std::move(compiled->wasm);
   result.milliseconds = compiled->importMs + compiled->lowerMs;
   return result;
 }
@@ -192,6 +288,12 @@ int main(int argc, char **argv) {
   // line is RunKernel.cpp's, not llvm::cl's.
   if (argc > 1 && llvm::StringRef(argv[1]) == "run")
     return tensorwasm::tool::runMain(argc - 1, argv + 1, compileForRun);
+  if (argc > 1 && llvm::StringRef(argv[1]) == "keygen")
+    return tensorwasm::tool::keygenMain(argc - 1, argv + 1);
+  if (argc > 1 && llvm::StringRef(argv[1]) == "verify")
+    return tensorwasm::tool::verifyMain(argc - 1, argv + 1);
+  if (argc > 1 && llvm::StringRef(argv[1]) == "registry")
+    return tensorwasm::tool::registryMain(argc - 1, argv + 1);
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "TensorWasm: compile WebAssembly kernels for GPUs and CPUs, and run "

@@ -60,6 +60,10 @@ struct ImportOptions {
   /// Exports to declare as kernels in addition to those the module's
   /// `twasm.kernels` custom section names (docs/kernel-abi.md).
   std::vector<std::string> kernels;
+  /// If set, receives the module's binary encoding once it has validated:
+  /// the contents themselves, or the encoding of a text module (what a
+  /// signed artifact carries as its Wasm).
+  std::string *binary = nullptr;
 };
 
 enum class WasmFormat : uint8_t { Binary, Text, NotWasm };
