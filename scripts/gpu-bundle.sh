@@ -4,8 +4,10 @@
 # binaries (no LLVM, MLIR or CUDA library linked), the compiled example and
 # trap kernels with their manifests (PTX, and the examples' x86-64 shared
 # objects, which the same machine's CPU runs for comparison), and the nvcc
-# twins, and the demo (demo.sh with twasm-run, which runs the compiled saxpy
-# without the compiler). Run it there with
+# twins, signed artifacts of the runtime's test kernels, of saxpy and of the
+# artifact benchmark's kernel with the public keys that check them, and the
+# demo (demo.sh with twasm-run, which runs the signed saxpy without the
+# compiler). Run it there with
 # `bash BUNDLE/run.sh OUTDIR [tests|bench|runtime|demo|all]`.
 set -euo pipefail
 
@@ -18,11 +20,21 @@ mkdir -p "$bundle/bin" "$bundle/kernels/host" "$bundle/traps" "$bundle/twins" \
   "$bundle/runtime"
 cp "$build/bin/twasm-gpu-tests" "$build/bin/twasm-bench-kernels" \
   "$build/bin/twasm-cpu-example-tests" "$build/bin/twasm-runtime-tests" \
-  "$build/bin/twasm-bench-runtime" "$build/bin/twasm-run" "$bundle/bin/"
+  "$build/bin/twasm-bench-runtime" "$build/bin/twasm-bench-artifact" \
+  "$build/bin/twasm-run" "$bundle/bin/"
 # The runtime's tests and benchmark: their kernels beside saxpy's PTX.
 cp "$build"/test/unit/runtime-kernels-gpu.* "$build"/bench/runtime/empty.* \
   "$build"/examples/kernels/saxpy.ptx "$build"/examples/kernels/saxpy.json \
+  "$build"/test/unit/runtime-kernels.twa "$build"/test/unit/test-publisher.pub \
+  "$build"/bench/runtime/lookup.twa "$build"/bench/runtime/lookup-publisher.pub \
   "$bundle/runtime/"
+# The demo's saxpy, signed with a key made here; only its public half goes.
+rm -f "$build/demo-publisher.key" "$build/demo-publisher.pub"
+"$build/bin/twasm" keygen -o "$build/demo-publisher" >/dev/null
+"$build/bin/twasm" compile "$build/examples/kernels/saxpy.wasm" \
+  --target sm_90 --sign "$build/demo-publisher.key" --name demo/saxpy \
+  -o "$bundle/runtime/saxpy.twa" 2>/dev/null
+cp "$build/demo-publisher.pub" "$bundle/runtime/publisher.pub"
 cp "$build"/examples/kernels/*.ptx "$build"/examples/kernels/*.json \
   "$bundle/kernels/"
 cp "$build"/examples/kernels/host/*.so "$build"/examples/kernels/host/*.json \

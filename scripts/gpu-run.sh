@@ -3,7 +3,7 @@
 # scripts/gpu-bundle.sh, writing reports into OUTDIR: `tests` (kernels and
 # the runtime API on the GPU), `bench` (kernels against nvcc, the runtime
 # against the driver), `runtime` (the runtime's tests and benchmark alone),
-# `demo` (scripts/demo.sh on the GPU: twasm-run on the compiled saxpy.ptx,
+# `demo` (scripts/demo.sh on the GPU: twasm-run on the signed saxpy.twa,
 # verified bit for bit with python3 and timed) or `all`.
 set -uo pipefail
 
@@ -44,6 +44,12 @@ if [[ $what == bench || $what == runtime || $what == all ]]; then
   "$bundle/bin/twasm-bench-runtime" "$bundle/runtime" \
     --json "$out/bench-runtime.json" 2>&1 | tee "$out/bench-runtime.txt"
   status=$((status | PIPESTATUS[0]))
+  # Verifying and loading a 1 MB signed artifact onto the GPU.
+  TWASM_CACHE_DIR="$out/cubin-cache" "$bundle/bin/twasm-bench-artifact" \
+    "$bundle/runtime/lookup.twa" "$bundle/runtime/lookup-publisher.pub" \
+    --device cuda --json "$out/bench-artifact.json" 2>&1 |
+    tee "$out/bench-artifact.txt"
+  status=$((status | PIPESTATUS[0]))
 fi
 if [[ $what == bench || $what == all ]]; then
   "$bundle/bin/twasm-bench-kernels" "$bundle/kernels" "$bundle/twins" \
@@ -52,7 +58,8 @@ if [[ $what == bench || $what == all ]]; then
 fi
 if [[ $what == demo || $what == all ]]; then
   TWASM_RUN_COMPILED=1 TWASM_RUN="$bundle/bin/twasm-run" \
-    SAXPY_MODULE="$bundle/runtime/saxpy.ptx" TWASM_DEVICE=cuda \
+    SAXPY_MODULE="$bundle/runtime/saxpy.twa" \
+    SAXPY_KEY="$bundle/runtime/publisher.pub" TWASM_DEVICE=cuda \
     DEMO_OUT="$out/demo" bash "$bundle/demo.sh" 2>&1 | tee "$out/demo.txt"
   status=$((status | PIPESTATUS[0]))
   # Its 8 MB of inputs and outputs are checked; they need not come back.
