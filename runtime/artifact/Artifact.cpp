@@ -115,19 +115,18 @@ std::optional<uint64_t> boundedInteger(const json &value, uint64_t minimum = 0,
   return static_cast<uint64_t>(number);
 }
 
+/// A kernel parameter's type: a number type (not a reference).
 std::optional<ValueType> parseParamType(const json &value) {
   if (!value.is_string())
     return std::nullopt;
-  const std::string &name = value.get_ref<const std::string &>();
-  if (name == "i32")
-    return ValueType::I32;
-  if (name == "i64")
-    return ValueType::I64;
-  if (name == "f32")
-    return ValueType::F32;
-  if (name == "f64")
-    return ValueType::F64;
-  return std::nullopt;
+  std::optional<cpu::ValueType> type =
+      cpu::parseValueType(value.get_ref<const std::string &>());
+  if (!type || *type == cpu::ValueType::FuncRef ||
+      *type == cpu::ValueType::ExternRef)
+    return std::nullopt;
+  // The public enum is the runtime's own, without the reference types
+  // (Runtime.cpp ties the two).
+  return static_cast<ValueType>(*type);
 }
 
 std::optional<std::string> boundedString(const json &value,

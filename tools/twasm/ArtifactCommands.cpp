@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ArtifactCommands.h"
+#include "HelpText.h"
 
 #include "support/Files.h"
 #include "twasm/Artifact.h"
@@ -187,30 +188,7 @@ void printHelp(const CommandHelp &command) {
     std::string name = spelling(help.name);
     if (help.value)
       name += std::string(" <") + help.value + ">";
-    // The description, wrapped at 79 columns after a 30-column name.
-    const size_t indent = 30, width = 79;
-    std::string line = "  " + name;
-    if (line.size() + 2 > indent)
-      line += "\n" + std::string(indent, ' ');
-    else
-      line.append(indent - line.size(), ' ');
-    size_t column = indent;
-    bool first = true;
-    for (const std::string &word : splitAll(help.description, ' ')) {
-      if (!first && column + 1 + word.size() > width) {
-        line += "\n" + std::string(indent, ' ');
-        column = indent;
-        first = true;
-      }
-      if (!first) {
-        line += ' ';
-        ++column;
-      }
-      line += word;
-      column += word.size();
-      first = false;
-    }
-    std::printf("%s\n", line.c_str());
+    std::printf("%s\n", formatOptionHelp(name, help.description, 30).c_str());
   }
   if (command.details)
     std::fputs(command.details, stdout);

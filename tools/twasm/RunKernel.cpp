@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "RunKernel.h"
+#include "HelpText.h"
 
 #include "twasm/Artifact.h"
 #include "twasm/Runtime.h"
@@ -727,38 +728,13 @@ void printHelp(const Options &options, bool canCompile) {
               "interrupted)\n\n");
   std::printf("USAGE: %s [options] <%s> <kernel arguments>...\n\nOPTIONS:\n",
               options.program.c_str(),
-              canCompile ? "module.wasm|.wat|.so|.ptx" : "module.so|.ptx");
+              canCompile ? "module.twa|.wasm|.wat|.so|.ptx|NAME[@VERSION]"
+                         : "module.twa|.so|.ptx|NAME[@VERSION]");
   for (const OptionHelp &help : optionHelps) {
     std::string name = std::string("--") + help.name;
     if (help.value)
       name += std::string(" <") + help.value + ">";
-    // The description, wrapped at 79 columns after a 36-column name.
-    const size_t indent = 36, width = 79;
-    std::string line = "  " + name;
-    if (line.size() + 2 > indent)
-      line += "\n" + std::string(indent, ' ');
-    else
-      line.append(indent - line.size(), ' ');
-    size_t column = indent;
-    std::string_view words = help.description;
-    bool first = true;
-    while (!words.empty()) {
-      auto [word, rest] = split(words, ' ');
-      words = rest;
-      if (!first && column + 1 + word.size() > width) {
-        line += "\n" + std::string(indent, ' ');
-        column = indent;
-        first = true;
-      }
-      if (!first) {
-        line += ' ';
-        ++column;
-      }
-      line += word;
-      column += word.size();
-      first = false;
-    }
-    std::printf("%s\n", line.c_str());
+    std::printf("%s\n", formatOptionHelp(name, help.description, 36).c_str());
   }
   std::fputs(runDetails, stdout);
   if (!canCompile)
