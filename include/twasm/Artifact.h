@@ -168,6 +168,7 @@ public:
   std::optional<std::string> targetFor(std::string_view codeTarget) const;
 
 private:
+  Artifact() = default;
   struct State {
     std::string bytes;
     std::optional<ArtifactManifest> manifest;

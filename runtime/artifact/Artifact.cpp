@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "twasm/Artifact.h"
+#include "artifact/JsonLimits.h"
 #include "cpu/HostModule.h"
 #include "support/Files.h"
 
@@ -150,7 +151,9 @@ Result<ArtifactManifest> parseManifestDocument(const json &document) {
                "created, expires, format, kernels, memory, name, payloads, "
                "version");
   ArtifactManifest manifest;
-  if (document["format"] != json(kFormatVersion))
+  // An unsigned integer: 1.0 compares equal to 1 but is another encoding.
+  if (!document["format"].is_number_unsigned() ||
+      document["format"] != json(kFormatVersion))
     return bad("\"format\" must be 1");
   std::optional<std::string> name = boundedString(document["name"], 1);
   if (!name)
@@ -290,6 +293,35 @@ json manifestDocument(const ArtifactManifest &manifest) {
           {"version", manifest.version}};
 }
 
+} // namespace
+
+namespace tensorwasm::json_nesting {
+bool within(std::string_view text, int limit) {
+  int depth = 0;
+  bool inString = false, escaped = false;
+  for (char c : text) {
+    if (inString) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit)
+        return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+} // namespace tensorwasm::json_nesting
+
+namespace {
+
 std::string signedMessage(std::string_view manifestBytes) {
   std::string message(kSignatureDomain);
   message.append(manifestBytes);
@@ -316,6 +348,8 @@ int64_t currentTime() { return static_cast<int64_t>(std::time(nullptr)); }
 } // namespace
 
 Result<ArtifactManifest> ArtifactManifest::parse(std::string_view bytes) {
+  if (!json_nesting::within(bytes, json_nesting::kManifestDepth))
+    return malformed("manifest: nested deeper than a manifest is");
   json document = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded())
     return malformed("manifest: not JSON");
@@ -541,6 +575,10 @@ Result<std::string> tensorwasm::buildArtifact(const ArtifactContents &contents,
                                  target.kernelManifest.size()});
   }
   std::string manifestText = manifest.serialize();
+  if (manifestText.size() > kMaximumManifestBytes)
+    return invalid("its manifest would be " +
+                   std::to_string(manifestText.size()) +
+                   " bytes, more than format 1 allows (1 MiB)");
   // What we write must be what we read.
   Result<ArtifactManifest> reparsed = ArtifactManifest::parse(manifestText);
   if (!reparsed)

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "artifact/JsonLimits.h"
 #include "support/Files.h"
 #include "twasm/Artifact.h"
 
@@ -331,11 +332,14 @@ Result<TrustPolicy> TrustPolicy::parse(std::string_view text) {
                      " (docs/artifact-format.md, \"Keys and the trust "
                      "policy\")"};
   };
+  if (!json_nesting::within(text, json_nesting::kManifestDepth))
+    return malformed("nested deeper than a trust policy is");
   json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded() || !document.is_object())
     return malformed("not a JSON object");
   try {
-    if (document.value("format", json()) != json(1))
+    if (!document.value("format", json()).is_number_unsigned() ||
+        document.value("format", json()) != json(1))
       return malformed("\"format\" must be 1");
     const json &keys = document.at("keys");
     if (!keys.is_array())

@@ -11,6 +11,7 @@
 
 #include "twasm/Artifact.h"
 
+#include "artifact/JsonLimits.h"
 #include "support/Files.h"
 
 #include <nlohmann/json.hpp>
@@ -280,6 +281,8 @@ Error damagedIndex(const std::string &root, const std::string &why) {
 }
 
 Result<Index> parseIndex(std::string_view text, const std::string &root) {
+  if (!json_nesting::within(text, json_nesting::kManifestDepth))
+    return damagedIndex(root, "it nests deeper than an index does");
   json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded())
     return damagedIndex(root, "it is not JSON");
@@ -569,6 +572,20 @@ Result<Registry> Registry::open(const std::string &directory) {
   struct stat status;
   if (stat(root.c_str(), &status) != 0 || !S_ISDIR(status.st_mode))
     return fileError("the registry " + root + " is not a directory");
+  // The registry decides what code runs: one that someone else could write
+  // (their own trust.json, say) is refused, as the cubin cache is.
+  if ((status.st_uid != geteuid() && status.st_uid != 0) ||
+      (status.st_mode & (S_IWGRP | S_IWOTH)))
+    return Error{ErrorCode::Untrusted,
+                 "the registry " + root +
+                     " is not private: it must belong to this user (or "
+                     "root) and not be writable by group or others, since "
+                     "it decides what code runs (chmod go-w, chown)"};
+  // What open created must survive a power loss too.
+  files::syncDirectory(objectsDirectory(root));
+  files::syncDirectory(files::parentDirectory(objectsDirectory(root)));
+  files::syncDirectory(root);
+  files::syncDirectory(files::parentDirectory(root));
   int lock = ::open(lockPath(root).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock < 0 && errno != EACCES && errno != EROFS)
     return fileError("cannot create the registry's lock file " +
@@ -650,19 +667,27 @@ Result<RegistryEntry> Registry::push(std::string bytes,
     std::string highest = std::to_string(versions.highest);
     std::string advice =
         "publish version " + std::to_string(versions.highest + 1) + " or above";
+    // Versions that do not go up are what a rollback attack looks like:
+    // Untrusted, like every other refusal of what may run.
     if (manifest.version < versions.highest)
-      return invalidArgument(
-          "rollback refused: " + manifest.name + " version " +
-          std::to_string(manifest.version) + " is below version " + highest +
-          ", the highest the registry accepted for it; " + advice);
+      return Error{ErrorCode::Untrusted,
+                   "rollback refused: " + manifest.name + " version " +
+                       std::to_string(manifest.version) + " is below version " +
+                       highest +
+                       ", the highest the registry accepted for it; " + advice};
     if (manifest.version == versions.highest) {
       if (present != versions.versions.end())
-        return invalidArgument(pushed + " is already in the registry with " +
-                               "other contents (digest " +
-                               present->second.digest +
-                               "); a version is never reused: " + advice);
-      return invalidArgument(pushed + " was removed from the registry and " +
-                             "cannot be pushed again: " + advice);
+        return Error{ErrorCode::Untrusted,
+                     pushed +
+                         " is already in the registry with other "
+                         "contents (digest " +
+                         present->second.digest +
+                         "); a version is never reused: " + advice};
+      return Error{ErrorCode::Untrusted,
+                   pushed +
+                       " was removed from the registry and cannot be "
+                       "pushed again: " +
+                       advice};
     }
   }
 

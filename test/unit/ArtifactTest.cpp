@@ -406,8 +406,9 @@ TEST(Artifact, ManifestsMustBeCanonicalEvenWhenSigned) {
     ASSERT_NE(variant, canonical);
     Result<Artifact> result =
         verify(assemble(variant, publisher(), parts.payloads));
-    ASSERT_FALSE(result) << variant;
-    EXPECT_EQ(result.error().code, ErrorCode::InvalidModule) << variant;
+    ASSERT_FALSE(result) << variant.substr(0, 200);
+    EXPECT_EQ(result.error().code, ErrorCode::InvalidModule)
+        << variant.substr(0, 200);
   }
   // And the canonical one, signed the same way, verifies.
   EXPECT_TRUE(verify(assemble(canonical, publisher(), parts.payloads)));

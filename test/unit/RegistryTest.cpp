@@ -21,6 +21,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -117,6 +119,18 @@ TEST_F(RegistryTest, OpenCreatesAnEmptyRegistry) {
   Result<Registry> again = Registry::open(root + "/");
   ASSERT_TRUE(again);
   EXPECT_EQ(again->directory(), root);
+}
+
+TEST_F(RegistryTest, ADirectoryOthersMayWriteIsRefused) {
+  // Someone who could write it could trust their own key.
+  ASSERT_EQ(chmod(root.c_str(), 0775), 0);
+  Result<Registry> shared = Registry::open(root);
+  ASSERT_FALSE(shared);
+  EXPECT_EQ(shared.error().code, ErrorCode::Untrusted);
+  EXPECT_TRUE(contains(shared.error().message, "not private"))
+      << shared.error().message;
+  ASSERT_EQ(chmod(root.c_str(), 0755), 0);
+  EXPECT_TRUE(Registry::open(root));
 }
 
 TEST_F(RegistryTest, DefaultDirectoryFollowsTheEnvironment) {
@@ -303,7 +317,7 @@ TEST_F(RegistryTest, VersionsOnlyGoUp) {
   // An older version: a rollback, named as one, with both versions.
   Result<RegistryEntry> rollback = registry.push(artifact("acme/saxpy", 1));
   ASSERT_FALSE(rollback);
-  EXPECT_EQ(rollback.error().code, ErrorCode::InvalidArgument);
+  EXPECT_EQ(rollback.error().code, ErrorCode::Untrusted);
   EXPECT_TRUE(contains(rollback.error().message, "rollback"))
       << rollback.error().message;
   EXPECT_TRUE(contains(rollback.error().message, "version 1"));
@@ -313,7 +327,7 @@ TEST_F(RegistryTest, VersionsOnlyGoUp) {
   Result<RegistryEntry> reused =
       registry.push(artifact("acme/saxpy", 2, "other code"));
   ASSERT_FALSE(reused);
-  EXPECT_EQ(reused.error().code, ErrorCode::InvalidArgument);
+  EXPECT_EQ(reused.error().code, ErrorCode::Untrusted);
   EXPECT_TRUE(contains(reused.error().message, "already in the registry"))
       << reused.error().message;
 
@@ -379,7 +393,7 @@ TEST_F(RegistryTest, RemoveKeepsTheHighestVersion) {
   // The removed version cannot come back, not even as the same file.
   Result<RegistryEntry> back = registry.push(second);
   ASSERT_FALSE(back);
-  EXPECT_EQ(back.error().code, ErrorCode::InvalidArgument);
+  EXPECT_EQ(back.error().code, ErrorCode::Untrusted);
   EXPECT_TRUE(contains(back.error().message, "removed"))
       << back.error().message;
   // Its object is garbage now.

@@ -785,6 +785,12 @@ bool parseCommandLine(int argc, char **argv, Options &options) {
       continue;
     }
     if (name == "allow-unsigned") {
+      // A flag that lets unsigned code run takes no value that could be
+      // read the wrong way ("--allow-unsigned=false").
+      if (hasInlineValue) {
+        error(spelled + " takes no value");
+        return false;
+      }
       options.allowUnsigned = true;
       continue;
     }
@@ -898,6 +904,10 @@ bool parseCommandLine(int argc, char **argv, Options &options) {
 /// The trust policy that checks artifacts: --trust, else --key (each for
 /// every name), else the registry's. Prints the error on failure.
 std::optional<TrustPolicy> trustPolicy(const Options &options) {
+  if (!options.trustFile.empty() && !options.keyFiles.empty()) {
+    error("give the trusted keys one way: --trust or --key, not both");
+    return std::nullopt;
+  }
   if (!options.trustFile.empty()) {
     Result<TrustPolicy> policy = TrustPolicy::readFile(options.trustFile);
     if (!policy) {
@@ -1035,7 +1045,16 @@ std::shared_ptr<Module> loadModule(Device &device, const Options &options,
                                     " (a module is a .twa, .wasm, .wat, "
                                     ".so or .ptx file, or a registry "
                                     "reference NAME[@VERSION])"});
-    return loadVerified(device, inputFile, std::move(artifact));
+    if (options.trustFile.empty() && options.keyFiles.empty())
+      return loadVerified(device, inputFile, std::move(artifact));
+    // Keys given on the command line must vouch for it too, not just the
+    // registry's.
+    std::optional<TrustPolicy> policy = trustPolicy(options);
+    if (!policy)
+      return nullptr;
+    return loadVerified(
+        device, inputFile,
+        Artifact::verify(std::string(artifact->bytes()), *policy));
   }
 
   std::string target = device.codeTarget();
