@@ -204,6 +204,10 @@ Result<std::string> buildArtifact(const ArtifactContents &contents,
 /// "tensorwasm <version>", what artifacts record as their compiler.
 std::string compilerIdentity();
 
+/// Unix seconds as UTC ISO 8601 ("2026-11-25T05:00:00Z"), as artifact
+/// times are shown.
+std::string formatArtifactTime(int64_t unixSeconds);
+
 //===----------------------------------------------------------------------===//
 // The registry
 //===----------------------------------------------------------------------===//
@@ -282,9 +286,11 @@ public:
 
   /// Verifies `bytes` against the registry's trust policy and stores it. A
   /// version at or below the name's highest is refused, except the very
-  /// file already stored under that version (a no-op).
+  /// file already stored under that version (a no-op, which
+  /// `alreadyPresent`, if given, reports).
   Result<RegistryEntry> push(std::string bytes,
-                             const VerifyOptions &options = {});
+                             const VerifyOptions &options = {},
+                             bool *alreadyPresent = nullptr);
   /// "NAME" (its highest version present) or "NAME@VERSION" (a pin).
   Result<RegistryEntry> find(std::string_view reference) const;
   /// find(), then the artifact, verified again against the current trust

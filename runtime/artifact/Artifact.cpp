@@ -63,15 +63,6 @@ Error untrusted(const std::string &why) {
   return Error{ErrorCode::Untrusted, "untrusted artifact: " + why};
 }
 
-std::string formatTime(int64_t unixSeconds) {
-  std::time_t time = static_cast<std::time_t>(unixSeconds);
-  std::tm parts{};
-  char text[32] = "?";
-  if (gmtime_r(&time, &parts))
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
-
 bool isTargetName(std::string_view target) {
   if (target == "host")
     return true;
@@ -425,7 +416,7 @@ Result<Artifact> Artifact::verify(std::string bytes, const TrustPolicy &trust,
   if (now >= manifest->expires)
     return untrusted("'" + manifest->name + "' version " +
                      std::to_string(manifest->version) + " expired at " +
-                     formatTime(manifest->expires));
+                     formatArtifactTime(manifest->expires));
 
   // 6. The payloads: together exactly the rest of the file, each its digest.
   auto state = std::make_shared<State>();
@@ -509,6 +500,15 @@ Artifact::targetFor(std::string_view codeTarget) const {
   return best;
 }
 
+std::string tensorwasm::formatArtifactTime(int64_t unixSeconds) {
+  std::time_t time = static_cast<std::time_t>(unixSeconds);
+  std::tm parts{};
+  char text[32] = "?";
+  if (gmtime_r(&time, &parts))
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
 std::string tensorwasm::compilerIdentity() {
   return "tensorwasm " TWASM_VERSION;
 }
@@ -530,9 +530,9 @@ Result<std::string> tensorwasm::buildArtifact(const ArtifactContents &contents,
   manifest.expires = contents.expires;
   manifest.compiler = compilerIdentity();
   if (manifest.expires <= manifest.created)
-    return invalid("it would expire (" + formatTime(manifest.expires) +
-                   ") before it was created (" + formatTime(manifest.created) +
-                   ")");
+    return invalid("it would expire (" + formatArtifactTime(manifest.expires) +
+                   ") before it was created (" +
+                   formatArtifactTime(manifest.created) + ")");
   manifest.payloads.push_back(
       {"wasm", "", files::sha256Hex(contents.wasm), contents.wasm.size()});
 

@@ -83,26 +83,6 @@ bool isNameSegmentByte(char c) {
   return isNameSegmentStart(c) || c == '.' || c == '_' || c == '-';
 }
 
-std::optional<std::string> fromHex(std::string_view hex) {
-  auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    return -1;
-  };
-  if (hex.size() % 2)
-    return std::nullopt;
-  std::string bytes;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int high = digit(hex[i]), low = digit(hex[i + 1]);
-    if (high < 0 || low < 0)
-      return std::nullopt;
-    bytes.push_back(static_cast<char>(high * 16 + low));
-  }
-  return bytes;
-}
-
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -347,7 +327,7 @@ Result<TrustPolicy> TrustPolicy::parse(std::string_view text) {
     TrustPolicy policy;
     for (const json &entry : keys) {
       std::optional<std::string> raw =
-          fromHex(entry.at("public_key").get<std::string>());
+          files::fromHex(entry.at("public_key").get<std::string>());
       if (!raw)
         return malformed("a \"public_key\" is not hex");
       Result<PublicKey> key = PublicKey::fromRaw(*raw);

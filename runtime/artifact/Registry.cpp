@@ -547,14 +547,8 @@ std::string checkUnverifiable(std::string_view bytes,
 //===----------------------------------------------------------------------===//
 
 std::string Registry::defaultDirectory() {
-  if (const char *explicitDirectory = std::getenv("TWASM_REGISTRY");
-      explicitDirectory && *explicitDirectory)
-    return explicitDirectory;
-  if (const char *xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg == '/')
-    return std::string(xdg) + "/tensorwasm/registry";
-  if (const char *home = std::getenv("HOME"); home && *home == '/')
-    return std::string(home) + "/.local/share/tensorwasm/registry";
-  return "";
+  return files::userDirectory("TWASM_REGISTRY", "XDG_DATA_HOME", ".local/share",
+                              "registry");
 }
 
 Result<Registry> Registry::open(const std::string &directory) {
@@ -631,7 +625,10 @@ Registry::updateTrust(const std::function<Status(TrustPolicy &)> &change) {
 }
 
 Result<RegistryEntry> Registry::push(std::string bytes,
-                                     const VerifyOptions &options) {
+                                     const VerifyOptions &options,
+                                     bool *alreadyPresent) {
+  if (alreadyPresent)
+    *alreadyPresent = false;
   Result<RegistryLock> lock = RegistryLock::acquire(root, true);
   if (!lock)
     return lock.error();
@@ -662,6 +659,8 @@ Result<RegistryEntry> Registry::push(std::string bytes,
       // went missing.
       if (Status stored = storeObject(root, *artifact); !stored)
         return stored.error();
+      if (alreadyPresent)
+        *alreadyPresent = true;
       return present->second;
     }
     std::string highest = std::to_string(versions.highest);

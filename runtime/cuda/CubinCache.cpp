@@ -21,14 +21,8 @@ constexpr std::string_view kEntryMagic = "TWASM-CUBIN-1\n";
 constexpr size_t kDigestHexLength = 64;
 
 std::string defaultDirectory() {
-  if (const char *explicitDirectory = std::getenv("TWASM_CACHE_DIR");
-      explicitDirectory && *explicitDirectory)
-    return explicitDirectory;
-  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg == '/')
-    return std::string(xdg) + "/tensorwasm/cubin";
-  if (const char *home = std::getenv("HOME"); home && *home == '/')
-    return std::string(home) + "/.cache/tensorwasm/cubin";
-  return "";
+  return files::userDirectory("TWASM_CACHE_DIR", "XDG_CACHE_HOME", ".cache",
+                              "cubin");
 }
 
 } // namespace

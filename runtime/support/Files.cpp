@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -81,6 +82,19 @@ bool files::syncDirectory(const std::string &path) {
   return synced;
 }
 
+std::string files::userDirectory(const char *overrideVariable,
+                                 const char *xdgVariable,
+                                 const char *homeDefault, const char *leaf) {
+  if (const char *explicitDirectory = std::getenv(overrideVariable);
+      explicitDirectory && *explicitDirectory)
+    return explicitDirectory;
+  if (const char *xdg = std::getenv(xdgVariable); xdg && *xdg == '/')
+    return std::string(xdg) + "/tensorwasm/" + leaf;
+  if (const char *home = std::getenv("HOME"); home && *home == '/')
+    return std::string(home) + "/" + homeDefault + "/tensorwasm/" + leaf;
+  return "";
+}
+
 std::string files::parentDirectory(const std::string &path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos)
@@ -134,6 +148,27 @@ std::string files::toHex(std::string_view bytes) {
     hex.push_back(hexDigits[byte & 15]);
   }
   return hex;
+}
+
+std::optional<std::string> files::fromHex(std::string_view hex) {
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    return -1;
+  };
+  if (hex.size() % 2)
+    return std::nullopt;
+  std::string bytes;
+  bytes.reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int high = digit(hex[i]), low = digit(hex[i + 1]);
+    if (high < 0 || low < 0)
+      return std::nullopt;
+    bytes.push_back(static_cast<char>(high * 16 + low));
+  }
+  return bytes;
 }
 
 std::string files::sha256Hex(std::string_view bytes) {

@@ -40,6 +40,12 @@ writeFileAtomically(const std::string &path, std::string_view bytes,
 /// fsync of a directory, so that a rename into it survives a power loss.
 bool syncDirectory(const std::string &path);
 
+/// A per-user directory of the runtime's: `$<overrideVariable>` if set,
+/// else `$<xdgVariable>/tensorwasm/<leaf>` (XDG base directories), else
+/// `$HOME/<homeDefault>/tensorwasm/<leaf>`; empty if none applies.
+std::string userDirectory(const char *overrideVariable, const char *xdgVariable,
+                          const char *homeDefault, const char *leaf);
+
 /// The directory part of `path` ("." if it has none).
 std::string parentDirectory(const std::string &path);
 
@@ -49,6 +55,8 @@ std::string sha256Hex(std::string_view bytes);
 std::string sha256(std::string_view bytes);
 /// Lowercase hex of `bytes`.
 std::string toHex(std::string_view bytes);
+/// The bytes of lowercase hex, or nullopt if it is not that.
+std::optional<std::string> fromHex(std::string_view hex);
 
 } // namespace tensorwasm::files
 

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "twasm/Artifact.h"
+#include "support/Files.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -19,9 +20,7 @@
 
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <functional>
-#include <sstream>
 
 using namespace tensorwasm;
 using json = nlohmann::json;
@@ -33,11 +32,10 @@ using json = nlohmann::json;
 namespace {
 
 std::string readFile(const std::string &path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  EXPECT_TRUE(file.good() || file.eof()) << path;
-  return contents.str();
+  std::string why;
+  std::optional<std::string> contents = files::readFile(path, &why);
+  EXPECT_TRUE(contents) << why;
+  return contents.value_or("");
 }
 
 std::string kernelFile(const char *name) {

@@ -38,10 +38,10 @@ namespace mock = tensorwasm::cuda::mock;
 namespace {
 
 std::string readFile(const std::string &path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  return contents.str();
+  std::string why;
+  std::optional<std::string> contents = files::readFile(path, &why);
+  EXPECT_TRUE(contents) << why;
+  return contents.value_or("");
 }
 
 const std::string &kernelsPtx() {

@@ -331,9 +331,12 @@ TEST_F(RegistryTest, VersionsOnlyGoUp) {
   EXPECT_TRUE(contains(reused.error().message, "already in the registry"))
       << reused.error().message;
 
-  // The very same file: a no-op that returns the stored entry.
-  Result<RegistryEntry> again = registry.push(second);
+  // The very same file: a no-op that returns the stored entry, and says so.
+  bool alreadyPresent = false;
+  Result<RegistryEntry> again =
+      registry.push(second, VerifyOptions(), &alreadyPresent);
   ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(alreadyPresent);
   EXPECT_EQ(again->digest, entry.digest);
   EXPECT_EQ(again->pushed, entry.pushed);
 
@@ -358,8 +361,10 @@ TEST_F(RegistryTest, VersionsOnlyGoUp) {
   ASSERT_FALSE(skipped);
   EXPECT_TRUE(contains(skipped.error().message, "rollback"));
 
-  // Other names have their own versions.
-  push(artifact("acme/other", 1));
+  // Other names have their own versions; a new one is stored, not a no-op.
+  ASSERT_TRUE(registry.push(artifact("acme/other", 1), VerifyOptions(),
+                            &alreadyPresent));
+  EXPECT_FALSE(alreadyPresent);
   FsckReport report = fsck();
   EXPECT_TRUE(report.clean()) << problems(report);
   EXPECT_EQ(report.entries, 4u);

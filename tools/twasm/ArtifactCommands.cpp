@@ -9,10 +9,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "ArtifactCommands.h"
-#include "HelpText.h"
+#include "CommandText.h"
 
 #include "support/Files.h"
 #include "twasm/Artifact.h"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -47,17 +49,6 @@ void printLine(const std::string &line) {
 // Text
 //===----------------------------------------------------------------------===//
 
-std::vector<std::string> splitAll(std::string_view text, char separator) {
-  std::vector<std::string> fields;
-  for (;;) {
-    size_t at = text.find(separator);
-    fields.emplace_back(text.substr(0, at));
-    if (at == std::string_view::npos)
-      return fields;
-    text.remove_prefix(at + 1);
-  }
-}
-
 std::string join(const std::vector<std::string> &items,
                  std::string_view separator) {
   std::string text;
@@ -66,16 +57,6 @@ std::string join(const std::vector<std::string> &items,
       text += separator;
     text += item;
   }
-  return text;
-}
-
-/// UTC, ISO 8601: "2026-11-25T05:00:00Z".
-std::string isoTime(int64_t unixSeconds) {
-  std::time_t time = static_cast<std::time_t>(unixSeconds);
-  std::tm parts{};
-  char text[32] = "?";
-  if (gmtime_r(&time, &parts))
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
   return text;
 }
 
@@ -99,24 +80,6 @@ std::string relativeTime(int64_t when, int64_t reference) {
   else
     unit(span, "second");
   return past ? amount + " ago" : "in " + amount;
-}
-
-std::string jsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    unsigned char byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", byte);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 
 /// A non-negative decimal integer.
@@ -302,11 +265,11 @@ void printSummary(const Artifact &artifact,
   int64_t current = now();
   printField("name:", manifest.name);
   printField("version:", std::to_string(manifest.version));
-  printField("created:", isoTime(manifest.created));
-  printField("expires:", isoTime(manifest.expires) + " (" +
+  printField("created:", formatArtifactTime(manifest.created));
+  printField("expires:", formatArtifactTime(manifest.expires) + " (" +
                              relativeTime(manifest.expires, current) + ")");
   if (entry)
-    printField("pushed:", isoTime(entry->pushed));
+    printField("pushed:", formatArtifactTime(entry->pushed));
   printField("compiler:", manifest.compiler);
   printField("signer:", artifact.signerKeyId());
   printField("sha256:", artifact.digest());
@@ -677,22 +640,16 @@ version, which is a no-op.
     std::optional<std::string> bytes = files::readFile(path, &why);
     if (!bytes)
       return error(why);
-    // Whether it is there already, to say so: the push itself decides.
-    bool present = false;
     std::optional<std::string> keyId = containerKeyId(*bytes);
-    Result<TrustPolicy> policy = registry.trust();
-    if (!policy)
-      return error(policy.error().message);
-    if (Result<Artifact> artifact = Artifact::verify(*bytes, *policy)) {
-      const ArtifactManifest &manifest = artifact->manifest();
-      Result<RegistryEntry> existing =
-          registry.find(label(manifest.name, manifest.version));
-      present = existing && existing->digest == artifact->digest();
-    }
-    Result<RegistryEntry> entry = registry.push(std::move(*bytes));
+    bool present = false;
+    Result<RegistryEntry> entry =
+        registry.push(std::move(*bytes), VerifyOptions(), &present);
     if (!entry) {
       std::string message = path + ": " + entry.error().message;
-      if (entry.error().code == ErrorCode::Untrusted && keyId &&
+      // An unknown signer, where the registry trusts others: say how to
+      // accept it.
+      Result<TrustPolicy> policy = registry.trust();
+      if (entry.error().code == ErrorCode::Untrusted && keyId && policy &&
           !policy->publishers().empty() && !policy->find(*keyId))
         message += " (to accept it, trust the signer's public key with " +
                    trustAddHint(registry.directory()) + ")";
@@ -741,15 +698,11 @@ written; the file is written to a temporary file beside it and renamed.
   return 0;
 }
 
-std::string entryJson(const RegistryEntry &entry) {
-  return "{\"created\":" + std::to_string(entry.created) +
-         ",\"digest\":" + jsonString(entry.digest) +
-         ",\"expires\":" + std::to_string(entry.expires) +
-         ",\"name\":" + jsonString(entry.name) +
-         ",\"pushed\":" + std::to_string(entry.pushed) +
-         ",\"signer\":" + jsonString(entry.signer) +
-         ",\"size\":" + std::to_string(entry.size) +
-         ",\"version\":" + std::to_string(entry.version) + "}";
+nlohmann::json entryJson(const RegistryEntry &entry) {
+  return {{"created", entry.created}, {"digest", entry.digest},
+          {"expires", entry.expires}, {"name", entry.name},
+          {"pushed", entry.pushed},   {"signer", entry.signer},
+          {"size", entry.size},       {"version", entry.version}};
 }
 
 int listCommand(int argc, char **argv, const std::string &directory) {
@@ -782,12 +735,13 @@ int listCommand(int argc, char **argv, const std::string &directory) {
     return error(page.error().message);
 
   if (sub.line.has("json")) {
-    std::string text = "{\"entries\":[";
-    for (size_t i = 0; i < page->entries.size(); ++i)
-      text += (i ? "," : "") + entryJson(page->entries[i]);
-    text += "],\"next\":";
-    text += page->next.empty() ? "null" : jsonString(page->next);
-    printLine(text + "}");
+    nlohmann::json entries = nlohmann::json::array();
+    for (const RegistryEntry &entry : page->entries)
+      entries.push_back(entryJson(entry));
+    nlohmann::json next = nullptr;
+    if (!page->next.empty())
+      next = page->next;
+    printLine(nlohmann::json{{"entries", entries}, {"next", next}}.dump());
     return 0;
   }
   if (page->entries.empty()) {
@@ -802,7 +756,7 @@ int listCommand(int argc, char **argv, const std::string &directory) {
   int64_t current = now();
   for (const RegistryEntry &entry : page->entries)
     rows.push_back({label(entry), std::to_string(entry.size),
-                    isoTime(entry.expires) +
+                    formatArtifactTime(entry.expires) +
                         (entry.expires <= current ? " (expired)" : ""),
                     entry.signer.substr(0, 16)});
   std::vector<size_t> widths(4, 0);
@@ -890,7 +844,7 @@ int gcCommand(int argc, char **argv, const std::string &directory) {
       for (const RegistryEntry &entry : page->entries)
         if (entry.expires <= *options.clock.now)
           expired.push_back(label(entry) + " (expired " +
-                            isoTime(entry.expires) + ")");
+                            formatArtifactTime(entry.expires) + ")");
       if (page->next.empty())
         break;
       query.after = page->next;
@@ -998,9 +952,9 @@ stop loading at once.
       return 1;
     std::vector<std::string> names;
     for (const std::string &list : sub.line.all("names"))
-      for (const std::string &pattern : splitAll(list, ','))
+      for (std::string_view pattern : splitAll(list, ','))
         if (std::find(names.begin(), names.end(), pattern) == names.end())
-          names.push_back(pattern);
+          names.emplace_back(pattern);
     if (names.empty())
       return error("say which names the key may publish: --names PATTERN "
                    "(an exact name, prefix/* or *)");

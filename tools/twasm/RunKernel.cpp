@@ -12,7 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "RunKernel.h"
-#include "HelpText.h"
+#include "CommandText.h"
 
 #include "twasm/Artifact.h"
 #include "twasm/Runtime.h"
@@ -83,27 +83,6 @@ int error(const std::string &message) {
 //===----------------------------------------------------------------------===//
 // Text
 //===----------------------------------------------------------------------===//
-
-/// Splits at the first `separator`: (text, "") when there is none.
-std::pair<std::string_view, std::string_view> split(std::string_view text,
-                                                    char separator) {
-  size_t at = text.find(separator);
-  if (at == std::string_view::npos)
-    return {text, {}};
-  return {text.substr(0, at), text.substr(at + 1)};
-}
-
-/// Every field between `separator`s, empty ones included.
-std::vector<std::string_view> splitAll(std::string_view text, char separator) {
-  std::vector<std::string_view> fields;
-  for (;;) {
-    size_t at = text.find(separator);
-    fields.push_back(text.substr(0, at));
-    if (at == std::string_view::npos)
-      return fields;
-    text.remove_prefix(at + 1);
-  }
-}
 
 bool isSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
