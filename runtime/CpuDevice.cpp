@@ -14,7 +14,7 @@ namespace {
 
 class CpuModule;
 
-class CpuInstance final : public Instance {
+class CpuInstance final : public Instance, public InstanceState {
 public:
   CpuInstance(std::shared_ptr<const CpuModule> module,
               std::unique_ptr<cpu::Instance> instance)
@@ -64,7 +64,49 @@ public:
       controlWord.store(abi::kControlInterrupt);
   }
 
+  // InstanceState
+  DeviceKind deviceKind() const override { return DeviceKind::Cpu; }
+  const cpu::ModuleDescription &layout() const override {
+    return instance->description();
+  }
+  Status readGlobals(std::string &block) override {
+    block.assign(reinterpret_cast<const char *>(instance->globals()),
+                 instance->description().globalsBytes);
+    return {};
+  }
+  Status writeGlobals(std::string_view block) override {
+    if (block.size() != instance->description().globalsBytes)
+      return Error{ErrorCode::InvalidArgument,
+                   "a globals block of " + std::to_string(block.size()) +
+                       " bytes for one of " +
+                       std::to_string(instance->description().globalsBytes)};
+    std::memcpy(instance->globals(), block.data(), block.size());
+    return {};
+  }
+  const uint8_t *hostMemory() const override {
+    return instance->memory() ? instance->memory()->data() : nullptr;
+  }
+  Result<std::unique_ptr<MemoryLoader>> memoryLoader(unsigned) override {
+    /// Copies straight into the instance's memory.
+    class Loader final : public MemoryLoader {
+    public:
+      explicit Loader(uint8_t *memory) : memory(memory) {}
+      Status copy(unsigned, uint64_t address, const uint8_t *data,
+                  size_t bytes) override {
+        std::memcpy(memory + address, data, bytes);
+        return {};
+      }
+      Status finish() override { return {}; }
+
+    private:
+      uint8_t *memory;
+    };
+    return std::unique_ptr<MemoryLoader>(
+        new Loader(instance->memory() ? instance->memory()->data() : nullptr));
+  }
+
 private:
+  InstanceState &state() override { return *this; }
   Status checkRange(uint64_t address, uint64_t bytes, const char *what) const {
     return checkMemoryRange(instance->memory() != nullptr, memoryBytes(),
                             address, bytes, what);
@@ -91,6 +133,23 @@ public:
   const std::vector<KernelInfo> &kernels() const override { return kernelList; }
 
   Result<std::unique_ptr<Instance>> instantiate() override {
+    return create(std::nullopt);
+  }
+
+  std::shared_ptr<cpu::KernelExecutor> executor;
+  std::shared_ptr<cpu::LoadedCode> code;
+  cpu::ModuleDescription description;
+  std::vector<KernelInfo> kernelList;
+
+private:
+  Result<std::unique_ptr<Instance>> instantiateBlank(uint64_t pages) override {
+    return create(pages);
+  }
+
+  /// An instance, initialised and started; or for a snapshot to fill,
+  /// initialised (tables, segment state) without its start function, its
+  /// memory then reset to `blankPages` pages of zeroes.
+  Result<std::unique_ptr<Instance>> create(std::optional<uint64_t> blankPages) {
     if (!description.functionImports.empty())
       return Error{ErrorCode::Unsupported,
                    "the module imports the function '" +
@@ -101,21 +160,35 @@ public:
     if (!created)
       return Error{ErrorCode::ResourceExhausted, created.error().message};
     std::atomic<uint32_t> controlWord{abi::kControlRun};
-    auto started = (*created)->instantiate(&controlWord);
+    auto started = (*created)->instantiate(&controlWord,
+                                           /*runStart=*/!blankPages);
     if (!started)
       return Error{ErrorCode::InvalidModule, started.error().message};
     if (started->trapped())
       return Error{ErrorCode::InvalidModule,
                    std::string("instantiation trapped: ") +
                        abi::trapMessage(started->trap)};
+    if (blankPages) {
+      cpu::LinearMemory *memory = (*created)->memory().get();
+      uint64_t pages = memory ? memory->pages() : 0;
+      if (*blankPages < pages || (!memory && *blankPages))
+        return Error{ErrorCode::InvalidArgument,
+                     "linear memory of " + std::to_string(*blankPages) +
+                         " pages: the module's starts with " +
+                         std::to_string(pages)};
+      if (memory) {
+        memory->reset();
+        if (*blankPages > pages &&
+            memory->grow(static_cast<uint32_t>(*blankPages - pages)) < 0)
+          return Error{ErrorCode::InvalidArgument,
+                       "linear memory of " + std::to_string(*blankPages) +
+                           " pages: the module's memory has at most " +
+                           std::to_string(memory->maxPages())};
+      }
+    }
     return std::unique_ptr<Instance>(
         new CpuInstance(shared_from_this(), std::move(*created)));
   }
-
-  std::shared_ptr<cpu::KernelExecutor> executor;
-  std::shared_ptr<cpu::LoadedCode> code;
-  cpu::ModuleDescription description;
-  std::vector<KernelInfo> kernelList;
 };
 
 Result<LaunchResult> CpuInstance::launch(std::string_view kernel,

@@ -98,6 +98,8 @@ public:
     watch.reset();
     if (context) {
       driver->ctxSetCurrent(context);
+      if (!lost.load())
+        releaseStaging();
       driver->primaryCtxRelease(device);
     }
   }
@@ -182,6 +184,62 @@ public:
   std::optional<DeadlineWatch> watch{std::in_place};
   std::mutex watchMutex;
 
+  /// A restoring thread's two pinned buffers, each with its stream: it
+  /// fills one while the other's copy runs.
+  struct Staging {
+    void *buffers[2] = {nullptr, nullptr};
+    CUstream streams[2] = {nullptr, nullptr};
+  };
+  static constexpr size_t kStagingBytes = 1 << 20;
+  /// Staging sets kept between restores: pinning memory costs more than a
+  /// small restore's copies.
+  std::vector<Staging> stagingPool;
+  std::mutex stagingMutex;
+
+  /// `count` staging sets, from the pool or new.
+  Result<std::vector<Staging>> takeStaging(unsigned count) {
+    std::vector<Staging> taken;
+    {
+      std::lock_guard<std::mutex> lock(stagingMutex);
+      while (taken.size() < count && !stagingPool.empty()) {
+        taken.push_back(stagingPool.back());
+        stagingPool.pop_back();
+      }
+    }
+    while (taken.size() < count) {
+      Staging staging;
+      Status made;
+      for (int i = 0; i < 2 && made; ++i) {
+        made = check(driver->memAllocHost(&staging.buffers[i], kStagingBytes),
+                     "cuMemAllocHost");
+        if (made)
+          made = check(
+              driver->streamCreate(&staging.streams[i], CU_STREAM_NON_BLOCKING),
+              "cuStreamCreate");
+      }
+      taken.push_back(staging);
+      if (!made) {
+        giveStaging(std::move(taken));
+        return made.error();
+      }
+    }
+    return taken;
+  }
+  void giveStaging(std::vector<Staging> sets) {
+    std::lock_guard<std::mutex> lock(stagingMutex);
+    stagingPool.insert(stagingPool.end(), sets.begin(), sets.end());
+  }
+  void releaseStaging() {
+    for (Staging &staging : stagingPool)
+      for (int i = 0; i < 2; ++i) {
+        if (staging.streams[i])
+          driver->streamDestroy(staging.streams[i]);
+        if (staging.buffers[i])
+          driver->memFreeHost(staging.buffers[i]);
+      }
+    stagingPool.clear();
+  }
+
 private:
   std::atomic<bool> lost{false};
   std::mutex lostMutex;
@@ -201,6 +259,7 @@ public:
 
   const std::vector<KernelInfo> &kernels() const override { return kernelList; }
   Result<std::unique_ptr<Instance>> instantiate() override;
+  Result<std::unique_ptr<Instance>> instantiateBlank(uint64_t pages) override;
 
   /// The function of kernel `info`, with room for `sharedBytes` of dynamic
   /// shared memory.
@@ -234,7 +293,7 @@ public:
   std::string initialGlobals;
 };
 
-class CudaInstance final : public Instance {
+class CudaInstance final : public Instance, public InstanceState {
 public:
   explicit CudaInstance(std::shared_ptr<CudaModule> module)
       : module(std::move(module)), gpu(*this->module->gpu) {}
@@ -258,8 +317,38 @@ public:
       driver.memFreeHost(trapRecord);
   }
 
-  /// Acquires the instance's resources and applies its initial state.
-  Status create();
+  /// Acquires the instance's resources and applies its initial state; or
+  /// for a snapshot to fill, `blankPages` pages of zeroes and no data
+  /// segment.
+  Status create(std::optional<uint64_t> blankPages = std::nullopt);
+
+  // InstanceState
+  DeviceKind deviceKind() const override { return gpu.kind; }
+  const cpu::ModuleDescription &layout() const override {
+    return module->description;
+  }
+  Status readGlobals(std::string &block) override {
+    if (Status status = gpu.enter(); !status)
+      return status;
+    block.resize(module->initialGlobals.size());
+    return gpu.check(
+        gpu.driver->memcpyDtoH(block.data(), globals, block.size()),
+        "cuMemcpyDtoH");
+  }
+  Status writeGlobals(std::string_view block) override {
+    if (block.size() != module->initialGlobals.size())
+      return Error{ErrorCode::InvalidArgument,
+                   "a globals block of " + std::to_string(block.size()) +
+                       " bytes for one of " +
+                       std::to_string(module->initialGlobals.size())};
+    if (Status status = gpu.enter(); !status)
+      return status;
+    return gpu.check(
+        gpu.driver->memcpyHtoD(globals, block.data(), block.size()),
+        "cuMemcpyHtoD");
+  }
+  const uint8_t *hostMemory() const override { return nullptr; }
+  Result<std::unique_ptr<MemoryLoader>> memoryLoader(unsigned workers) override;
 
   uint64_t memoryBytes() const override { return memorySize; }
 
@@ -310,6 +399,7 @@ public:
   }
 
 private:
+  InstanceState &state() override { return *this; }
   bool hasMemory() const { return module->description.memory.has_value(); }
   /// Advises the driver to keep managed linear memory on the GPU, and moves
   /// it there.
@@ -375,7 +465,7 @@ void DeadlineWatch::run() {
   }
 }
 
-Status CudaInstance::create() {
+Status CudaInstance::create(std::optional<uint64_t> blankPages) {
   if (Status status = gpu.enter(); !status)
     return status;
   Driver &driver = *gpu.driver;
@@ -431,10 +521,15 @@ Status CudaInstance::create() {
     uint64_t maxPages = std::min<uint64_t>(
         description.memory->maxPages.value_or(kMaxPages), kMaxPages);
     maxBytes = maxPages * abi::kPageBytes;
-    memorySize = description.memory->minPages * abi::kPageBytes;
-    if (description.memory->minPages > maxPages)
-      return Error{ErrorCode::InvalidModule,
-                   "the module's memory starts larger than 4 GiB"};
+    uint64_t pages = blankPages.value_or(description.memory->minPages);
+    memorySize = pages * abi::kPageBytes;
+    if (pages > maxPages || pages < description.memory->minPages)
+      return Error{blankPages ? ErrorCode::InvalidArgument
+                              : ErrorCode::InvalidModule,
+                   "linear memory of " + std::to_string(pages) +
+                       " pages: the module's memory has " +
+                       std::to_string(description.memory->minPages) + " to " +
+                       std::to_string(maxPages) + " pages"};
     if (memorySize) {
       Result<CUdeviceptr> allocated =
           gpu.allocate(memorySize, gpu.managedMemory, "linear memory");
@@ -447,7 +542,8 @@ Status CudaInstance::create() {
         return status;
     }
   }
-  for (size_t index = 0; index < description.data.size(); ++index) {
+  for (size_t index = 0; !blankPages && index < description.data.size();
+       ++index) {
     const cpu::ModuleDescription::DataSegment &segment =
         description.data[index];
     uint64_t offset = segment.offset.bits;
@@ -665,6 +761,96 @@ Result<std::unique_ptr<Instance>> CudaModule::instantiate() {
   if (Status status = instance->create(); !status)
     return status.error();
   return std::unique_ptr<Instance>(std::move(instance));
+}
+
+Result<std::unique_ptr<Instance>> CudaModule::instantiateBlank(uint64_t pages) {
+  auto instance = std::make_unique<CudaInstance>(shared_from_this());
+  if (Status status = instance->create(pages); !status)
+    return status.error();
+  return std::unique_ptr<Instance>(std::move(instance));
+}
+
+/// Restores into device or managed memory: each worker copies into one of
+/// its two pinned buffers while the other's asynchronous copy runs, so the
+/// copy engine streams at pinned speed while the workers hash.
+class CudaMemoryLoader final : public MemoryLoader {
+public:
+  CudaMemoryLoader(Gpu &gpu, CUdeviceptr memory,
+                   std::vector<Gpu::Staging> staging)
+      : gpu(gpu), memory(memory), staging(std::move(staging)),
+        next(this->staging.size(), 0), entered(this->staging.size(), false) {}
+  ~CudaMemoryLoader() override {
+    (void)finish();
+    gpu.giveStaging(std::move(staging));
+  }
+
+  Status copy(unsigned worker, uint64_t address, const uint8_t *data,
+              size_t bytes) override {
+    if (!entered[worker]) {
+      if (Status status = gpu.enter(); !status)
+        return status;
+      entered[worker] = true;
+    }
+    Gpu::Staging &set = staging[worker];
+    Driver &driver = *gpu.driver;
+    for (size_t done = 0; done < bytes;) {
+      size_t piece = std::min(bytes - done, Gpu::kStagingBytes);
+      int slot = next[worker];
+      next[worker] ^= 1;
+      // The buffer's last copy must have left it before it is refilled.
+      if (Status status = gpu.check(driver.streamSynchronize(set.streams[slot]),
+                                    "cuStreamSynchronize");
+          !status)
+        return status;
+      std::memcpy(set.buffers[slot], data + done, piece);
+      if (Status status = gpu.check(
+              driver.memcpyHtoDAsync(memory + address + done, set.buffers[slot],
+                                     piece, set.streams[slot]),
+              "cuMemcpyHtoDAsync");
+          !status)
+        return status;
+      done += piece;
+    }
+    return {};
+  }
+
+  Status finish() override {
+    if (Status status = gpu.enter(); !status)
+      return status;
+    Status result;
+    for (Gpu::Staging &set : staging)
+      for (CUstream stream : set.streams)
+        if (Status status = gpu.check(gpu.driver->streamSynchronize(stream),
+                                      "cuStreamSynchronize");
+            !status && result)
+          result = status;
+    return result;
+  }
+
+private:
+  Gpu &gpu;
+  CUdeviceptr memory;
+  std::vector<Gpu::Staging> staging;
+  // One element per worker, each touched by its worker alone (so not
+  // vector<bool>, whose elements share words).
+  std::vector<int> next;
+  std::vector<uint8_t> entered;
+};
+
+Result<std::unique_ptr<MemoryLoader>>
+CudaInstance::memoryLoader(unsigned workers) {
+  if (Status status = gpu.enter(); !status)
+    return status.error();
+  // The prefetch of managed memory that create() queued comes first.
+  if (Status status = gpu.check(gpu.driver->streamSynchronize(stream),
+                                "cuStreamSynchronize");
+      !status)
+    return status.error();
+  Result<std::vector<Gpu::Staging>> staging = gpu.takeStaging(workers);
+  if (!staging)
+    return staging.error();
+  return std::unique_ptr<MemoryLoader>(
+      new CudaMemoryLoader(gpu, memory, std::move(*staging)));
 }
 
 /// Why the cuda device cannot instantiate a module, if it cannot.

@@ -24,6 +24,46 @@
 
 namespace tensorwasm::runtime {
 
+/// Copies restored bytes into an instance's linear memory, from several
+/// threads at once (docs/snapshot-format.md, "Restore").
+class MemoryLoader {
+public:
+  virtual ~MemoryLoader();
+  /// Copies `bytes` at `data` to linear memory at `address`; called by
+  /// worker `worker` (below the count the loader was made for), each worker
+  /// from one thread, on disjoint ranges inside memory. `data` may be reused
+  /// once this returns.
+  virtual Status copy(unsigned worker, uint64_t address, const uint8_t *data,
+                      size_t bytes) = 0;
+  /// Waits until every copy has landed.
+  virtual Status finish() = 0;
+};
+
+/// What snapshots need of an instance beyond the public API; each device's
+/// instance is one (Instance::state()).
+class InstanceState {
+public:
+  static InstanceState &of(Instance &instance) { return instance.state(); }
+  static Result<std::unique_ptr<Instance>> blank(Module &module,
+                                                 uint64_t pages) {
+    return module.instantiateBlank(pages);
+  }
+
+  virtual ~InstanceState();
+  virtual DeviceKind deviceKind() const = 0;
+  /// The module's manifest: the slots of the globals block.
+  virtual const cpu::ModuleDescription &layout() const = 0;
+  /// The whole globals block (layout().globalsBytes bytes), and back.
+  virtual Status readGlobals(std::string &block) = 0;
+  virtual Status writeGlobals(std::string_view block) = 0;
+  /// The linear memory, if the host can address it directly (cpu); null
+  /// otherwise (read through Instance::read).
+  virtual const uint8_t *hostMemory() const = 0;
+  /// A loader of `workers` threads into this instance's memory.
+  virtual Result<std::unique_ptr<MemoryLoader>>
+  memoryLoader(unsigned workers) = 0;
+};
+
 /// A cpu device; `description` says what it is and why it was chosen.
 Result<std::shared_ptr<Device>> openCpuDevice(const DeviceOptions &options,
                                               std::string description);

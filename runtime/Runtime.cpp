@@ -16,6 +16,8 @@ namespace tensorwasm {
 
 Instance::~Instance() = default;
 Module::~Module() = default;
+runtime::InstanceState::~InstanceState() = default;
+runtime::MemoryLoader::~MemoryLoader() = default;
 Device::~Device() = default;
 
 Value Value::i32(int32_t value) {
@@ -290,6 +292,7 @@ Result<std::shared_ptr<Module>> Device::loadArtifact(const Artifact &artifact) {
     return Error{ErrorCode::InvalidModule,
                  what + ": the kernel manifest for " + *target +
                      " declares other kernels than the artifact's manifest"};
+  (*module)->source = std::make_shared<const Artifact>(artifact);
   return module;
 }
 

@@ -18,6 +18,8 @@ DEBIAN_PACKAGES=(
   nlohmann-json3-dev g++
   # The runtime's cubin cache (SHA-256), linked statically
   libssl-dev
+  # Snapshot compression (zstd), linked statically
+  libzstd-dev
 )
 
 # The CPU benchmark against Wasmtime and V8 (bench/host/): node runs V8, a

@@ -152,6 +152,11 @@ struct LaunchResult {
   uint64_t threads = 0;
 };
 
+class Artifact;
+namespace runtime {
+class InstanceState;
+} // namespace runtime
+
 /// A module instance: its linear memory and globals, and launches of its
 /// kernels. Launches on one instance run one at a time; an instance may be
 /// used from one thread at a time, except cancel().
@@ -178,6 +183,11 @@ public:
   /// then returns Outcome::Interrupted. Without one running, it does
   /// nothing.
   virtual void cancel() = 0;
+
+private:
+  friend class runtime::InstanceState;
+  /// The device's view of the instance, for snapshots.
+  virtual runtime::InstanceState &state() = 0;
 };
 
 /// A compiled module loaded onto a device.
@@ -189,6 +199,20 @@ public:
   /// A new instance: linear memory of the module's initial size with its
   /// data segments applied, globals initialised, the start function run.
   virtual Result<std::unique_ptr<Instance>> instantiate() = 0;
+  /// The verified artifact the module was loaded from
+  /// (Device::loadArtifact); null for code loaded with loadModule().
+  const Artifact *artifact() const { return source.get(); }
+
+private:
+  friend class Device;
+  // Snapshots (include/twasm/Snapshot.h) reach the device's own state
+  // through these.
+  friend class runtime::InstanceState;
+  /// An instance of `pages` pages of zeroed memory, for a snapshot to fill:
+  /// no data segment applied and no start function run.
+  virtual Result<std::unique_ptr<Instance>>
+  instantiateBlank(uint64_t pages) = 0;
+  std::shared_ptr<const Artifact> source;
 };
 
 enum class DeviceKind { Auto, Cuda, Cpu, Mock };
@@ -223,8 +247,6 @@ struct DeviceOptions {
   /// comes from signed, verified artifacts (loadArtifact).
   bool allowUnsignedCode = false;
 };
-
-class Artifact;
 
 /// Where code runs.
 class Device {

@@ -140,43 +140,15 @@ Result<std::optional<std::string>> readIfPresent(const std::string &path) {
 // The lock
 //===----------------------------------------------------------------------===//
 
-/// flock(2) on DIR/lock, held while the object lives. Each one opens the
-/// file anew: flock locks belong to an open file description, so two
-/// threads of one process exclude each other as two processes do.
-class RegistryLock {
-public:
-  static Result<RegistryLock> acquire(const std::string &root, bool exclusive) {
-    std::string path = lockPath(root);
-    int descriptor = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    // A reader may lock a registry that it cannot write.
-    if (descriptor < 0 && !exclusive && (errno == EACCES || errno == EROFS))
-      descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (descriptor < 0)
-      return fileError("cannot open the registry's lock file " + path + ": " +
-                       std::strerror(errno));
-    while (flock(descriptor, exclusive ? LOCK_EX : LOCK_SH) != 0) {
-      if (errno == EINTR)
-        continue;
-      int saved = errno;
-      ::close(descriptor);
-      return fileError("cannot lock " + path + ": " + std::strerror(saved));
-    }
-    return RegistryLock(descriptor);
-  }
-  RegistryLock(RegistryLock &&other) noexcept
-      : descriptor(std::exchange(other.descriptor, -1)) {}
-  RegistryLock &operator=(RegistryLock &&) = delete;
-  RegistryLock(const RegistryLock &) = delete;
-  RegistryLock &operator=(const RegistryLock &) = delete;
-  ~RegistryLock() {
-    if (descriptor >= 0)
-      ::close(descriptor); // Releases the lock.
-  }
-
-private:
-  explicit RegistryLock(int descriptor) : descriptor(descriptor) {}
-  int descriptor = -1;
-};
+/// flock(2) on DIR/lock, held while the object lives.
+Result<files::FileLock> lockRegistry(const std::string &root, bool exclusive) {
+  std::string why;
+  std::optional<files::FileLock> lock =
+      files::FileLock::acquire(lockPath(root), exclusive, why);
+  if (!lock)
+    return fileError("the registry's lock: " + why);
+  return std::move(*lock);
+}
 
 //===----------------------------------------------------------------------===//
 // References: NAME or NAME@VERSION
@@ -563,18 +535,11 @@ Result<Registry> Registry::open(const std::string &directory) {
     if (std::optional<std::string> failure = files::makeDirectories(path))
       return fileError("cannot create the registry in " + root + ": " +
                        *failure);
-  struct stat status;
-  if (stat(root.c_str(), &status) != 0 || !S_ISDIR(status.st_mode))
-    return fileError("the registry " + root + " is not a directory");
   // The registry decides what code runs: one that someone else could write
   // (their own trust.json, say) is refused, as the cubin cache is.
-  if ((status.st_uid != geteuid() && status.st_uid != 0) ||
-      (status.st_mode & (S_IWGRP | S_IWOTH)))
+  if (std::optional<std::string> why = files::whyNotPrivate(root))
     return Error{ErrorCode::Untrusted,
-                 "the registry " + root +
-                     " is not private: it must belong to this user (or "
-                     "root) and not be writable by group or others, since "
-                     "it decides what code runs (chmod go-w, chown)"};
+                 "the registry " + *why + "; it decides what code runs"};
   // What open created must survive a power loss too.
   files::syncDirectory(objectsDirectory(root));
   files::syncDirectory(files::parentDirectory(objectsDirectory(root)));
@@ -592,14 +557,14 @@ Result<Registry> Registry::open(const std::string &directory) {
 }
 
 Result<TrustPolicy> Registry::trust() const {
-  Result<RegistryLock> lock = RegistryLock::acquire(root, false);
+  Result<files::FileLock> lock = lockRegistry(root, false);
   if (!lock)
     return lock.error();
   return loadTrust(root);
 }
 
 Status Registry::setTrust(const TrustPolicy &policy) {
-  Result<RegistryLock> lock = RegistryLock::acquire(root, true);
+  Result<files::FileLock> lock = lockRegistry(root, true);
   if (!lock)
     return lock.error();
   if (std::optional<std::string> failure = files::writeFileAtomically(
@@ -610,7 +575,7 @@ Status Registry::setTrust(const TrustPolicy &policy) {
 
 Status
 Registry::updateTrust(const std::function<Status(TrustPolicy &)> &change) {
-  Result<RegistryLock> lock = RegistryLock::acquire(root, true);
+  Result<files::FileLock> lock = lockRegistry(root, true);
   if (!lock)
     return lock.error();
   Result<TrustPolicy> policy = loadTrust(root);
@@ -629,7 +594,7 @@ Result<RegistryEntry> Registry::push(std::string bytes,
                                      bool *alreadyPresent) {
   if (alreadyPresent)
     *alreadyPresent = false;
-  Result<RegistryLock> lock = RegistryLock::acquire(root, true);
+  Result<files::FileLock> lock = lockRegistry(root, true);
   if (!lock)
     return lock.error();
   Result<TrustPolicy> policy = loadTrust(root);
@@ -713,7 +678,7 @@ Result<RegistryEntry> Registry::find(std::string_view text) const {
   Result<Reference> reference = parseReference(text);
   if (!reference)
     return reference.error();
-  Result<RegistryLock> lock = RegistryLock::acquire(root, false);
+  Result<files::FileLock> lock = lockRegistry(root, false);
   if (!lock)
     return lock.error();
   Result<Index> index = loadIndex(root);
@@ -731,7 +696,7 @@ Result<Artifact> Registry::fetch(std::string_view text,
   std::string bytes;
   std::optional<TrustPolicy> policy;
   {
-    Result<RegistryLock> lock = RegistryLock::acquire(root, false);
+    Result<files::FileLock> lock = lockRegistry(root, false);
     if (!lock)
       return lock.error();
     Result<Index> index = loadIndex(root);
@@ -774,7 +739,7 @@ Status Registry::remove(std::string_view text) {
   if (!reference->version)
     return invalidArgument("say which version of " + reference->name +
                            " to remove: NAME@VERSION");
-  Result<RegistryLock> lock = RegistryLock::acquire(root, true);
+  Result<files::FileLock> lock = lockRegistry(root, true);
   if (!lock)
     return lock.error();
   Result<Index> index = loadIndex(root);
@@ -800,7 +765,7 @@ Result<ListPage> Registry::list(const ListQuery &query) const {
                              "previous page (NAME@VERSION)");
     after = std::move(*cursor);
   }
-  Result<RegistryLock> lock = RegistryLock::acquire(root, false);
+  Result<files::FileLock> lock = lockRegistry(root, false);
   if (!lock)
     return lock.error();
   Result<Index> index = loadIndex(root);
@@ -830,7 +795,7 @@ Result<ListPage> Registry::list(const ListQuery &query) const {
 }
 
 Result<FsckReport> Registry::fsck(const VerifyOptions &options) const {
-  Result<RegistryLock> lock = RegistryLock::acquire(root, false);
+  Result<files::FileLock> lock = lockRegistry(root, false);
   if (!lock)
     return lock.error();
   FsckReport report;
@@ -1024,7 +989,7 @@ Result<FsckReport> Registry::fsck(const VerifyOptions &options) const {
 }
 
 Result<GcReport> Registry::gc(const GcOptions &options) {
-  Result<RegistryLock> lock = RegistryLock::acquire(root, true);
+  Result<files::FileLock> lock = lockRegistry(root, true);
   if (!lock)
     return lock.error();
   Result<Index> index = loadIndex(root);

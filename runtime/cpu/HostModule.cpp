@@ -462,6 +462,13 @@ LinearMemory::~LinearMemory() {
     munmap(state.base, reservedBytes);
 }
 
+void LinearMemory::reset() {
+  // A private anonymous mapping reads as zeroes again once its pages are
+  // dropped: no page is written, and none stays resident.
+  if (state.size)
+    madvise(state.base, state.size, MADV_DONTNEED);
+}
+
 int32_t LinearMemory::grow(uint32_t deltaPages) {
   uint64_t oldPages = pages();
   if (oldPages + deltaPages > maximumPages)
@@ -687,7 +694,8 @@ int32_t Instance::growMemory(host::InstanceHeader *header,
   return instance->linearMemory->grow(deltaPages);
 }
 
-Expected<CallResult> Instance::instantiate(std::atomic<uint32_t> *controlWord) {
+Expected<CallResult> Instance::instantiate(std::atomic<uint32_t> *controlWord,
+                                           bool runStart) {
   struct Initialize {
     host::InstantiateEntry entry;
     uint8_t *globals;
@@ -698,7 +706,7 @@ Expected<CallResult> Instance::instantiate(std::atomic<uint32_t> *controlWord) {
         initialize->entry(thread, initialize->globals);
       },
       &initialize, controlWord);
-  if (result.trapped() || !module.start)
+  if (result.trapped() || !module.start || !runStart)
     return result;
   uint64_t none[1] = {0};
   return call(*module.start, none, controlWord);

@@ -204,6 +204,8 @@ public:
 
   /// The old size in pages, or -1 with nothing changed.
   int32_t grow(uint32_t deltaPages);
+  /// Makes every byte zero again, without touching a page.
+  void reset();
   uint64_t pages() const { return state.size / abi::kPageBytes; }
   uint64_t maxPages() const { return maximumPages; }
   uint8_t *data() { return state.base; }
@@ -298,8 +300,9 @@ public:
   ~Instance();
 
   /// Runs the module's initialization (globals, element and data segments)
-  /// and then its start function.
-  Expected<CallResult> instantiate(std::atomic<uint32_t> *controlWord);
+  /// and then, unless `runStart` is false, its start function.
+  Expected<CallResult> instantiate(std::atomic<uint32_t> *controlWord,
+                                   bool runStart = true);
   /// Calls the function `index` with `values` (arguments in, results out).
   /// Returns an error if the module has no entry for it.
   Expected<CallResult> call(uint32_t index, uint64_t *values,

@@ -8,8 +8,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 using namespace tensorwasm;
 
@@ -106,13 +108,22 @@ std::optional<std::string>
 files::writeFileAtomically(const std::string &path, std::string_view bytes,
                            const std::string &temporaryDirectory,
                            unsigned mode) {
+  return writeFileAtomically(path, std::vector<std::string_view>{bytes},
+                             temporaryDirectory, mode);
+}
+
+std::optional<std::string> files::writeFileAtomically(
+    const std::string &path, const std::vector<std::string_view> &pieces,
+    const std::string &temporaryDirectory, unsigned mode) {
   std::string temporary = temporaryDirectory + "/write-XXXXXX";
   int descriptor = mkostemp(temporary.data(), O_CLOEXEC);
   if (descriptor < 0)
     return "cannot create a temporary file in " + temporaryDirectory + ": " +
            std::strerror(errno);
-  bool written = fchmod(descriptor, mode) == 0 && writeAll(descriptor, bytes) &&
-                 fsync(descriptor) == 0;
+  bool written = fchmod(descriptor, mode) == 0;
+  for (std::string_view piece : pieces)
+    written = written && writeAll(descriptor, piece);
+  written = written && fsync(descriptor) == 0;
   int savedErrno = errno;
   written = ::close(descriptor) == 0 && written;
   if (!written) {
@@ -127,6 +138,45 @@ files::writeFileAtomically(const std::string &path, std::string_view bytes,
   }
   if (!syncDirectory(parentDirectory(path)))
     return "cannot sync the directory of " + path + ": " + std::strerror(errno);
+  return std::nullopt;
+}
+
+std::optional<files::FileLock> files::FileLock::acquire(const std::string &path,
+                                                        bool exclusive,
+                                                        std::string &error) {
+  int descriptor = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (descriptor < 0 && !exclusive && (errno == EACCES || errno == EROFS))
+    descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (descriptor < 0) {
+    error = "cannot open the lock file " + path + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  while (flock(descriptor, exclusive ? LOCK_EX : LOCK_SH) != 0) {
+    if (errno == EINTR)
+      continue;
+    error = "cannot lock " + path + ": " + std::strerror(errno);
+    ::close(descriptor);
+    return std::nullopt;
+  }
+  return FileLock(descriptor);
+}
+
+files::FileLock::FileLock(FileLock &&other) noexcept
+    : descriptor(std::exchange(other.descriptor, -1)) {}
+
+files::FileLock::~FileLock() {
+  if (descriptor >= 0)
+    ::close(descriptor); // Releases the lock.
+}
+
+std::optional<std::string> files::whyNotPrivate(const std::string &path) {
+  struct stat status;
+  if (stat(path.c_str(), &status) != 0 || !S_ISDIR(status.st_mode))
+    return path + " is not a directory";
+  if ((status.st_uid != geteuid() && status.st_uid != 0) ||
+      (status.st_mode & (S_IWGRP | S_IWOTH)))
+    return path + " is not private: it must belong to this user (or root) "
+                  "and not be writable by group or others (chmod go-w, chown)";
   return std::nullopt;
 }
 

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tensorwasm::files {
 
@@ -36,6 +37,10 @@ std::optional<std::string>
 writeFileAtomically(const std::string &path, std::string_view bytes,
                     const std::string &temporaryDirectory,
                     unsigned mode = 0600);
+/// The same of the concatenation of `pieces`, without joining them first.
+std::optional<std::string> writeFileAtomically(
+    const std::string &path, const std::vector<std::string_view> &pieces,
+    const std::string &temporaryDirectory, unsigned mode = 0600);
 
 /// fsync of a directory, so that a rename into it survives a power loss.
 bool syncDirectory(const std::string &path);
@@ -48,6 +53,31 @@ std::string userDirectory(const char *overrideVariable, const char *xdgVariable,
 
 /// The directory part of `path` ("." if it has none).
 std::string parentDirectory(const std::string &path);
+
+/// flock(2) on a lock file, held while the object lives. Each one opens the
+/// file anew: flock locks belong to an open file description, so two
+/// threads of one process exclude each other as two processes do.
+class FileLock {
+public:
+  /// Locks `path` (created if missing), shared or exclusive; a shared lock
+  /// of a file this user may not write is taken read-only. On failure,
+  /// nullopt and `error` says why.
+  static std::optional<FileLock> acquire(const std::string &path,
+                                         bool exclusive, std::string &error);
+  FileLock(FileLock &&other) noexcept;
+  FileLock &operator=(FileLock &&) = delete;
+  FileLock(const FileLock &) = delete;
+  FileLock &operator=(const FileLock &) = delete;
+  ~FileLock();
+
+private:
+  explicit FileLock(int descriptor) : descriptor(descriptor) {}
+  int descriptor = -1;
+};
+
+/// Why the directory `path` is not private — it must exist, belong to this
+/// user or root, and not be writable by group or others — or nullopt.
+std::optional<std::string> whyNotPrivate(const std::string &path);
 
 /// The SHA-256 digest of `bytes`, as 64 lowercase hex digits.
 std::string sha256Hex(std::string_view bytes);

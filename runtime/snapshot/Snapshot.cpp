@@ -1,0 +1,803 @@
+//===- Snapshot.cpp - snapshots of instances, and their restore -----------===//
+//
+// Taking a snapshot: read the globals block's slots by symbol, scan linear
+// memory for blocks that are not all zero, cut their runs into chunks of at
+// most 1 MiB, hash (and compress) the chunks on a pool of threads, and
+// write head, chunk data and tail — the chunk data straight from memory
+// when it is not compressed.
+//
+// Restoring: verify the tail (SnapshotFormat.cpp), check that the snapshot
+// fits the module, make a blank instance of the right size, then on the
+// same pool check each chunk's digest, decompress it if need be, and hand
+// it to the device's MemoryLoader (a memcpy on the cpu; pinned staging
+// buffers and asynchronous copies on the GPU). Globals go last.
+//
+//===----------------------------------------------------------------------===//
+
+#include "twasm/Snapshot.h"
+
+#include "Devices.h"
+#include "snapshot/SnapshotFormat.h"
+#include "support/Files.h"
+#include "twasm/Artifact.h"
+
+#include <nlohmann/json.hpp>
+#include <zstd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <functional>
+#include <mutex>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace tensorwasm {
+namespace {
+
+using runtime::InstanceState;
+using snapshot::Chunk;
+using snapshot::Head;
+
+constexpr uint64_t kPageBytes = 65536;
+
+unsigned threadCount(unsigned requested, size_t work) {
+  unsigned threads =
+      requested ? requested : std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<unsigned>(
+      std::max<size_t>(1, std::min<size_t>(threads, work)));
+}
+
+/// Runs `task(worker, index)` for every index below `count` on `threads`
+/// threads (worker 0 is the caller's); the first failure stops the rest and
+/// is returned.
+Status parallelFor(size_t count, unsigned threads,
+                   const std::function<Status(unsigned, size_t)> &task) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex failureMutex;
+  Status failure;
+  auto work = [&](unsigned worker) {
+    for (size_t index; !failed.load() && (index = next++) < count;)
+      if (Status status = task(worker, index); !status) {
+        std::lock_guard<std::mutex> lock(failureMutex);
+        if (!failed.exchange(true))
+          failure = status;
+      }
+  };
+  std::vector<std::thread> pool;
+  try {
+    for (unsigned worker = 1; worker < threads; ++worker)
+      pool.emplace_back(work, worker);
+  } catch (const std::system_error &) {
+    // Fewer threads than asked for still finish the work.
+  }
+  work(0);
+  for (std::thread &thread : pool)
+    thread.join();
+  return failure;
+}
+
+bool allZero(const uint8_t *bytes, size_t size) {
+  return size == 0 ||
+         (bytes[0] == 0 && std::memcmp(bytes, bytes + 1, size - 1) == 0);
+}
+
+Status checkTenant(std::string_view tenant) {
+  bool valid = tenant.size() <= snapshot::kMaxNameBytes;
+  for (char c : tenant)
+    valid = valid && c > ' ' && c < 0x7f;
+  if (!valid)
+    return Error{ErrorCode::InvalidArgument,
+                 "tenant '" + std::string(tenant) +
+                     "': expected at most 255 printable ASCII characters "
+                     "without spaces"};
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Taking a snapshot
+//===----------------------------------------------------------------------===//
+
+/// A snapshot in pieces: the head, each chunk's stored bytes (in memory or
+/// in a compressed buffer), the tail.
+struct Captured {
+  std::string head, tail;
+  std::vector<std::string_view> data;
+  /// What the pieces point into.
+  std::unique_ptr<uint8_t, decltype(&std::free)> memoryCopy{nullptr, std::free};
+  std::vector<std::string> compressed;
+  SnapshotInfo info;
+  uint64_t size() const {
+    uint64_t total = head.size() + tail.size();
+    for (std::string_view piece : data)
+      total += piece.size();
+    return total;
+  }
+};
+
+Result<std::vector<SnapshotGlobal>> readGlobals(InstanceState &state) {
+  const cpu::ModuleDescription &layout = state.layout();
+  std::string block;
+  if (Status status = state.readGlobals(block); !status)
+    return status.error();
+  std::vector<SnapshotGlobal> globals;
+  for (const auto &global : layout.globals)
+    globals.push_back({global.symbol, cpu::valueTypeName(global.type),
+                       block.substr(global.offset, abi::kGlobalSlotBytes)});
+  for (const auto &table : layout.tables) {
+    uint32_t count = 0;
+    std::memcpy(&count, block.data() + table.offset, sizeof count);
+    if (count > table.capacity)
+      return Error{ErrorCode::DeviceFailure,
+                   "table '" + table.symbol + "' claims " +
+                       std::to_string(count) + " elements, more than its " +
+                       std::to_string(table.capacity)};
+    globals.push_back({table.symbol,
+                       std::string("table ") + cpu::valueTypeName(table.type),
+                       block.substr(table.offset, 4 + uint64_t(count) * 4)});
+  }
+  return globals;
+}
+
+/// The chunks of memory that are not all zero: runs of non-zero blocks, cut
+/// at every 1 MiB boundary (so that regions scan in parallel).
+std::vector<Chunk> findChunks(const uint8_t *memory, uint64_t bytes,
+                              unsigned threads) {
+  size_t regions =
+      (bytes + snapshot::kMaxChunkBytes - 1) / snapshot::kMaxChunkBytes;
+  std::vector<std::vector<Chunk>> found(regions);
+  (void)parallelFor(regions, threads, [&](unsigned, size_t region) -> Status {
+    uint64_t start = region * uint64_t(snapshot::kMaxChunkBytes);
+    uint64_t end = std::min<uint64_t>(bytes, start + snapshot::kMaxChunkBytes);
+    std::optional<Chunk> run;
+    for (uint64_t block = start; block < end; block += snapshot::kBlockBytes) {
+      if (allZero(memory + block, snapshot::kBlockBytes)) {
+        if (run)
+          found[region].push_back(*std::exchange(run, std::nullopt));
+        continue;
+      }
+      if (!run) {
+        run.emplace();
+        run->address = block;
+      }
+      run->memoryBytes += snapshot::kBlockBytes;
+    }
+    if (run)
+      found[region].push_back(*run);
+    return {};
+  });
+  std::vector<Chunk> chunks;
+  for (std::vector<Chunk> &part : found)
+    chunks.insert(chunks.end(), part.begin(), part.end());
+  return chunks;
+}
+
+Result<Captured> capture(const Module &module, Instance &instance,
+                         const SnapshotKey &key,
+                         const SnapshotOptions &options) {
+  if (Status status = checkTenant(options.tenant); !status)
+    return status.error();
+  if (options.compressionLevel < 1 || options.compressionLevel > 19)
+    return Error{ErrorCode::InvalidArgument,
+                 "zstd level " + std::to_string(options.compressionLevel) +
+                     ": expected 1 to 19"};
+  InstanceState &state = InstanceState::of(instance);
+  Captured captured;
+  Head head;
+  SnapshotMetadata &metadata = head.metadata;
+  if (const Artifact *artifact = module.artifact()) {
+    metadata.artifactName = artifact->manifest().name;
+    metadata.artifactVersion = artifact->manifest().version;
+    metadata.artifactDigest = artifact->digest();
+  }
+  metadata.tenant = options.tenant;
+  metadata.counter = options.counter;
+  metadata.device = state.deviceKind();
+  metadata.created = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+
+  Result<std::vector<SnapshotGlobal>> globals = readGlobals(state);
+  if (!globals)
+    return globals.error();
+  head.globals = std::move(*globals);
+  for (const SnapshotGlobal &global : head.globals)
+    if (global.symbol.size() > snapshot::kMaxNameBytes)
+      return Error{ErrorCode::Unsupported,
+                   "global symbol '" + global.symbol.substr(0, 40) +
+                       "...' is longer than a snapshot holds (255 bytes)"};
+
+  head.hasMemory = state.layout().memory.has_value();
+  uint64_t memoryBytes = instance.memoryBytes();
+  head.memoryPages = memoryBytes / kPageBytes;
+  head.compression = options.compression;
+  const uint8_t *memory = state.hostMemory();
+  if (!memory && memoryBytes) {
+    captured.memoryCopy.reset(static_cast<uint8_t *>(std::malloc(memoryBytes)));
+    if (!captured.memoryCopy)
+      return Error{ErrorCode::ResourceExhausted,
+                   "cannot allocate " + std::to_string(memoryBytes) +
+                       " bytes to read linear memory into"};
+    if (Status status =
+            instance.read(0, captured.memoryCopy.get(), memoryBytes);
+        !status)
+      return status.error();
+    memory = captured.memoryCopy.get();
+  }
+  unsigned threads =
+      threadCount(options.threads, memoryBytes / snapshot::kMaxChunkBytes + 1);
+  head.chunks = findChunks(memory, memoryBytes, threads);
+
+  bool compress = options.compression == SnapshotCompression::Zstd;
+  captured.compressed.resize(compress ? head.chunks.size() : 0);
+  std::vector<std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)>> contexts;
+  for (unsigned i = 0; compress && i < threads; ++i)
+    contexts.emplace_back(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  Status hashed = parallelFor(
+      head.chunks.size(), threads, [&](unsigned worker, size_t index) {
+        Chunk &chunk = head.chunks[index];
+        std::string_view stored(
+            reinterpret_cast<const char *>(memory + chunk.address),
+            chunk.memoryBytes);
+        if (compress) {
+          std::string &out = captured.compressed[index];
+          out.resize(ZSTD_compressBound(chunk.memoryBytes));
+          size_t size = ZSTD_compressCCtx(
+              contexts[worker].get(), out.data(), out.size(), stored.data(),
+              stored.size(), options.compressionLevel);
+          if (ZSTD_isError(size))
+            return Status(
+                Error{ErrorCode::ResourceExhausted,
+                      std::string("zstd: ") + ZSTD_getErrorName(size)});
+          out.resize(size);
+          stored = out;
+        }
+        chunk.storedBytes = static_cast<uint32_t>(stored.size());
+        std::string digest = files::sha256(stored);
+        if (digest.size() != chunk.digest.size())
+          return Status(Error{ErrorCode::ResourceExhausted,
+                              "OpenSSL cannot compute a SHA-256"});
+        std::memcpy(chunk.digest.data(), digest.data(), digest.size());
+        return Status();
+      });
+  if (!hashed)
+    return hashed.error();
+  uint64_t chunkedBytes = 0;
+  for (Chunk &chunk : head.chunks) {
+    chunk.dataOffset = head.dataBytes;
+    head.dataBytes += chunk.storedBytes;
+    chunkedBytes += chunk.memoryBytes;
+    captured.data.push_back(
+        compress
+            ? std::string_view(captured.compressed[&chunk - head.chunks.data()])
+            : std::string_view(
+                  reinterpret_cast<const char *>(memory + chunk.address),
+                  chunk.memoryBytes));
+  }
+  captured.head = snapshot::encodeHead(head);
+  captured.tail = snapshot::encodeTail(captured.head, head.dataBytes, key);
+  if (captured.tail.empty())
+    return Error{ErrorCode::ResourceExhausted,
+                 "OpenSSL cannot compute an HMAC-SHA256"};
+
+  SnapshotInfo &info = captured.info;
+  info.formatMajor = head.formatMajor;
+  info.formatMinor = head.formatMinor;
+  info.keyId = key.id();
+  info.metadata = head.metadata;
+  info.hasMemory = head.hasMemory;
+  info.memoryBytes = memoryBytes;
+  info.compression = head.compression;
+  info.chunks = head.chunks.size();
+  info.chunkedBytes = chunkedBytes;
+  info.storedBytes = head.dataBytes;
+  info.globals = head.globals;
+  info.fileBytes = captured.size();
+  return captured;
+}
+
+//===----------------------------------------------------------------------===//
+// Restoring
+//===----------------------------------------------------------------------===//
+
+SnapshotInfo describe(const snapshot::Opened &opened, uint64_t fileBytes) {
+  const Head &head = opened.head;
+  SnapshotInfo info;
+  info.formatMajor = head.formatMajor;
+  info.formatMinor = head.formatMinor;
+  info.keyId = opened.keyId;
+  info.metadata = head.metadata;
+  info.hasMemory = head.hasMemory;
+  info.memoryBytes = head.memoryPages * kPageBytes;
+  info.compression = head.compression;
+  info.chunks = head.chunks.size();
+  for (const Chunk &chunk : head.chunks)
+    info.chunkedBytes += chunk.memoryBytes;
+  info.storedBytes = head.dataBytes;
+  info.globals = head.globals;
+  info.fileBytes = fileBytes;
+  return info;
+}
+
+/// Checks each chunk's digest and yields its bytes as they are in memory:
+/// `consume(worker, chunk, bytes)` for every chunk, on `threads` threads.
+Status forEachChunk(const snapshot::Opened &opened, unsigned threads,
+                    const std::function<Status(unsigned, const Chunk &,
+                                               const uint8_t *)> &consume) {
+  const Head &head = opened.head;
+  bool compressed = head.compression == SnapshotCompression::Zstd;
+  std::vector<std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)>> contexts;
+  std::vector<std::string> buffers(compressed ? threads : 0);
+  for (unsigned i = 0; compressed && i < threads; ++i)
+    contexts.emplace_back(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  return parallelFor(
+      head.chunks.size(), threads,
+      [&](unsigned worker, size_t index) -> Status {
+        const Chunk &chunk = head.chunks[index];
+        if (!snapshot::chunkIntact(chunk, opened.data))
+          return Error{ErrorCode::Untrusted,
+                       "snapshot chunk " + std::to_string(index) + " (" +
+                           std::to_string(chunk.memoryBytes) +
+                           " bytes of memory at " +
+                           std::to_string(chunk.address) +
+                           ") does not match its digest: the data area was "
+                           "altered"};
+        const char *stored = opened.data.data() + chunk.dataOffset;
+        if (!compressed)
+          return consume(worker, chunk,
+                         reinterpret_cast<const uint8_t *>(stored));
+        std::string &buffer = buffers[worker];
+        buffer.resize(chunk.memoryBytes);
+        size_t size =
+            ZSTD_decompressDCtx(contexts[worker].get(), buffer.data(),
+                                buffer.size(), stored, chunk.storedBytes);
+        if (ZSTD_isError(size) || size != chunk.memoryBytes)
+          return Error{ErrorCode::InvalidModule,
+                       "snapshot chunk " + std::to_string(index) +
+                           " does not decompress to its " +
+                           std::to_string(chunk.memoryBytes) + " bytes"};
+        return consume(worker, chunk,
+                       reinterpret_cast<const uint8_t *>(buffer.data()));
+      });
+}
+
+/// Whether the snapshot belongs to `module` and to the caller.
+Status checkFits(const Module &module, const Head &head,
+                 const RestoreOptions &options) {
+  const SnapshotMetadata &metadata = head.metadata;
+  const Artifact *artifact = module.artifact();
+  if (!artifact && !metadata.artifactDigest.empty())
+    return Error{ErrorCode::InvalidArgument,
+                 "the snapshot is of artifact '" + metadata.artifactName +
+                     "' version " + std::to_string(metadata.artifactVersion) +
+                     "; the module was not loaded from an artifact"};
+  if (artifact && artifact->digest() != metadata.artifactDigest)
+    return Error{
+        ErrorCode::InvalidArgument,
+        "the snapshot is of " +
+            (metadata.artifactDigest.empty()
+                 ? std::string("code loaded without an artifact")
+                 : "artifact '" + metadata.artifactName + "' version " +
+                       std::to_string(metadata.artifactVersion) + " (" +
+                       metadata.artifactDigest.substr(0, 12) + ")") +
+            ", not of '" + artifact->manifest().name + "' version " +
+            std::to_string(artifact->manifest().version) + " (" +
+            artifact->digest().substr(0, 12) + ")"};
+  if (options.tenant && *options.tenant != metadata.tenant)
+    return Error{ErrorCode::Untrusted, "the snapshot belongs to tenant '" +
+                                           metadata.tenant + "', not '" +
+                                           *options.tenant + "'"};
+  if (metadata.counter < options.minimumCounter)
+    return Error{ErrorCode::Untrusted,
+                 "the snapshot's counter is " +
+                     std::to_string(metadata.counter) + ", below " +
+                     std::to_string(options.minimumCounter) +
+                     ": an older snapshot than one already issued (a "
+                     "replay?)"};
+  return {};
+}
+
+/// The globals block of `layout` with the snapshot's values in its slots.
+Status patchGlobals(const cpu::ModuleDescription &layout,
+                    const std::vector<SnapshotGlobal> &globals,
+                    std::string &block) {
+  auto find = [&](const std::string &symbol) -> const SnapshotGlobal * {
+    for (const SnapshotGlobal &global : globals)
+      if (global.symbol == symbol)
+        return &global;
+    return nullptr;
+  };
+  for (const auto &global : layout.globals) {
+    std::string type = cpu::valueTypeName(global.type);
+    const SnapshotGlobal *saved = find(global.symbol);
+    if (!saved || saved->type != type)
+      return Error{ErrorCode::InvalidArgument, "the snapshot has no " + type +
+                                                   " global '" + global.symbol +
+                                                   "', which the module has"};
+    std::memcpy(block.data() + global.offset, saved->bytes.data(),
+                abi::kGlobalSlotBytes);
+  }
+  for (const auto &table : layout.tables) {
+    std::string type = std::string("table ") + cpu::valueTypeName(table.type);
+    const SnapshotGlobal *saved = find(table.symbol);
+    if (!saved || saved->type != type)
+      return Error{ErrorCode::InvalidArgument, "the snapshot has no " + type +
+                                                   " '" + table.symbol +
+                                                   "', which the module has"};
+    uint32_t count = 0;
+    std::memcpy(&count, saved->bytes.data(), sizeof count);
+    if (saved->bytes.size() != 4 + uint64_t(count) * 4 ||
+        count > table.capacity)
+      return Error{ErrorCode::InvalidArgument,
+                   "the snapshot's table '" + table.symbol + "' has " +
+                       std::to_string(count) +
+                       " elements; the module's has "
+                       "room for " +
+                       std::to_string(table.capacity)};
+    std::memcpy(block.data() + table.offset, saved->bytes.data(),
+                saved->bytes.size());
+  }
+  return {};
+}
+
+Result<std::unique_ptr<Instance>> restore(Module &module, std::string_view file,
+                                          const SnapshotKeyring &keys,
+                                          const RestoreOptions &options,
+                                          SnapshotInfo *info) {
+  Result<snapshot::Opened> opened = snapshot::open(file, keys);
+  if (!opened)
+    return opened.error();
+  const Head &head = opened->head;
+  if (Status status = checkFits(module, head, options); !status)
+    return status.error();
+
+  Result<std::unique_ptr<Instance>> instance =
+      InstanceState::blank(module, head.memoryPages);
+  if (!instance)
+    return instance.error();
+  InstanceState &state = InstanceState::of(**instance);
+  const cpu::ModuleDescription &layout = state.layout();
+  if (layout.memory.has_value() != head.hasMemory)
+    return Error{ErrorCode::InvalidArgument,
+                 std::string("the snapshot ") +
+                     (head.hasMemory ? "has" : "has no") +
+                     " linear memory; the module " +
+                     (head.hasMemory ? "has none" : "has one")};
+  std::string block;
+  if (Status status = state.readGlobals(block); !status)
+    return status.error();
+  if (Status status = patchGlobals(layout, head.globals, block); !status)
+    return status.error();
+
+  unsigned threads = threadCount(options.threads, head.chunks.size());
+  if (!head.chunks.empty()) {
+    Result<std::unique_ptr<runtime::MemoryLoader>> loader =
+        state.memoryLoader(threads);
+    if (!loader)
+      return loader.error();
+    Status copied = forEachChunk(
+        *opened, threads,
+        [&](unsigned worker, const Chunk &chunk, const uint8_t *bytes) {
+          return (*loader)->copy(worker, chunk.address, bytes,
+                                 chunk.memoryBytes);
+        });
+    Status landed = (*loader)->finish();
+    if (!copied)
+      return copied.error();
+    if (!landed)
+      return landed.error();
+  }
+  if (Status status = state.writeGlobals(block); !status)
+    return status.error();
+  if (info)
+    *info = describe(*opened, file.size());
+  return instance;
+}
+
+//===----------------------------------------------------------------------===//
+// Files
+//===----------------------------------------------------------------------===//
+
+/// A file mapped read-only into memory.
+class MappedFile {
+public:
+  static Result<MappedFile> open(const std::string &path) {
+    int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (descriptor < 0)
+      return Error{ErrorCode::InvalidArgument,
+                   "cannot open " + path + ": " + std::strerror(errno)};
+    struct stat status;
+    if (fstat(descriptor, &status) != 0 || !S_ISREG(status.st_mode)) {
+      ::close(descriptor);
+      return Error{ErrorCode::InvalidArgument, path + " is not a regular file"};
+    }
+    MappedFile file;
+    file.size = static_cast<size_t>(status.st_size);
+    if (file.size) {
+      void *mapped =
+          mmap(nullptr, file.size, PROT_READ, MAP_PRIVATE, descriptor, 0);
+      if (mapped == MAP_FAILED) {
+        int saved = errno;
+        ::close(descriptor);
+        return Error{ErrorCode::ResourceExhausted,
+                     "cannot map " + path + ": " + std::strerror(saved)};
+      }
+      file.data = static_cast<const char *>(mapped);
+      madvise(mapped, file.size, MADV_WILLNEED);
+    }
+    ::close(descriptor);
+    return file;
+  }
+  MappedFile(MappedFile &&other) noexcept
+      : data(std::exchange(other.data, nullptr)),
+        size(std::exchange(other.size, 0)) {}
+  MappedFile &operator=(MappedFile &&) = delete;
+  ~MappedFile() {
+    if (data)
+      munmap(const_cast<char *>(data), size);
+  }
+  std::string_view bytes() const { return {data, size}; }
+
+private:
+  MappedFile() = default;
+  const char *data = nullptr;
+  size_t size = 0;
+};
+
+/// Writes the pieces of a snapshot to `path` as files::writeFileAtomically
+/// does, without joining them first.
+Status writePieces(const std::string &path, const Captured &captured) {
+  std::vector<std::string_view> pieces;
+  pieces.push_back(captured.head);
+  pieces.insert(pieces.end(), captured.data.begin(), captured.data.end());
+  pieces.push_back(captured.tail);
+  if (std::optional<std::string> failure = files::writeFileAtomically(
+          path, pieces, files::parentDirectory(path), 0600))
+    return Error{ErrorCode::ResourceExhausted, *failure};
+  return {};
+}
+
+Status checkSnapshotName(const std::string &name) {
+  bool valid = !name.empty() && name.size() <= 128 && name[0] != '.';
+  for (char c : name)
+    valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+                      c == '_' || c == '-');
+  if (!valid)
+    return Error{ErrorCode::InvalidArgument,
+                 "snapshot name '" + name +
+                     "': expected 1 to 128 of A-Z, a-z, 0-9, '.', '_', '-', "
+                     "not starting with '.'"};
+  return {};
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// The API
+//===----------------------------------------------------------------------===//
+
+Result<std::string> snapshotInstance(const Module &module, Instance &instance,
+                                     const SnapshotKey &key,
+                                     const SnapshotOptions &options,
+                                     SnapshotInfo *info) {
+  Result<Captured> captured = capture(module, instance, key, options);
+  if (!captured)
+    return captured.error();
+  std::string bytes = captured->head;
+  bytes.reserve(captured->size());
+  for (std::string_view piece : captured->data)
+    bytes.append(piece);
+  bytes += captured->tail;
+  if (info)
+    *info = std::move(captured->info);
+  return bytes;
+}
+
+Result<SnapshotInfo> writeSnapshotFile(const std::string &path,
+                                       const Module &module, Instance &instance,
+                                       const SnapshotKey &key,
+                                       const SnapshotOptions &options) {
+  Result<Captured> captured = capture(module, instance, key, options);
+  if (!captured)
+    return captured.error();
+  if (Status status = writePieces(path, *captured); !status)
+    return status.error();
+  return std::move(captured->info);
+}
+
+Result<SnapshotInfo> verifySnapshot(std::string_view bytes,
+                                    const SnapshotKeyring &keys) {
+  Result<snapshot::Opened> opened = snapshot::open(bytes, keys);
+  if (!opened)
+    return opened.error();
+  unsigned threads = threadCount(0, opened->head.chunks.size());
+  if (Status status = forEachChunk(
+          *opened, threads,
+          [](unsigned, const Chunk &, const uint8_t *) { return Status(); });
+      !status)
+    return status.error();
+  return describe(*opened, bytes.size());
+}
+
+Result<std::string> readSnapshotMemory(std::string_view bytes,
+                                       const SnapshotKeyring &keys) {
+  Result<snapshot::Opened> opened = snapshot::open(bytes, keys);
+  if (!opened)
+    return opened.error();
+  std::string memory(opened->head.memoryPages * kPageBytes, '\0');
+  unsigned threads = threadCount(0, opened->head.chunks.size());
+  if (Status status = forEachChunk(
+          *opened, threads,
+          [&](unsigned, const Chunk &chunk, const uint8_t *data) {
+            std::memcpy(memory.data() + chunk.address, data, chunk.memoryBytes);
+            return Status();
+          });
+      !status)
+    return status.error();
+  return memory;
+}
+
+Result<SnapshotInfo> verifySnapshotFile(const std::string &path,
+                                        const SnapshotKeyring &keys) {
+  Result<MappedFile> file = MappedFile::open(path);
+  if (!file)
+    return file.error();
+  Result<SnapshotInfo> info = verifySnapshot(file->bytes(), keys);
+  if (!info)
+    return Error{info.error().code, path + ": " + info.error().message};
+  return info;
+}
+
+Result<std::unique_ptr<Instance>> restoreSnapshot(Module &module,
+                                                  std::string_view bytes,
+                                                  const SnapshotKeyring &keys,
+                                                  const RestoreOptions &options,
+                                                  SnapshotInfo *info) {
+  return restore(module, bytes, keys, options, info);
+}
+
+Result<std::unique_ptr<Instance>>
+restoreSnapshotFile(Module &module, const std::string &path,
+                    const SnapshotKeyring &keys, const RestoreOptions &options,
+                    SnapshotInfo *info) {
+  Result<MappedFile> file = MappedFile::open(path);
+  if (!file)
+    return file.error();
+  Result<std::unique_ptr<Instance>> instance =
+      restore(module, file->bytes(), keys, options, info);
+  if (!instance)
+    return Error{instance.error().code, path + ": " + instance.error().message};
+  return instance;
+}
+
+Result<SnapshotEnvelope> readSnapshotEnvelope(std::string_view bytes) {
+  return snapshot::readEnvelope(bytes);
+}
+
+//===----------------------------------------------------------------------===//
+// The store
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+std::string countersPath(const std::string &directory) {
+  return directory + "/counters.json";
+}
+
+Result<nlohmann::json> readCounters(const std::string &directory) {
+  std::string why;
+  std::optional<std::string> text =
+      files::readFile(countersPath(directory), &why);
+  if (!text)
+    return nlohmann::json::object(); // none issued yet
+  nlohmann::json counters =
+      nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!counters.is_object())
+    return Error{ErrorCode::InvalidModule,
+                 countersPath(directory) + " is damaged: not a JSON object"};
+  for (const auto &entry : counters.items())
+    if (!entry.value().is_number_unsigned())
+      return Error{ErrorCode::InvalidModule,
+                   countersPath(directory) + " is damaged: '" + entry.key() +
+                       "' is not a counter"};
+  return counters;
+}
+
+Result<files::FileLock> lockStore(const std::string &directory,
+                                  bool exclusive) {
+  std::string why;
+  std::optional<files::FileLock> lock =
+      files::FileLock::acquire(directory + "/lock", exclusive, why);
+  if (!lock)
+    return Error{ErrorCode::ResourceExhausted, "the snapshot store: " + why};
+  return std::move(*lock);
+}
+
+} // namespace
+
+Result<SnapshotStore> SnapshotStore::open(const std::string &directory) {
+  std::string root = directory;
+  while (root.size() > 1 && root.back() == '/')
+    root.pop_back();
+  if (std::optional<std::string> failure = files::makeDirectories(root))
+    return Error{ErrorCode::InvalidArgument,
+                 "cannot create the snapshot store " + root + ": " + *failure};
+  if (std::optional<std::string> why = files::whyNotPrivate(root))
+    return Error{ErrorCode::Untrusted,
+                 "the snapshot store " + *why +
+                     "; its counters are what refuses replayed snapshots"};
+  return SnapshotStore(std::move(root));
+}
+
+std::string SnapshotStore::pathOf(const std::string &name) const {
+  return directory + "/" + name + ".twsnap";
+}
+
+Result<uint64_t> SnapshotStore::counter(const std::string &name) const {
+  if (Status status = checkSnapshotName(name); !status)
+    return status.error();
+  Result<files::FileLock> lock = lockStore(directory, false);
+  if (!lock)
+    return lock.error();
+  Result<nlohmann::json> counters = readCounters(directory);
+  if (!counters)
+    return counters.error();
+  return counters->value(name, uint64_t(0));
+}
+
+Result<SnapshotInfo> SnapshotStore::save(const std::string &name,
+                                         const Module &module,
+                                         Instance &instance,
+                                         const SnapshotKey &key,
+                                         SnapshotOptions options) {
+  if (Status status = checkSnapshotName(name); !status)
+    return status.error();
+  Result<files::FileLock> lock = lockStore(directory, true);
+  if (!lock)
+    return lock.error();
+  Result<nlohmann::json> counters = readCounters(directory);
+  if (!counters)
+    return counters.error();
+  uint64_t next = counters->value(name, uint64_t(0)) + 1;
+  // The counter is stored before the snapshot that uses it: a crash between
+  // the two loses a number, never reuses one.
+  (*counters)[name] = next;
+  if (std::optional<std::string> failure = files::writeFileAtomically(
+          countersPath(directory), counters->dump(2) + "\n", directory))
+    return Error{ErrorCode::ResourceExhausted,
+                 "cannot update the snapshot counters: " + *failure};
+  options.counter = next;
+  return writeSnapshotFile(pathOf(name), module, instance, key, options);
+}
+
+Result<std::unique_ptr<Instance>>
+SnapshotStore::restore(const std::string &name, Module &module,
+                       const SnapshotKeyring &keys, RestoreOptions options,
+                       SnapshotInfo *info) {
+  if (Status status = checkSnapshotName(name); !status)
+    return status.error();
+  // Held until the restore is done, so that a save in between (counter
+  // first, then the file) is not mistaken for a replay.
+  Result<files::FileLock> lock = lockStore(directory, false);
+  if (!lock)
+    return lock.error();
+  Result<nlohmann::json> counters = readCounters(directory);
+  if (!counters)
+    return counters.error();
+  uint64_t issued = counters->value(name, uint64_t(0));
+  if (issued == 0)
+    return Error{ErrorCode::InvalidArgument, "the snapshot store " + directory +
+                                                 " has no snapshot '" + name +
+                                                 "'"};
+  options.minimumCounter = std::max(options.minimumCounter, issued);
+  return restoreSnapshotFile(module, pathOf(name), keys, options, info);
+}
+
+} // namespace tensorwasm
