@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ArtifactCommands.h"
+#include "CommandLine.h"
 #include "CommandText.h"
 
 #include "support/Files.h"
@@ -33,17 +34,6 @@
 
 namespace tensorwasm::tool {
 namespace {
-
-int error(const std::string &message) {
-  std::fflush(stdout);
-  std::fprintf(stderr, "error: %s\n", message.c_str());
-  return 1;
-}
-
-void printLine(const std::string &line) {
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fputc('\n', stdout);
-}
 
 //===----------------------------------------------------------------------===//
 // Text
@@ -118,124 +108,6 @@ std::optional<std::string> containerKeyId(std::string_view bytes) {
 //===----------------------------------------------------------------------===//
 // The command line
 //===----------------------------------------------------------------------===//
-
-struct OptionHelp {
-  /// Without dashes; one letter is spelled -x, else --name.
-  const char *name;
-  /// Null for a flag.
-  const char *value;
-  const char *description;
-};
-
-struct CommandHelp {
-  /// "twasm registry push".
-  std::string program;
-  const char *overview;
-  /// After the program's name: "[options] <FILE.twa>...".
-  const char *usage;
-  std::vector<OptionHelp> options;
-  /// Printed after the options, if any.
-  const char *details = nullptr;
-};
-
-std::string spelling(std::string_view name) {
-  return (name.size() == 1 ? "-" : "--") + std::string(name);
-}
-
-void printHelp(const CommandHelp &command) {
-  std::printf("OVERVIEW: %s\n\nUSAGE: %s %s\n", command.overview,
-              command.program.c_str(), command.usage);
-  if (!command.options.empty())
-    std::printf("\nOPTIONS:\n");
-  for (const OptionHelp &help : command.options) {
-    std::string name = spelling(help.name);
-    if (help.value)
-      name += std::string(" <") + help.value + ">";
-    std::printf("%s\n", formatOptionHelp(name, help.description, 30).c_str());
-  }
-  if (command.details)
-    std::fputs(command.details, stdout);
-}
-
-struct ParsedLine {
-  /// Each option's values in order; a flag's value is "".
-  std::map<std::string, std::vector<std::string>> values;
-  std::vector<std::string> positionals;
-  bool help = false;
-
-  bool has(const std::string &name) const { return values.count(name) != 0; }
-  /// The last value given, or `otherwise`.
-  std::string last(const std::string &name,
-                   const std::string &otherwise = {}) const {
-    auto found = values.find(name);
-    return found == values.end() ? otherwise : found->second.back();
-  }
-  const std::vector<std::string> &all(const std::string &name) const {
-    static const std::vector<std::string> none;
-    auto found = values.find(name);
-    return found == values.end() ? none : found->second;
-  }
-};
-
-/// Parses argv[first..argc) by `command`'s options: -x or --name, with the
-/// value after '=' or in the next token; `--` ends the options; "-" is a
-/// positional. With `stopAtPositional`, the first positional and everything
-/// after it are left as positionals unparsed (a subcommand's own line).
-/// Prints the error and returns nullopt on a bad line.
-std::optional<ParsedLine> parseLine(const CommandHelp &command, int argc,
-                                    char **argv, int first = 1,
-                                    bool stopAtPositional = false) {
-  ParsedLine parsed;
-  bool optionsEnded = false;
-  for (int i = first; i < argc; ++i) {
-    std::string_view token = argv[i];
-    if (optionsEnded || token.size() < 2 || token[0] != '-') {
-      parsed.positionals.emplace_back(token);
-      if (stopAtPositional) {
-        for (++i; i < argc; ++i)
-          parsed.positionals.emplace_back(argv[i]);
-        break;
-      }
-      continue;
-    }
-    if (token == "--") {
-      optionsEnded = true;
-      continue;
-    }
-    std::string_view body = token.substr(token[1] == '-' ? 2 : 1);
-    size_t equals = body.find('=');
-    std::string name(body.substr(0, equals));
-    if (name == "help" || name == "h") {
-      parsed.help = true;
-      continue;
-    }
-    const OptionHelp *known = nullptr;
-    for (const OptionHelp &help : command.options)
-      if (name == help.name)
-        known = &help;
-    if (!known) {
-      error("unknown option '" + std::string(token) + "' (see " +
-            command.program + " --help)");
-      return std::nullopt;
-    }
-    std::string value;
-    if (!known->value) {
-      if (equals != std::string_view::npos) {
-        error(spelling(name) + " takes no value");
-        return std::nullopt;
-      }
-    } else if (equals != std::string_view::npos) {
-      value = std::string(body.substr(equals + 1));
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      error(spelling(name) + ": expects a value <" + known->value + ">");
-      return std::nullopt;
-    }
-    parsed.values[name].push_back(std::move(value));
-  }
-  return parsed;
-}
 
 //===----------------------------------------------------------------------===//
 // Describing an artifact

@@ -16,6 +16,7 @@
 
 #include "twasm/Artifact.h"
 #include "twasm/Runtime.h"
+#include "twasm/Snapshot.h"
 
 #include <algorithm>
 #include <cctype>
@@ -644,6 +645,14 @@ struct Options {
   std::vector<std::string> keyFiles;
   std::string registryDirectory;
   bool allowUnsigned = false;
+  /// Snapshots (docs/snapshot-format.md): FILE, or @NAME in the registry's
+  /// snapshot store.
+  std::string saveSnapshot, restoreSnapshot;
+  std::vector<std::string> snapshotKeyFiles;
+  std::string tenant;
+  std::string counterText;
+  bool compress = false;
+  bool noLaunch = false;
 };
 
 struct OptionHelp {
@@ -657,6 +666,10 @@ constexpr OptionHelp optionHelps[] = {
      "Development only: load a .so or .ptx that no trusted key signed"},
     {"block", "X[,Y[,Z]]",
      "Threads per block (default: the kernel's declared shape, else 1)"},
+    {"compress", nullptr, "With --save-snapshot: compress memory with zstd"},
+    {"counter", "N",
+     "With --save-snapshot FILE: the snapshot's replay counter (a store "
+     "issues its own)"},
     {"cpu-workers", "N",
      "cpu: OS threads that run blocks (default 0: one per hardware thread)"},
     {"device", "auto|cuda|cpu|mock",
@@ -678,6 +691,8 @@ constexpr OptionHelp optionHelps[] = {
      "cuda: where linear memory lives: managed (unified memory, kept on the "
      "GPU; the default) or device (device memory, copied to and from the "
      "host)"},
+    {"no-launch", nullptr,
+     "Launch nothing: restore, grow, fill, print and snapshot only"},
     {"out", "ADDR:BYTES=PATH",
      "Write BYTES bytes at ADDR to PATH after the "
      "launch"},
@@ -692,8 +707,20 @@ constexpr OptionHelp optionHelps[] = {
     {"repeat", "N",
      "Launch N times, one after the other, and report the minimum and median "
      "time (each launch sees what the last left in memory)"},
+    {"restore-snapshot", "FILE|@NAME",
+     "Start from this snapshot instead of a new instance (@NAME: the "
+     "registry's snapshot store), checked with --snapshot-key"},
+    {"save-snapshot", "FILE|@NAME",
+     "After a launch that completed, snapshot the instance into FILE "
+     "(written atomically) or into the registry's snapshot store as NAME"},
     {"shared", "BYTES",
      "Shared scratch per block (at least the kernel's declared size)"},
+    {"snapshot-key", "KEY",
+     "The secret key that authenticates snapshots (twasm snapshot keygen); "
+     "repeatable for --restore-snapshot"},
+    {"tenant", "NAME",
+     "With --save-snapshot: whom the snapshot belongs to; with "
+     "--restore-snapshot: refuse another tenant's"},
     {"timeout", "MS",
      "Interrupt a launch that runs longer (default 0: no limit)"},
     {"trust", "POLICY.json",
@@ -771,6 +798,14 @@ bool parseCommandLine(int argc, char **argv, Options &options) {
         return false;
       }
       options.allowUnsigned = true;
+      continue;
+    }
+    if (name == "compress" || name == "no-launch") {
+      if (hasInlineValue) {
+        error(spelled + " takes no value");
+        return false;
+      }
+      (name == "compress" ? options.compress : options.noLaunch) = true;
       continue;
     }
     if (name == "quiet") {
@@ -863,6 +898,16 @@ bool parseCommandLine(int argc, char **argv, Options &options) {
       options.keyFiles.push_back(value);
     } else if (name == "registry") {
       options.registryDirectory = value;
+    } else if (name == "save-snapshot") {
+      options.saveSnapshot = value;
+    } else if (name == "restore-snapshot") {
+      options.restoreSnapshot = value;
+    } else if (name == "snapshot-key") {
+      options.snapshotKeyFiles.push_back(value);
+    } else if (name == "tenant") {
+      options.tenant = value;
+    } else if (name == "counter") {
+      options.counterText = value;
     }
   }
   if (options.help)
@@ -1068,6 +1113,133 @@ void printLine(const std::string &line) {
 
 } // namespace
 
+//===----------------------------------------------------------------------===//
+// Snapshots
+//===----------------------------------------------------------------------===//
+
+/// The --snapshot-key files: all of them to check a restore, the first to
+/// make a snapshot.
+struct SnapshotKeys {
+  SnapshotKeyring ring;
+  std::optional<SnapshotKey> first;
+};
+
+/// The snapshot keys, once the snapshot options are checked; prints the
+/// error and returns nullopt on bad ones.
+std::optional<SnapshotKeys> readSnapshotKeys(const Options &options) {
+  bool saving = !options.saveSnapshot.empty();
+  bool restoring = !options.restoreSnapshot.empty();
+  auto fail = [](const std::string &message) {
+    error(message);
+    return std::nullopt;
+  };
+  if ((saving || restoring) && options.snapshotKeyFiles.empty())
+    return fail("--save-snapshot and --restore-snapshot need --snapshot-key");
+  if (!saving && !restoring && !options.snapshotKeyFiles.empty())
+    return fail("--snapshot-key without --save-snapshot or --restore-snapshot");
+  if (saving && !restoring && options.snapshotKeyFiles.size() > 1)
+    return fail("--save-snapshot takes one --snapshot-key");
+  if (!saving && (options.compress || !options.counterText.empty()))
+    return fail("--compress and --counter go with --save-snapshot");
+  if (!options.counterText.empty() &&
+      (options.saveSnapshot[0] == '@' || !parseUnsigned(options.counterText)))
+    return fail("--counter " + options.counterText +
+                ": expected a number, for a snapshot file (a store issues "
+                "its own)");
+  SnapshotKeys keys;
+  for (const std::string &path : options.snapshotKeyFiles) {
+    Result<SnapshotKey> key = SnapshotKey::readFile(path);
+    if (!key)
+      return fail("--snapshot-key " + key.error().message);
+    if (!keys.first)
+      keys.first = *key;
+    if (Status added = keys.ring.add(*key); !added)
+      return fail("--snapshot-key " + path + ": " + added.error().message);
+  }
+  return keys;
+}
+
+/// The registry's snapshot store, for @NAME.
+Result<SnapshotStore> snapshotStore(const Options &options) {
+  std::string registry = options.registryDirectory.empty()
+                             ? Registry::defaultDirectory()
+                             : options.registryDirectory;
+  if (registry.empty())
+    return Error{ErrorCode::InvalidArgument,
+                 "no registry for @NAME: pass --registry DIR, or set "
+                 "TWASM_REGISTRY or HOME"};
+  return SnapshotStore::open(registry + "/snapshots");
+}
+
+Result<std::unique_ptr<Instance>> restoreInstance(Module &module,
+                                                  const Options &options,
+                                                  const SnapshotKeyring &keys) {
+  RestoreOptions restore;
+  if (!options.tenant.empty())
+    restore.tenant = options.tenant;
+  SnapshotInfo info;
+  Result<std::unique_ptr<Instance>> instance =
+      Error{ErrorCode::InvalidArgument, ""};
+  const std::string &source = options.restoreSnapshot;
+  auto start = std::chrono::steady_clock::now();
+  if (source[0] == '@') {
+    Result<SnapshotStore> store = snapshotStore(options);
+    if (!store)
+      return store.error();
+    instance = store->restore(source.substr(1), module, keys, restore, &info);
+  } else {
+    instance = restoreSnapshotFile(module, source, keys, restore, &info);
+  }
+  if (instance && !options.quiet)
+    std::fprintf(
+        stderr,
+        "restored %s: %llu bytes of memory, counter %llu, tenant "
+        "'%s', taken on %s, in %s\n",
+        source.c_str(), static_cast<unsigned long long>(info.memoryBytes),
+        static_cast<unsigned long long>(info.metadata.counter),
+        info.metadata.tenant.c_str(), deviceKindName(info.metadata.device),
+        milliseconds(std::chrono::steady_clock::now() - start).c_str());
+  return instance;
+}
+
+bool saveInstance(const Module &module, Instance &instance,
+                  const Options &options, const SnapshotKey &key) {
+  SnapshotOptions snapshot;
+  snapshot.tenant = options.tenant;
+  snapshot.counter = parseUnsigned(options.counterText).value_or(0);
+  snapshot.compression =
+      options.compress ? SnapshotCompression::Zstd : SnapshotCompression::None;
+  const std::string &target = options.saveSnapshot;
+  Result<SnapshotInfo> info = Error{ErrorCode::InvalidArgument, ""};
+  if (target[0] == '@') {
+    Result<SnapshotStore> store = snapshotStore(options);
+    if (!store) {
+      error("--save-snapshot " + target + ": " + store.error().message);
+      return false;
+    }
+    info = store->save(target.substr(1), module, instance, key, snapshot);
+  } else {
+    info = writeSnapshotFile(target, module, instance, key, snapshot);
+  }
+  if (!info) {
+    error("--save-snapshot " + target + ": " + info.error().message);
+    return false;
+  }
+  double percent =
+      info->memoryBytes ? 100.0 * info->fileBytes / info->memoryBytes : 0;
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "snapshot %s: %llu bytes (%.3g%% of %llu bytes of memory), "
+                "counter %llu, key '%s'",
+                target.c_str(),
+                static_cast<unsigned long long>(info->fileBytes), percent,
+                static_cast<unsigned long long>(info->memoryBytes),
+                static_cast<unsigned long long>(info->metadata.counter),
+                info->keyId.c_str());
+  std::fprintf(stderr, "%s\n", line);
+  return true;
+}
+
 int runMain(int argc, char **argv, const CompileFunction &compile) {
   Options options;
   std::string_view self = argc > 0 ? argv[0] : "twasm-run";
@@ -1123,6 +1295,10 @@ int runMain(int argc, char **argv, const CompileFunction &compile) {
     readbacks.push_back(std::move(*out));
   }
 
+  std::optional<SnapshotKeys> snapshotKeys = readSnapshotKeys(options);
+  if (!snapshotKeys)
+    return 1;
+
   DeviceOptions deviceOptions;
   deviceOptions.kind = *kind;
   deviceOptions.cpuWorkers = options.cpuWorkers;
@@ -1143,7 +1319,10 @@ int runMain(int argc, char **argv, const CompileFunction &compile) {
   for (const KernelInfo &candidate : kernels)
     known += (known.empty() ? "" : ", ") + signature(candidate);
   const KernelInfo *kernel = nullptr;
-  if (!options.kernelName.empty()) {
+  if (options.noLaunch) {
+    if (!options.argumentTexts.empty() || !options.kernelName.empty())
+      return error("--no-launch: no kernel or kernel arguments expected");
+  } else if (!options.kernelName.empty()) {
     kernel = module->findKernel(options.kernelName);
     if (!kernel)
       return error(inputFile + ": no kernel '" + options.kernelName + "'" +
@@ -1163,13 +1342,13 @@ int runMain(int argc, char **argv, const CompileFunction &compile) {
   }
 
   const std::vector<std::string> &argumentTexts = options.argumentTexts;
-  if (argumentTexts.size() != kernel->params.size())
+  if (kernel && argumentTexts.size() != kernel->params.size())
     return error("kernel " + signature(*kernel) + " takes " +
                  std::to_string(kernel->params.size()) + " argument" +
                  (kernel->params.size() == 1 ? "" : "s") + ", given " +
                  std::to_string(argumentTexts.size()));
   std::vector<Value> arguments;
-  for (size_t i = 0; i < kernel->params.size(); ++i) {
+  for (size_t i = 0; kernel && i < kernel->params.size(); ++i) {
     std::optional<Value> argument =
         parseArgument(kernel->params[i], argumentTexts[i]);
     if (!argument)
@@ -1180,10 +1359,16 @@ int runMain(int argc, char **argv, const CompileFunction &compile) {
     arguments.push_back(*argument);
   }
 
-  Result<std::unique_ptr<Instance>> created = module->instantiate();
+  Result<std::unique_ptr<Instance>> created =
+      options.restoreSnapshot.empty()
+          ? module->instantiate()
+          : restoreInstance(*module, options, snapshotKeys->ring);
   if (!created)
-    return error(inputFile +
-                 ": cannot instantiate: " + created.error().message);
+    return error(options.restoreSnapshot.empty()
+                     ? inputFile +
+                           ": cannot instantiate: " + created.error().message
+                     : "--restore-snapshot " + options.restoreSnapshot + ": " +
+                           created.error().message);
   Instance &instance = **created;
   if (options.growPages > 0) {
     Result<uint32_t> grown = instance.grow(options.growPages);
@@ -1234,7 +1419,7 @@ int runMain(int argc, char **argv, const CompileFunction &compile) {
   std::vector<std::chrono::nanoseconds> times;
   uint64_t threads = 0;
   int status = 0;
-  unsigned repeat = options.repeat;
+  unsigned repeat = options.noLaunch ? 0 : options.repeat;
   for (unsigned i = 0; i < repeat && status == 0; ++i) {
     Result<LaunchResult> result =
         instance.launch(kernel->name, launch, arguments);
@@ -1260,7 +1445,7 @@ int runMain(int argc, char **argv, const CompileFunction &compile) {
       break;
     }
   }
-  if (status == 0) {
+  if (status == 0 && !options.noLaunch) {
     std::string threadCount =
         std::to_string(threads) + (threads == 1 ? " thread" : " threads");
     const char *kindName = deviceKindName((*device)->kind());
@@ -1310,6 +1495,9 @@ int runMain(int argc, char **argv, const CompileFunction &compile) {
       return error(readback.option + ": cannot write " + readback.path + ": " +
                    std::strerror(saved));
   }
+  if (status == 0 && !options.saveSnapshot.empty())
+    if (!saveInstance(*module, instance, options, *snapshotKeys->first))
+      return 1;
   std::fflush(stdout);
   return status;
 }

@@ -13,6 +13,7 @@
 #include "ArtifactCommands.h"
 #include "Compile.h"
 #include "RunKernel.h"
+#include "SnapshotCommands.h"
 #include "twasm/Artifact.h"
 
 #include "mlir/Support/FileUtilities.h"
@@ -47,6 +48,10 @@ static cl::SubCommand
 static cl::SubCommand registryCommand(
     "registry", "Push, pull, list, show, remove, gc and fsck artifacts in a "
                 "kernel registry, and manage its trusted keys");
+static cl::SubCommand
+    snapshotCommand("snapshot",
+                    "Make keys for, create, restore, inspect and verify signed "
+                    "snapshots of instances");
 
 static cl::SubCommand compileCommand(
     "compile", "Compile a Wasm module's kernels to PTX, with their manifest");
@@ -294,6 +299,8 @@ int main(int argc, char **argv) {
     return tensorwasm::tool::verifyMain(argc - 1, argv + 1);
   if (argc > 1 && llvm::StringRef(argv[1]) == "registry")
     return tensorwasm::tool::registryMain(argc - 1, argv + 1);
+  if (argc > 1 && llvm::StringRef(argv[1]) == "snapshot")
+    return tensorwasm::tool::snapshotMain(argc - 1, argv + 1, compileForRun);
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "TensorWasm: compile WebAssembly kernels for GPUs and CPUs, and run "
