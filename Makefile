@@ -77,7 +77,7 @@ test-asan:
 fuzz-smoke:
 	$(MAKE) PRESET=asan configure
 	cmake --build --preset asan --target twasm-import-fuzzer \
-	  twasm-artifact-manifest-fuzzer -j $(JOBS)
+	  twasm-artifact-manifest-fuzzer twasm-snapshot-fuzzer -j $(JOBS)
 	scripts/fuzz.sh build/asan $(FUZZ_SECONDS)
 
 # A longer fuzzing run, e.g. `make fuzz FUZZ_SECONDS=1800`.

@@ -2,7 +2,8 @@
 # Runs the libFuzzer targets: the importer for a number of seconds, seeded
 # with every module of the spec test suite (when present) and of the lit
 # tests; then the artifact manifest parser for half as long, seeded with
-# test/fuzz/artifact-manifest-seeds. Exits non-zero if a fuzzer finds a
+# test/fuzz/artifact-manifest-seeds, and the snapshot decoder for half as
+# long, seeded with test/fuzz/snapshot-seeds. Exits non-zero if a fuzzer finds a
 # crash, a leak, a sanitizer report or a timeout; the failing input is kept
 # under <build>/fuzz-artifacts.
 set -euo pipefail
@@ -42,5 +43,14 @@ echo "fuzz: artifact manifests, $((seconds / 2)) s"
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
   "$build/bin/twasm-artifact-manifest-fuzzer" "$manifest_corpus" \
   "$root/test/fuzz/artifact-manifest-seeds" \
+  -max_total_time="$((seconds / 2))" -max_len=65536 -timeout=10 \
+  -rss_limit_mb=4096 -artifact_prefix="$artifacts/" -print_final_stats=1
+
+snapshot_corpus="$build/fuzz-corpus-snapshot"
+mkdir -p "$snapshot_corpus"
+echo "fuzz: snapshots, $((seconds / 2)) s"
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+  "$build/bin/twasm-snapshot-fuzzer" "$snapshot_corpus" \
+  "$root/test/fuzz/snapshot-seeds" \
   -max_total_time="$((seconds / 2))" -max_len=65536 -timeout=10 \
   -rss_limit_mb=4096 -artifact_prefix="$artifacts/" -print_final_stats=1

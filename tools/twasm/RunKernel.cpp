@@ -1236,7 +1236,7 @@ bool saveInstance(const Module &module, Instance &instance,
                 static_cast<unsigned long long>(info->memoryBytes),
                 static_cast<unsigned long long>(info->metadata.counter),
                 info->keyId.c_str());
-  std::fprintf(stderr, "%s\n", line);
+  printLine(line);
   return true;
 }
 
@@ -1413,7 +1413,9 @@ int runMain(int argc, char **argv, const CompileFunction &compile) {
 
   LaunchOptions launch;
   launch.grid = *grid;
-  launch.block = block ? *block : kernel->block.value_or(Dim3{});
+  launch.block = block    ? *block
+                 : kernel ? kernel->block.value_or(Dim3{})
+                          : Dim3{};
   launch.sharedBytes = options.sharedBytes;
   launch.timeout = std::chrono::milliseconds(options.timeoutMs);
   std::vector<std::chrono::nanoseconds> times;
