@@ -407,6 +407,17 @@ private:
   /// Clears the trap record and the control word after a launch that
   /// raised them.
   Status resetControl();
+  /// Zeroes device memory and waits: on the instance's stream, which the
+  /// launches and a restore's copies (other non-blocking streams) come
+  /// after; a memset on the legacy stream would not be ordered before them.
+  Status zero(CUdeviceptr pointer, uint64_t bytes) {
+    Driver &driver = *gpu.driver;
+    if (Status status = gpu.check(
+            driver.memsetD8Async(pointer, 0, bytes, stream), "cuMemsetD8Async");
+        !status)
+      return status;
+    return gpu.check(driver.streamSynchronize(stream), "cuStreamSynchronize");
+  }
 
   std::shared_ptr<CudaModule> module;
   Gpu &gpu;
@@ -500,9 +511,7 @@ Status CudaInstance::create(std::optional<uint64_t> blankPages) {
   if (!word)
     return word.error();
   controlWord = *word;
-  if (Status status =
-          gpu.check(driver.memsetD8(controlWord, 0, 8), "cuMemsetD8");
-      !status)
+  if (Status status = zero(controlWord, 8); !status)
     return status;
 
   Result<CUdeviceptr> block =
@@ -536,9 +545,11 @@ Status CudaInstance::create(std::optional<uint64_t> blankPages) {
       if (!allocated)
         return allocated.error();
       memory = *allocated;
-      if (Status status =
-              gpu.check(driver.memsetD8(memory, 0, memorySize), "cuMemsetD8");
-          !status)
+      // Placed on the GPU before it is written: the memset then fills pages
+      // the GPU already holds instead of faulting each one in.
+      if (Status status = placeOnGpu(); !status)
+        return status;
+      if (Status status = zero(memory, memorySize); !status)
         return status;
     }
   }
@@ -562,7 +573,7 @@ Status CudaInstance::create(std::optional<uint64_t> blankPages) {
           !status)
         return status;
   }
-  return placeOnGpu();
+  return {};
 }
 
 Status CudaInstance::placeOnGpu() {
@@ -614,9 +625,7 @@ Result<uint32_t> CudaInstance::grow(uint32_t pages) {
                              "cuMemcpyDtoD")
                  : Status();
   if (copied)
-    copied = gpu.check(
-        driver.memsetD8(*allocated + memorySize, 0, newSize - memorySize),
-        "cuMemsetD8");
+    copied = zero(*allocated + memorySize, newSize - memorySize);
   if (!copied) {
     driver.memFree(*allocated);
     return copied.error();

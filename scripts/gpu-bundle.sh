@@ -4,7 +4,8 @@
 # binaries (no LLVM, MLIR or CUDA library linked), the compiled example and
 # trap kernels with their manifests (PTX, and the examples' x86-64 shared
 # objects, which the same machine's CPU runs for comparison), and the nvcc
-# twins, signed artifacts of the runtime's test kernels, of saxpy and of the
+# twins, signed artifacts of the runtime's test kernels (and the snapshot
+# tests' stateful module and golden files), of saxpy and of the
 # artifact benchmark's kernel with the public keys that check them, and the
 # demo (demo.sh with twasm-run, which runs the signed saxpy without the
 # compiler). Run it there with
@@ -21,13 +22,20 @@ mkdir -p "$bundle/bin" "$bundle/kernels/host" "$bundle/traps" "$bundle/twins" \
 cp "$build/bin/twasm-gpu-tests" "$build/bin/twasm-bench-kernels" \
   "$build/bin/twasm-cpu-example-tests" "$build/bin/twasm-runtime-tests" \
   "$build/bin/twasm-bench-runtime" "$build/bin/twasm-bench-artifact" \
-  "$build/bin/twasm-run" "$bundle/bin/"
+  "$build/bin/twasm-run" "$build/bin/twasm-bench-snapshot" \
+  "$build/bin/twasm-snapshot-tests" "$bundle/bin/"
 # The runtime's tests and benchmark: their kernels beside saxpy's PTX.
 cp "$build"/test/unit/runtime-kernels-gpu.* "$build"/bench/runtime/empty.* \
   "$build"/examples/kernels/saxpy.ptx "$build"/examples/kernels/saxpy.json \
   "$build"/test/unit/runtime-kernels.twa "$build"/test/unit/test-publisher.pub \
   "$build"/bench/runtime/lookup.twa "$build"/bench/runtime/lookup-publisher.pub \
-  "$bundle/runtime/"
+  "$build"/bench/runtime/snapshot_memory.twa \
+  "$build"/bench/runtime/snapshot_memory-publisher.pub \
+  "$build"/test/unit/stateful.twa "$build"/test/unit/runtime-kernels.so \
+  "$build"/test/unit/runtime-kernels.json "$bundle/runtime/"
+# The snapshot tests' golden files.
+mkdir -p "$bundle/snapshots"
+cp "$root"/test/data/snapshots/* "$bundle/snapshots/"
 # The demo's saxpy, signed with a key made here; only its public half goes.
 rm -f "$build/demo-publisher.key" "$build/demo-publisher.pub"
 "$build/bin/twasm" keygen -o "$build/demo-publisher" >/dev/null

@@ -4,11 +4,13 @@
 # the runtime API on the GPU), `bench` (kernels against nvcc, the runtime
 # against the driver), `runtime` (the runtime's tests and benchmark alone),
 # `demo` (scripts/demo.sh on the GPU: twasm-run on the signed saxpy.twa,
-# verified bit for bit with python3 and timed) or `all`.
+# verified bit for bit with python3 and timed), `snapshot` (the snapshot
+# tests with GPU -> CPU -> GPU round trips, and the snapshot benchmark in
+# managed and device memory) or `all`.
 set -uo pipefail
 
 bundle=$(cd "$(dirname "$0")" && pwd)
-out=${1:?usage: run.sh OUTDIR [tests|bench|runtime|demo|all]}
+out=${1:?usage: run.sh OUTDIR [tests|bench|runtime|demo|snapshot|all]}
 what=${2:-all}
 mkdir -p "$out"
 status=0
@@ -55,6 +57,23 @@ if [[ $what == bench || $what == all ]]; then
   "$bundle/bin/twasm-bench-kernels" "$bundle/kernels" "$bundle/twins" \
     --json "$out/bench-kernels.json" 2>&1 | tee "$out/bench-kernels.txt"
   status=$((status | PIPESTATUS[0]))
+fi
+if [[ $what == snapshot || $what == all ]]; then
+  TWASM_TEST_DEVICE=cuda TWASM_TEST_KERNEL_DIR="$bundle/runtime" \
+    TWASM_SNAPSHOT_GOLDEN_DIR="$bundle/snapshots" \
+    "$bundle/bin/twasm-snapshot-tests" \
+    --gtest_output="json:$out/snapshot-tests.json" 2>&1 |
+    tee "$out/snapshot-tests.txt"
+  status=$((status | PIPESTATUS[0]))
+  for memory in device managed; do
+    "$bundle/bin/twasm-bench-snapshot" "$bundle/runtime/snapshot_memory.twa" \
+      "$bundle/runtime/snapshot_memory-publisher.pub" --device cuda \
+      --memory "$memory" --dir "$out/snapshot-files" \
+      --json "$out/bench-snapshot-$memory.json" 2>&1 |
+      tee "$out/bench-snapshot-$memory.txt"
+    status=$((status | PIPESTATUS[0]))
+    rm -rf "$out/snapshot-files"
+  done
 fi
 if [[ $what == demo || $what == all ]]; then
   TWASM_RUN_COMPILED=1 TWASM_RUN="$bundle/bin/twasm-run" \
