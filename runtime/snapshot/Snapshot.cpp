@@ -710,14 +710,25 @@ Result<nlohmann::json> readCounters(const std::string &directory) {
   return counters;
 }
 
-Result<files::FileLock> lockStore(const std::string &directory,
-                                  bool exclusive) {
+/// The store locked (shared, or exclusive to change it) and its counters,
+/// for a valid snapshot name.
+struct LockedCounters {
+  files::FileLock lock;
+  nlohmann::json counters;
+};
+Result<LockedCounters> lockCounters(const std::string &directory,
+                                    const std::string &name, bool exclusive) {
+  if (Status status = checkSnapshotName(name); !status)
+    return status.error();
   std::string why;
   std::optional<files::FileLock> lock =
       files::FileLock::acquire(directory + "/lock", exclusive, why);
   if (!lock)
     return Error{ErrorCode::ResourceExhausted, "the snapshot store: " + why};
-  return std::move(*lock);
+  Result<nlohmann::json> counters = readCounters(directory);
+  if (!counters)
+    return counters.error();
+  return LockedCounters{std::move(*lock), std::move(*counters)};
 }
 
 } // namespace
@@ -741,15 +752,10 @@ std::string SnapshotStore::pathOf(const std::string &name) const {
 }
 
 Result<uint64_t> SnapshotStore::counter(const std::string &name) const {
-  if (Status status = checkSnapshotName(name); !status)
-    return status.error();
-  Result<files::FileLock> lock = lockStore(directory, false);
-  if (!lock)
-    return lock.error();
-  Result<nlohmann::json> counters = readCounters(directory);
-  if (!counters)
-    return counters.error();
-  return counters->value(name, uint64_t(0));
+  Result<LockedCounters> locked = lockCounters(directory, name, false);
+  if (!locked)
+    return locked.error();
+  return locked->counters.value(name, uint64_t(0));
 }
 
 Result<SnapshotInfo> SnapshotStore::save(const std::string &name,
@@ -757,20 +763,16 @@ Result<SnapshotInfo> SnapshotStore::save(const std::string &name,
                                          Instance &instance,
                                          const SnapshotKey &key,
                                          SnapshotOptions options) {
-  if (Status status = checkSnapshotName(name); !status)
-    return status.error();
-  Result<files::FileLock> lock = lockStore(directory, true);
-  if (!lock)
-    return lock.error();
-  Result<nlohmann::json> counters = readCounters(directory);
-  if (!counters)
-    return counters.error();
-  uint64_t next = counters->value(name, uint64_t(0)) + 1;
+  Result<LockedCounters> locked = lockCounters(directory, name, true);
+  if (!locked)
+    return locked.error();
+  nlohmann::json &counters = locked->counters;
+  uint64_t next = counters.value(name, uint64_t(0)) + 1;
   // The counter is stored before the snapshot that uses it: a crash between
   // the two loses a number, never reuses one.
-  (*counters)[name] = next;
+  counters[name] = next;
   if (std::optional<std::string> failure = files::writeFileAtomically(
-          countersPath(directory), counters->dump(2) + "\n", directory))
+          countersPath(directory), counters.dump(2) + "\n", directory))
     return Error{ErrorCode::ResourceExhausted,
                  "cannot update the snapshot counters: " + *failure};
   options.counter = next;
@@ -781,17 +783,12 @@ Result<std::unique_ptr<Instance>>
 SnapshotStore::restore(const std::string &name, Module &module,
                        const SnapshotKeyring &keys, RestoreOptions options,
                        SnapshotInfo *info) {
-  if (Status status = checkSnapshotName(name); !status)
-    return status.error();
   // Held until the restore is done, so that a save in between (counter
   // first, then the file) is not mistaken for a replay.
-  Result<files::FileLock> lock = lockStore(directory, false);
-  if (!lock)
-    return lock.error();
-  Result<nlohmann::json> counters = readCounters(directory);
-  if (!counters)
-    return counters.error();
-  uint64_t issued = counters->value(name, uint64_t(0));
+  Result<LockedCounters> locked = lockCounters(directory, name, false);
+  if (!locked)
+    return locked.error();
+  uint64_t issued = locked->counters.value(name, uint64_t(0));
   if (issued == 0)
     return Error{ErrorCode::InvalidArgument, "the snapshot store " + directory +
                                                  " has no snapshot '" + name +

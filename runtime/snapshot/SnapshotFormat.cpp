@@ -448,8 +448,8 @@ Result<SnapshotEnvelope> readEnvelope(std::string_view file) {
   envelope.headBytes = tail.get(8);
   envelope.dataBytes = tail.get(8);
   uint64_t rest = file.size() - kTailFixedBytes;
-  if (keyIdBytes == 0 || keyIdBytes > kMaxKeyIdBytes || reserved != 0 ||
-      envelope.headBytes > rest - keyIdBytes ||
+  if (keyIdBytes == 0 || keyIdBytes > kMaxKeyIdBytes || keyIdBytes > rest ||
+      reserved != 0 || envelope.headBytes > rest - keyIdBytes ||
       envelope.dataBytes != rest - keyIdBytes - envelope.headBytes ||
       envelope.headBytes < sizeof kMagic + 8)
     return malformed("its tail's lengths do not add up to its size (" +

@@ -417,6 +417,20 @@ TEST(Snapshot, EveryBitFlipAndEveryTruncationIsRefused) {
   }
 }
 
+TEST(Snapshot, ATailWhoseLengthsWrapIsRefused) {
+  // A short file whose tail claims a key id longer than what precedes it,
+  // and a data length that makes the sum wrap: refused, not read past.
+  std::string shortFile = std::string("TWSNAP\r\n", 8) + std::string(9, '\0');
+  std::string tail(64, '\0');
+  tail[0] = 64; // key id length
+  uint64_t head = 16, data = uint64_t(17) - 64 - 16;
+  std::memcpy(&tail[8], &head, 8);
+  std::memcpy(&tail[16], &data, 8);
+  std::memcpy(&tail[56], "TWSNEND\n", 8);
+  Result<SnapshotEnvelope> wrapped = readSnapshotEnvelope(shortFile + tail);
+  EXPECT_FALSE(wrapped);
+}
+
 TEST(Snapshot, TheKeyDecides) {
   std::shared_ptr<Device> cpu = openDevice(DeviceKind::Cpu);
   std::shared_ptr<Module> module = loadArtifact(*cpu, "stateful.twa");

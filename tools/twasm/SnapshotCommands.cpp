@@ -12,6 +12,7 @@
 #include "CommandLine.h"
 
 #include "support/Files.h"
+#include "twasm/Artifact.h"
 #include "twasm/Snapshot.h"
 
 #include <nlohmann/json.hpp>
@@ -62,15 +63,6 @@ std::string memoryText(const SnapshotInfo &info) {
                 static_cast<unsigned long long>(info.storedBytes),
                 info.compression == SnapshotCompression::Zstd ? "zstd"
                                                               : "uncompressed");
-  return text;
-}
-
-std::string timeText(int64_t seconds) {
-  std::time_t time = static_cast<std::time_t>(seconds);
-  std::tm parts{};
-  char text[32] = "?";
-  if (gmtime_r(&time, &parts))
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
   return text;
 }
 
@@ -126,7 +118,7 @@ nlohmann::json toJson(const SnapshotInfo &info) {
           {"tenant", metadata.tenant},
           {"counter", metadata.counter},
           {"device", deviceKindName(metadata.device)},
-          {"created", timeText(metadata.created)},
+          {"created", formatArtifactTime(metadata.created)},
           {"memory",
            {{"present", info.hasMemory},
             {"bytes", info.memoryBytes},
@@ -154,7 +146,7 @@ void printInfo(const std::string &file, const SnapshotInfo &info) {
             (metadata.tenant.empty() ? "(none)" : metadata.tenant));
   printLine("  counter:  " + std::to_string(metadata.counter));
   printLine(std::string("  taken on: ") + deviceKindName(metadata.device) +
-            ", " + timeText(metadata.created));
+            ", " + formatArtifactTime(metadata.created));
   printLine("  memory:   " + memoryText(info));
   for (const SnapshotGlobal &global : info.globals)
     printLine("  global " + global.symbol + " (" + global.type +
