@@ -217,11 +217,13 @@ public:
               driver->streamCreate(&staging.streams[i], CU_STREAM_NON_BLOCKING),
               "cuStreamCreate");
       }
-      taken.push_back(staging);
       if (!made) {
+        // Only whole sets go back to the pool; this one is freed.
+        releaseStaging(staging);
         giveStaging(std::move(taken));
         return made.error();
       }
+      taken.push_back(staging);
     }
     return taken;
   }
@@ -229,14 +231,17 @@ public:
     std::lock_guard<std::mutex> lock(stagingMutex);
     stagingPool.insert(stagingPool.end(), sets.begin(), sets.end());
   }
+  void releaseStaging(const Staging &staging) {
+    for (int i = 0; i < 2; ++i) {
+      if (staging.streams[i])
+        driver->streamDestroy(staging.streams[i]);
+      if (staging.buffers[i])
+        driver->memFreeHost(staging.buffers[i]);
+    }
+  }
   void releaseStaging() {
-    for (Staging &staging : stagingPool)
-      for (int i = 0; i < 2; ++i) {
-        if (staging.streams[i])
-          driver->streamDestroy(staging.streams[i]);
-        if (staging.buffers[i])
-          driver->memFreeHost(staging.buffers[i]);
-      }
+    for (const Staging &staging : stagingPool)
+      releaseStaging(staging);
     stagingPool.clear();
   }
 
@@ -779,9 +784,9 @@ Result<std::unique_ptr<Instance>> CudaModule::instantiateBlank(uint64_t pages) {
   return std::unique_ptr<Instance>(std::move(instance));
 }
 
-/// Restores into device or managed memory: each worker copies into one of
-/// its two pinned buffers while the other's asynchronous copy runs, so the
-/// copy engine streams at pinned speed while the workers hash.
+/// Restores into device or managed memory: each worker fills and checks
+/// one of its two pinned buffers while the other's asynchronous copy runs,
+/// so the copy engine streams at pinned speed while the workers hash.
 class CudaMemoryLoader final : public MemoryLoader {
 public:
   CudaMemoryLoader(Gpu &gpu, CUdeviceptr memory,
@@ -793,34 +798,35 @@ public:
     gpu.giveStaging(std::move(staging));
   }
 
-  Status copy(unsigned worker, uint64_t address, const uint8_t *data,
-              size_t bytes) override {
+  Result<uint8_t *> stage(unsigned worker, uint64_t, size_t bytes) override {
+    if (bytes > Gpu::kStagingBytes)
+      return Error{ErrorCode::InvalidArgument,
+                   "a restored range of " + std::to_string(bytes) +
+                       " bytes is larger than a staging buffer"};
     if (!entered[worker]) {
       if (Status status = gpu.enter(); !status)
-        return status;
+        return status.error();
       entered[worker] = true;
     }
     Gpu::Staging &set = staging[worker];
-    Driver &driver = *gpu.driver;
-    for (size_t done = 0; done < bytes;) {
-      size_t piece = std::min(bytes - done, Gpu::kStagingBytes);
-      int slot = next[worker];
-      next[worker] ^= 1;
-      // The buffer's last copy must have left it before it is refilled.
-      if (Status status = gpu.check(driver.streamSynchronize(set.streams[slot]),
-                                    "cuStreamSynchronize");
-          !status)
-        return status;
-      std::memcpy(set.buffers[slot], data + done, piece);
-      if (Status status = gpu.check(
-              driver.memcpyHtoDAsync(memory + address + done, set.buffers[slot],
-                                     piece, set.streams[slot]),
-              "cuMemcpyHtoDAsync");
-          !status)
-        return status;
-      done += piece;
-    }
-    return {};
+    int slot = next[worker];
+    // The buffer's last copy must have left it before it is refilled.
+    if (Status status =
+            gpu.check(gpu.driver->streamSynchronize(set.streams[slot]),
+                      "cuStreamSynchronize");
+        !status)
+      return status.error();
+    return static_cast<uint8_t *>(set.buffers[slot]);
+  }
+
+  Status commit(unsigned worker, uint64_t address, size_t bytes) override {
+    Gpu::Staging &set = staging[worker];
+    int slot = next[worker];
+    next[worker] ^= 1;
+    return gpu.check(gpu.driver->memcpyHtoDAsync(memory + address,
+                                                 set.buffers[slot], bytes,
+                                                 set.streams[slot]),
+                     "cuMemcpyHtoDAsync");
   }
 
   Status finish() override {

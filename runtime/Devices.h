@@ -24,18 +24,19 @@
 
 namespace tensorwasm::runtime {
 
-/// Copies restored bytes into an instance's linear memory, from several
-/// threads at once (docs/snapshot-format.md, "Restore").
+/// Takes restored bytes into an instance's linear memory, from several
+/// threads at once (docs/snapshot-format.md, "Restore into device memory").
+/// Each worker (below the count the loader was made for) calls from one
+/// thread, for disjoint ranges inside memory of at most 1 MiB: stage() gives
+/// the place to write the range's bytes to, and once they are there and
+/// checked, commit() moves them into memory (if they are not there yet).
 class MemoryLoader {
 public:
   virtual ~MemoryLoader();
-  /// Copies `bytes` at `data` to linear memory at `address`; called by
-  /// worker `worker` (below the count the loader was made for), each worker
-  /// from one thread, on disjoint ranges inside memory. `data` may be reused
-  /// once this returns.
-  virtual Status copy(unsigned worker, uint64_t address, const uint8_t *data,
-                      size_t bytes) = 0;
-  /// Waits until every copy has landed.
+  virtual Result<uint8_t *> stage(unsigned worker, uint64_t address,
+                                  size_t bytes) = 0;
+  virtual Status commit(unsigned worker, uint64_t address, size_t bytes) = 0;
+  /// Waits until every commit has landed.
   virtual Status finish() = 0;
 };
 

@@ -152,6 +152,8 @@ Result<std::string> readSnapshotMemory(std::string_view bytes,
 struct RestoreOptions {
   /// Replay protection: refuse a snapshot whose counter is lower.
   uint64_t minimumCounter = 0;
+  /// Set: refuse any other counter (SnapshotStore: the name's current one).
+  std::optional<uint64_t> exactCounter;
   /// Non-empty: refuse a snapshot of another tenant.
   std::optional<std::string> tenant;
   /// Threads that verify, decompress and copy (0: one per hardware thread).
@@ -185,10 +187,11 @@ struct SnapshotEnvelope {
 Result<SnapshotEnvelope> readSnapshotEnvelope(std::string_view bytes);
 
 /// Snapshots kept in a directory: NAME.twsnap, each written atomically, and
-/// counters.json, the highest counter issued per name. save() gives each
-/// snapshot the next counter (stored before the snapshot), and restore()
-/// refuses a file whose counter is below it: an older snapshot copied over
-/// a newer one (a replay) does not restore.
+/// counters.json: the last counter issued in the store and each name's
+/// current one. save() gives each snapshot a counter no other snapshot of
+/// the store has (stored before the snapshot), and restore() refuses any
+/// file but the one with the name's current counter: an older snapshot, or
+/// another name's, copied over it (a replay) does not restore.
 class SnapshotStore {
 public:
   /// Opens (creating) `directory`; refuses one others can write.
@@ -199,7 +202,7 @@ public:
   Result<std::unique_ptr<Instance>>
   restore(const std::string &name, Module &module, const SnapshotKeyring &keys,
           RestoreOptions options, SnapshotInfo *info = nullptr);
-  /// The highest counter issued for `name` (0: none).
+  /// The counter of `name`'s current snapshot (0: none).
   Result<uint64_t> counter(const std::string &name) const;
   std::string pathOf(const std::string &name) const;
 

@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <functional>
 #include <mutex>
+#include <new>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <thread>
@@ -48,8 +49,10 @@ using snapshot::Head;
 constexpr uint64_t kPageBytes = 65536;
 
 unsigned threadCount(unsigned requested, size_t work) {
-  unsigned threads =
-      requested ? requested : std::max(1u, std::thread::hardware_concurrency());
+  // At most 64: beyond that a restore only holds more pinned memory.
+  unsigned threads = std::min(
+      64u, requested ? requested
+                     : std::max(1u, std::thread::hardware_concurrency()));
   return static_cast<unsigned>(
       std::max<size_t>(1, std::min<size_t>(threads, work)));
 }
@@ -64,12 +67,22 @@ Status parallelFor(size_t count, unsigned threads,
   std::mutex failureMutex;
   Status failure;
   auto work = [&](unsigned worker) {
-    for (size_t index; !failed.load() && (index = next++) < count;)
-      if (Status status = task(worker, index); !status) {
+    for (size_t index; !failed.load() && (index = next++) < count;) {
+      Status status;
+      // An exception may not leave a worker thread (it would end the
+      // process): running out of memory is an error like the others.
+      try {
+        status = task(worker, index);
+      } catch (const std::bad_alloc &) {
+        status = Error{ErrorCode::ResourceExhausted,
+                       "out of memory while taking or restoring a snapshot"};
+      }
+      if (!status) {
         std::lock_guard<std::mutex> lock(failureMutex);
         if (!failed.exchange(true))
           failure = status;
       }
+    }
   };
   std::vector<std::thread> pool;
   try {
@@ -90,10 +103,7 @@ bool allZero(const uint8_t *bytes, size_t size) {
 }
 
 Status checkTenant(std::string_view tenant) {
-  bool valid = tenant.size() <= snapshot::kMaxNameBytes;
-  for (char c : tenant)
-    valid = valid && c > ' ' && c < 0x7f;
-  if (!valid)
+  if (!snapshot::validTenant(tenant))
     return Error{ErrorCode::InvalidArgument,
                  "tenant '" + std::string(tenant) +
                      "': expected at most 255 printable ASCII characters "
@@ -238,8 +248,12 @@ Result<Captured> capture(const Module &module, Instance &instance,
   bool compress = options.compression == SnapshotCompression::Zstd;
   captured.compressed.resize(compress ? head.chunks.size() : 0);
   std::vector<std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)>> contexts;
-  for (unsigned i = 0; compress && i < threads; ++i)
+  for (unsigned i = 0; compress && i < threads; ++i) {
     contexts.emplace_back(ZSTD_createCCtx(), ZSTD_freeCCtx);
+    if (!contexts.back())
+      return Error{ErrorCode::ResourceExhausted,
+                   "zstd: no memory for a context"};
+  }
   Status hashed = parallelFor(
       head.chunks.size(), threads, [&](unsigned worker, size_t index) {
         Chunk &chunk = head.chunks[index];
@@ -326,22 +340,36 @@ SnapshotInfo describe(const snapshot::Opened &opened, uint64_t fileBytes) {
   return info;
 }
 
-/// Checks each chunk's digest and yields its bytes as they are in memory:
-/// `consume(worker, chunk, bytes)` for every chunk, on `threads` threads.
+/// Where a chunk's bytes go: stage() gives the place to write the chunk's
+/// memory bytes to (the instance's memory, a staging buffer), commit() is
+/// told once they are there and checked.
+struct ChunkSink {
+  std::function<Result<uint8_t *>(unsigned worker, const Chunk &)> stage;
+  std::function<Status(unsigned worker, const Chunk &)> commit;
+};
+
+/// Copies each chunk out of the file, checks the copy's digest, and hands
+/// it to `sink`, on `threads` threads. The digest is taken of a private
+/// copy, never of the file's mapping, which another process could change
+/// between the check and the use.
 Status forEachChunk(const snapshot::Opened &opened, unsigned threads,
-                    const std::function<Status(unsigned, const Chunk &,
-                                               const uint8_t *)> &consume) {
+                    const ChunkSink &sink) {
   const Head &head = opened.head;
   bool compressed = head.compression == SnapshotCompression::Zstd;
   std::vector<std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)>> contexts;
   std::vector<std::string> buffers(compressed ? threads : 0);
-  for (unsigned i = 0; compressed && i < threads; ++i)
+  for (unsigned i = 0; compressed && i < threads; ++i) {
     contexts.emplace_back(ZSTD_createDCtx(), ZSTD_freeDCtx);
+    if (!contexts.back())
+      return Error{ErrorCode::ResourceExhausted,
+                   "zstd: no memory for a context"};
+  }
   return parallelFor(
       head.chunks.size(), threads,
       [&](unsigned worker, size_t index) -> Status {
         const Chunk &chunk = head.chunks[index];
-        if (!snapshot::chunkIntact(chunk, opened.data))
+        const char *stored = opened.data.data() + chunk.dataOffset;
+        auto altered = [&] {
           return Error{ErrorCode::Untrusted,
                        "snapshot chunk " + std::to_string(index) + " (" +
                            std::to_string(chunk.memoryBytes) +
@@ -349,23 +377,44 @@ Status forEachChunk(const snapshot::Opened &opened, unsigned threads,
                            std::to_string(chunk.address) +
                            ") does not match its digest: the data area was "
                            "altered"};
-        const char *stored = opened.data.data() + chunk.dataOffset;
-        if (!compressed)
-          return consume(worker, chunk,
-                         reinterpret_cast<const uint8_t *>(stored));
-        std::string &buffer = buffers[worker];
-        buffer.resize(chunk.memoryBytes);
+        };
+        if (!compressed) {
+          Result<uint8_t *> place = sink.stage(worker, chunk);
+          if (!place)
+            return place.error();
+          std::memcpy(*place, stored, chunk.memoryBytes);
+          std::string_view copy(reinterpret_cast<const char *>(*place),
+                                chunk.memoryBytes);
+          if (!snapshot::digestMatches(chunk, copy))
+            return altered();
+          return sink.commit(worker, chunk);
+        }
+        std::string &copy = buffers[worker];
+        copy.assign(stored, chunk.storedBytes);
+        if (!snapshot::digestMatches(chunk, copy))
+          return altered();
+        Result<uint8_t *> place = sink.stage(worker, chunk);
+        if (!place)
+          return place.error();
         size_t size =
-            ZSTD_decompressDCtx(contexts[worker].get(), buffer.data(),
-                                buffer.size(), stored, chunk.storedBytes);
+            ZSTD_decompressDCtx(contexts[worker].get(), *place,
+                                chunk.memoryBytes, copy.data(), copy.size());
         if (ZSTD_isError(size) || size != chunk.memoryBytes)
           return Error{ErrorCode::InvalidModule,
                        "snapshot chunk " + std::to_string(index) +
                            " does not decompress to its " +
                            std::to_string(chunk.memoryBytes) + " bytes"};
-        return consume(worker, chunk,
-                       reinterpret_cast<const uint8_t *>(buffer.data()));
+        return sink.commit(worker, chunk);
       });
+}
+
+/// A sink that writes chunks into `memory` (host memory of the snapshot's
+/// size).
+ChunkSink hostSink(uint8_t *memory) {
+  return {[memory](unsigned, const Chunk &chunk) -> Result<uint8_t *> {
+            return memory + chunk.address;
+          },
+          [](unsigned, const Chunk &) { return Status(); }};
 }
 
 /// Whether the snapshot belongs to `module` and to the caller.
@@ -394,6 +443,13 @@ Status checkFits(const Module &module, const Head &head,
     return Error{ErrorCode::Untrusted, "the snapshot belongs to tenant '" +
                                            metadata.tenant + "', not '" +
                                            *options.tenant + "'"};
+  if (options.exactCounter && metadata.counter != *options.exactCounter)
+    return Error{ErrorCode::Untrusted,
+                 "the snapshot's counter is " +
+                     std::to_string(metadata.counter) + ", not " +
+                     std::to_string(*options.exactCounter) +
+                     ", the current snapshot's: an older snapshot, or another "
+                     "name's (a replay?)"};
   if (metadata.counter < options.minimumCounter)
     return Error{ErrorCode::Untrusted,
                  "the snapshot's counter is " +
@@ -482,12 +538,15 @@ Result<std::unique_ptr<Instance>> restore(Module &module, std::string_view file,
         state.memoryLoader(threads);
     if (!loader)
       return loader.error();
+    runtime::MemoryLoader &into = **loader;
     Status copied = forEachChunk(
         *opened, threads,
-        [&](unsigned worker, const Chunk &chunk, const uint8_t *bytes) {
-          return (*loader)->copy(worker, chunk.address, bytes,
-                                 chunk.memoryBytes);
-        });
+        {[&](unsigned worker, const Chunk &chunk) {
+           return into.stage(worker, chunk.address, chunk.memoryBytes);
+         },
+         [&](unsigned worker, const Chunk &chunk) {
+           return into.commit(worker, chunk.address, chunk.memoryBytes);
+         }});
     Status landed = (*loader)->finish();
     if (!copied)
       return copied.error();
@@ -618,10 +677,17 @@ Result<SnapshotInfo> verifySnapshot(std::string_view bytes,
   if (!opened)
     return opened.error();
   unsigned threads = threadCount(0, opened->head.chunks.size());
-  if (Status status = forEachChunk(
-          *opened, threads,
-          [](unsigned, const Chunk &, const uint8_t *) { return Status(); });
-      !status)
+  // Each chunk lands in its worker's scratch buffer, checked, then dropped.
+  std::vector<std::string> scratch(threads);
+  ChunkSink discard{
+      [&](unsigned worker, const Chunk &chunk) -> Result<uint8_t *> {
+        std::string &buffer = scratch[worker];
+        if (buffer.size() < chunk.memoryBytes)
+          buffer.resize(chunk.memoryBytes);
+        return reinterpret_cast<uint8_t *>(buffer.data());
+      },
+      [](unsigned, const Chunk &) { return Status(); }};
+  if (Status status = forEachChunk(*opened, threads, discard); !status)
     return status.error();
   return describe(*opened, bytes.size());
 }
@@ -633,12 +699,9 @@ Result<std::string> readSnapshotMemory(std::string_view bytes,
     return opened.error();
   std::string memory(opened->head.memoryPages * kPageBytes, '\0');
   unsigned threads = threadCount(0, opened->head.chunks.size());
-  if (Status status = forEachChunk(
-          *opened, threads,
-          [&](unsigned, const Chunk &chunk, const uint8_t *data) {
-            std::memcpy(memory.data() + chunk.address, data, chunk.memoryBytes);
-            return Status();
-          });
+  if (Status status =
+          forEachChunk(*opened, threads,
+                       hostSink(reinterpret_cast<uint8_t *>(memory.data())));
       !status)
     return status.error();
   return memory;
@@ -691,22 +754,36 @@ std::string countersPath(const std::string &directory) {
   return directory + "/counters.json";
 }
 
+/// counters.json: {"next": the last counter issued in the store,
+/// "snapshots": {NAME: the counter of NAME's current snapshot}}.
 Result<nlohmann::json> readCounters(const std::string &directory) {
+  std::string path = countersPath(directory);
+  struct stat status;
+  if (stat(path.c_str(), &status) != 0) {
+    if (errno == ENOENT) // none issued yet
+      return nlohmann::json{{"next", 0},
+                            {"snapshots", nlohmann::json::object()}};
+    return Error{ErrorCode::ResourceExhausted,
+                 "cannot read " + path + ": " + std::strerror(errno)};
+  }
   std::string why;
-  std::optional<std::string> text =
-      files::readFile(countersPath(directory), &why);
+  std::optional<std::string> text = files::readFile(path, &why);
   if (!text)
-    return nlohmann::json::object(); // none issued yet
+    return Error{ErrorCode::ResourceExhausted,
+                 "cannot read " + path + ": " + why};
   nlohmann::json counters =
       nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (!counters.is_object())
+  bool valid =
+      counters.is_object() && counters.size() == 2 &&
+      counters.contains("next") && counters["next"].is_number_unsigned() &&
+      counters.contains("snapshots") && counters["snapshots"].is_object();
+  for (const auto &entry :
+       valid ? counters["snapshots"].items() : nlohmann::json::object().items())
+    valid = valid && entry.value().is_number_unsigned() &&
+            entry.value().get<uint64_t>() <= counters["next"].get<uint64_t>();
+  if (!valid)
     return Error{ErrorCode::InvalidModule,
-                 countersPath(directory) + " is damaged: not a JSON object"};
-  for (const auto &entry : counters.items())
-    if (!entry.value().is_number_unsigned())
-      return Error{ErrorCode::InvalidModule,
-                   countersPath(directory) + " is damaged: '" + entry.key() +
-                       "' is not a counter"};
+                 path + " is damaged: not the store's counters"};
   return counters;
 }
 
@@ -755,7 +832,7 @@ Result<uint64_t> SnapshotStore::counter(const std::string &name) const {
   Result<LockedCounters> locked = lockCounters(directory, name, false);
   if (!locked)
     return locked.error();
-  return locked->counters.value(name, uint64_t(0));
+  return locked->counters["snapshots"].value(name, uint64_t(0));
 }
 
 Result<SnapshotInfo> SnapshotStore::save(const std::string &name,
@@ -767,16 +844,31 @@ Result<SnapshotInfo> SnapshotStore::save(const std::string &name,
   if (!locked)
     return locked.error();
   nlohmann::json &counters = locked->counters;
-  uint64_t next = counters.value(name, uint64_t(0)) + 1;
+  // Counters are unique in the store, so a snapshot of one name is refused
+  // under another as it is under its own name later on.
+  uint64_t counter = counters["next"].get<uint64_t>() + 1;
+  if (counter == 0)
+    return Error{ErrorCode::ResourceExhausted,
+                 "the snapshot store's counter is exhausted"};
+  options.counter = counter;
+  Result<Captured> captured = capture(module, instance, key, options);
+  if (!captured)
+    return captured.error();
   // The counter is stored before the snapshot that uses it: a crash between
-  // the two loses a number, never reuses one.
-  counters[name] = next;
+  // the two leaves the name's older snapshot refused (save it again), never
+  // an older snapshot accepted.
+  counters["next"] = counter;
+  counters["snapshots"][name] = counter;
   if (std::optional<std::string> failure = files::writeFileAtomically(
           countersPath(directory), counters.dump(2) + "\n", directory))
     return Error{ErrorCode::ResourceExhausted,
                  "cannot update the snapshot counters: " + *failure};
-  options.counter = next;
-  return writeSnapshotFile(pathOf(name), module, instance, key, options);
+  if (Status written = writePieces(pathOf(name), *captured); !written)
+    return Error{written.error().code, written.error().message +
+                                           "; the store now refuses the "
+                                           "earlier snapshot of '" +
+                                           name + "' too: save it again"};
+  return std::move(captured->info);
 }
 
 Result<std::unique_ptr<Instance>>
@@ -788,12 +880,12 @@ SnapshotStore::restore(const std::string &name, Module &module,
   Result<LockedCounters> locked = lockCounters(directory, name, false);
   if (!locked)
     return locked.error();
-  uint64_t issued = locked->counters.value(name, uint64_t(0));
-  if (issued == 0)
+  uint64_t current = locked->counters["snapshots"].value(name, uint64_t(0));
+  if (current == 0)
     return Error{ErrorCode::InvalidArgument, "the snapshot store " + directory +
                                                  " has no snapshot '" + name +
                                                  "'"};
-  options.minimumCounter = std::max(options.minimumCounter, issued);
+  options.exactCounter = current;
   return restoreSnapshotFile(module, pathOf(name), keys, options, info);
 }
 

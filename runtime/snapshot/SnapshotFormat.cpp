@@ -3,12 +3,14 @@
 #include "snapshot/SnapshotFormat.h"
 
 #include "support/Files.h"
+#include "twasm/Artifact.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <cctype>
 #include <cstring>
 #include <limits>
 
@@ -207,8 +209,13 @@ Status decodeMetadata(Reader &in, SnapshotMetadata &metadata) {
   std::optional<DeviceKind> kind = deviceOfCode(device);
   if (!kind || reserved != 0)
     return malformed("the metadata section names no known device");
-  metadata.device = *kind;
   bool none = digest.find_first_not_of('\0') == std::string_view::npos;
+  // Names are printed and put into JSON: text only, as writers make them.
+  if (!validTenant(metadata.tenant) ||
+      (none ? !metadata.artifactName.empty()
+            : !checkArtifactName(metadata.artifactName)))
+    return malformed("the metadata's tenant or artifact name is not a name");
+  metadata.device = *kind;
   metadata.artifactDigest = none ? "" : files::toHex(digest);
   return {};
 }
@@ -395,6 +402,21 @@ Status decodeHead(std::string_view bytes, Head &head) {
 
 } // namespace
 
+bool validKeyId(std::string_view id) {
+  bool valid = !id.empty() && id.size() <= kMaxKeyIdBytes;
+  for (char c : id)
+    valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+                      c == '_' || c == '-');
+  return valid;
+}
+
+bool validTenant(std::string_view tenant) {
+  bool valid = tenant.size() <= kMaxNameBytes;
+  for (char c : tenant)
+    valid = valid && c > ' ' && c < 0x7f;
+  return valid;
+}
+
 std::optional<uint8_t> globalTypeCode(std::string_view type) {
   for (const GlobalType &entry : globalTypes)
     if (type == entry.name)
@@ -455,6 +477,9 @@ Result<SnapshotEnvelope> readEnvelope(std::string_view file) {
     return malformed("its tail's lengths do not add up to its size (" +
                      std::to_string(file.size()) + " bytes)");
   envelope.keyId = std::string(file.substr(rest - keyIdBytes, keyIdBytes));
+  // Checked before anyone prints it: it is not authenticated yet.
+  if (!validKeyId(envelope.keyId))
+    return malformed("its key id is not 1 to 64 of A-Z a-z 0-9 . _ -");
   return envelope;
 }
 
@@ -468,16 +493,18 @@ Result<Opened> open(std::string_view file, const SnapshotKeyring &keys) {
                  "the snapshot is authenticated with key '" + envelope->keyId +
                      "', which is not among the keys given"};
   size_t tailStart = file.size() - kTailFixedBytes - envelope->keyId.size();
-  std::string_view head = file.substr(0, envelope->headBytes);
-  std::string_view tailFields =
-      file.substr(tailStart, envelope->keyId.size() + 24);
+  // Copies: what the MAC checks is what is decoded, even if the file under
+  // a mapping changes meanwhile.
+  std::string head(file.substr(0, envelope->headBytes));
+  std::string tailFields(file.substr(tailStart, envelope->keyId.size() + 24));
   std::optional<std::array<uint8_t, kMacBytes>> expected =
       mac(key->secret(), {head, tailFields});
   if (!expected)
     return Error{ErrorCode::ResourceExhausted,
                  "OpenSSL cannot compute an HMAC-SHA256"};
-  const char *stored = file.data() + file.size() - sizeof kEndMagic - kMacBytes;
-  if (CRYPTO_memcmp(expected->data(), stored, kMacBytes) != 0)
+  std::string stored(
+      file.substr(file.size() - sizeof kEndMagic - kMacBytes, kMacBytes));
+  if (CRYPTO_memcmp(expected->data(), stored.data(), kMacBytes) != 0)
     return Error{ErrorCode::Untrusted,
                  "the snapshot's HMAC does not verify under key '" +
                      envelope->keyId +
@@ -502,9 +529,8 @@ Result<Opened> open(std::string_view file, const SnapshotKeyring &keys) {
   return opened;
 }
 
-bool chunkIntact(const Chunk &chunk, std::string_view data) {
-  std::string digest =
-      files::sha256(data.substr(chunk.dataOffset, chunk.storedBytes));
+bool digestMatches(const Chunk &chunk, std::string_view stored) {
+  std::string digest = files::sha256(stored);
   return digest.size() == 32 &&
          CRYPTO_memcmp(digest.data(), chunk.digest.data(), 32) == 0;
 }

@@ -68,7 +68,7 @@ std::string encodeTail(std::string_view head, uint64_t dataBytes,
                        const SnapshotKey &key);
 
 /// A snapshot whose tail verified, its head decoded; the chunks' data is not
-/// checked yet (chunkIntact).
+/// checked yet (digestMatches).
 struct Opened {
   Head head;
   std::string keyId;
@@ -81,8 +81,13 @@ struct Opened {
 Result<Opened> open(std::string_view file, const SnapshotKeyring &keys);
 /// The tail's fields, read without a key.
 Result<SnapshotEnvelope> readEnvelope(std::string_view file);
-/// Whether a chunk's stored bytes in `data` match its digest.
-bool chunkIntact(const Chunk &chunk, std::string_view data);
+/// Whether `stored` (a copy of a chunk's stored bytes) matches its digest.
+bool digestMatches(const Chunk &chunk, std::string_view stored);
+
+/// A key id: 1 to 64 of [A-Za-z0-9._-].
+bool validKeyId(std::string_view id);
+/// A tenant: at most 255 printable ASCII characters, no spaces.
+bool validTenant(std::string_view tenant);
 
 /// The type codes of SnapshotGlobal::type.
 std::optional<uint8_t> globalTypeCode(std::string_view type);

@@ -10,6 +10,7 @@
 
 #include "twasm/Snapshot.h"
 
+#include "snapshot/SnapshotFormat.h"
 #include "support/Files.h"
 
 #include <openssl/crypto.h>
@@ -82,25 +83,41 @@ Result<SnapshotKey> SnapshotKey::parse(std::string_view text) {
 }
 
 Result<SnapshotKey> SnapshotKey::readFile(const std::string &path) {
-  struct stat status;
-  if (stat(path.c_str(), &status) != 0)
+  // Opened once, not followed through a link, and checked by what was
+  // opened: no one can swap the file between the check and the read.
+  int descriptor = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (descriptor < 0)
     return Error{ErrorCode::InvalidArgument, "cannot read snapshot key " +
                                                  path + ": " +
                                                  std::strerror(errno)};
-  if (status.st_mode & 077)
-    return Error{ErrorCode::Untrusted,
-                 "snapshot key " + path + " may be read by others (mode " +
-                     std::to_string((status.st_mode >> 6) & 7) +
-                     std::to_string((status.st_mode >> 3) & 7) +
-                     std::to_string(status.st_mode & 7) +
-                     "): a secret key must be private (chmod 600)"};
-  std::string why;
-  std::optional<std::string> text = files::readFile(path, &why);
-  if (!text)
-    return Error{ErrorCode::InvalidArgument,
-                 "cannot read " + path + ": " + why};
-  Result<SnapshotKey> key = parse(*text);
-  OPENSSL_cleanse(text->data(), text->size());
+  struct stat status;
+  std::string problem;
+  if (fstat(descriptor, &status) != 0 || !S_ISREG(status.st_mode))
+    problem = "is not a regular file";
+  else if (status.st_uid != geteuid())
+    problem = "belongs to another user: a secret key must be this user's";
+  else if (status.st_mode & 077)
+    problem = "may be read by others (mode " +
+              std::to_string((status.st_mode >> 6) & 7) +
+              std::to_string((status.st_mode >> 3) & 7) +
+              std::to_string(status.st_mode & 7) +
+              "): a secret key must be private (chmod 600)";
+  else if (status.st_size > 4096)
+    problem = "is too large to be a snapshot key";
+  std::string text;
+  if (problem.empty()) {
+    text.resize(static_cast<size_t>(status.st_size));
+    ssize_t got = ::read(descriptor, text.data(), text.size());
+    if (got < 0 || static_cast<size_t>(got) != text.size())
+      problem = "cannot be read whole";
+  }
+  ::close(descriptor);
+  if (!problem.empty()) {
+    OPENSSL_cleanse(text.data(), text.size());
+    return Error{ErrorCode::Untrusted, "snapshot key " + path + " " + problem};
+  }
+  Result<SnapshotKey> key = parse(text);
+  OPENSSL_cleanse(text.data(), text.size());
   if (!key)
     return Error{key.error().code, path + ": " + key.error().message};
   return key;

@@ -627,6 +627,25 @@ TEST_F(SnapshotFiles, TheStoreRefusesAReplayedOlderSnapshot) {
   EXPECT_EQ(replayed.error().code, ErrorCode::Untrusted);
   EXPECT_NE(replayed.error().message.find("replay"), std::string::npos);
 
+  // Another name's newer snapshot put in its place: refused too.
+  ASSERT_TRUE(store->save("other", *module, *instance, key, {}));
+  {
+    std::ofstream out(store->pathOf("warm"),
+                      std::ios::binary | std::ios::trunc);
+    out << readAll(store->pathOf("other"));
+  }
+  Result<std::unique_ptr<Instance>> swapped =
+      store->restore("warm", *module, ring, {});
+  ASSERT_FALSE(swapped);
+  EXPECT_EQ(swapped.error().code, ErrorCode::Untrusted);
+
+  // A save that fails changes no counter.
+  SnapshotOptions badTenant;
+  badTenant.tenant = "has space";
+  EXPECT_FALSE(store->save("other", *module, *instance, key, badTenant));
+  EXPECT_EQ(*store->counter("other"), 3u);
+  EXPECT_TRUE(store->restore("other", *module, ring, {}));
+
   EXPECT_FALSE(store->save("../escape", *module, *instance, key, {}));
   EXPECT_FALSE(store->restore("never-saved", *module, ring, {}));
   ASSERT_EQ(chmod((directory + "/store").c_str(), 0777), 0);
