@@ -13,9 +13,8 @@ seconds=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 suite=${SPEC_SUITE:-$root/../shared/wasm-spec-testsuite}
 seeds="$build/fuzz-seeds"
-corpus="$build/fuzz-corpus"
 artifacts="$build/fuzz-artifacts"
-mkdir -p "$seeds" "$corpus" "$artifacts"
+mkdir -p "$seeds" "$artifacts"
 
 if [[ -z "$(ls -A "$seeds")" ]]; then
   if [[ -d $suite ]] && command -v wast2json >/dev/null; then
@@ -31,26 +30,21 @@ if [[ -z "$(ls -A "$seeds")" ]]; then
   cp "$root"/test/lit/Target/Wasm/*.wat "$seeds"/
 fi
 
-echo "fuzz: $(ls "$seeds" | wc -l) seeds, $seconds s"
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-  "$build/bin/twasm-import-fuzzer" "$corpus" "$seeds" \
-  -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
-  -artifact_prefix="$artifacts/" -print_final_stats=1
+# fuzz NAME TARGET SEEDS SECONDS: one libFuzzer target, its corpus kept
+# under the build.
+fuzz() {
+  local corpus="$build/fuzz-corpus-$1"
+  mkdir -p "$corpus"
+  echo "fuzz: $1, $4 s"
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+    "$build/bin/$2" "$corpus" "$3" \
+    -max_total_time="$4" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
+    -artifact_prefix="$artifacts/" -print_final_stats=1
+}
 
-manifest_corpus="$build/fuzz-corpus-artifact-manifest"
-mkdir -p "$manifest_corpus"
-echo "fuzz: artifact manifests, $((seconds / 2)) s"
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-  "$build/bin/twasm-artifact-manifest-fuzzer" "$manifest_corpus" \
-  "$root/test/fuzz/artifact-manifest-seeds" \
-  -max_total_time="$((seconds / 2))" -max_len=65536 -timeout=10 \
-  -rss_limit_mb=4096 -artifact_prefix="$artifacts/" -print_final_stats=1
-
-snapshot_corpus="$build/fuzz-corpus-snapshot"
-mkdir -p "$snapshot_corpus"
-echo "fuzz: snapshots, $((seconds / 2)) s"
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-  "$build/bin/twasm-snapshot-fuzzer" "$snapshot_corpus" \
-  "$root/test/fuzz/snapshot-seeds" \
-  -max_total_time="$((seconds / 2))" -max_len=65536 -timeout=10 \
-  -rss_limit_mb=4096 -artifact_prefix="$artifacts/" -print_final_stats=1
+echo "fuzz: $(ls "$seeds" | wc -l) importer seeds"
+fuzz importer twasm-import-fuzzer "$seeds" "$seconds"
+fuzz artifact-manifest twasm-artifact-manifest-fuzzer \
+  "$root/test/fuzz/artifact-manifest-seeds" "$((seconds / 2))"
+fuzz snapshot twasm-snapshot-fuzzer "$root/test/fuzz/snapshot-seeds" \
+  "$((seconds / 2))"

@@ -189,6 +189,26 @@ std::vector<Chunk> findChunks(const uint8_t *memory, uint64_t bytes,
   return chunks;
 }
 
+/// What a snapshot with `head`, under key `keyId`, of `fileBytes` holds.
+SnapshotInfo describe(const Head &head, const std::string &keyId,
+                      uint64_t fileBytes) {
+  SnapshotInfo info;
+  info.formatMajor = head.formatMajor;
+  info.formatMinor = head.formatMinor;
+  info.keyId = keyId;
+  info.metadata = head.metadata;
+  info.hasMemory = head.hasMemory;
+  info.memoryBytes = head.memoryPages * kPageBytes;
+  info.compression = head.compression;
+  info.chunks = head.chunks.size();
+  for (const Chunk &chunk : head.chunks)
+    info.chunkedBytes += chunk.memoryBytes;
+  info.storedBytes = head.dataBytes;
+  info.globals = head.globals;
+  info.fileBytes = fileBytes;
+  return info;
+}
+
 Result<Captured> capture(const Module &module, Instance &instance,
                          const SnapshotKey &key,
                          const SnapshotOptions &options) {
@@ -283,11 +303,9 @@ Result<Captured> capture(const Module &module, Instance &instance,
       });
   if (!hashed)
     return hashed.error();
-  uint64_t chunkedBytes = 0;
   for (Chunk &chunk : head.chunks) {
     chunk.dataOffset = head.dataBytes;
     head.dataBytes += chunk.storedBytes;
-    chunkedBytes += chunk.memoryBytes;
     captured.data.push_back(
         compress
             ? std::string_view(captured.compressed[&chunk - head.chunks.data()])
@@ -301,44 +319,13 @@ Result<Captured> capture(const Module &module, Instance &instance,
     return Error{ErrorCode::ResourceExhausted,
                  "OpenSSL cannot compute an HMAC-SHA256"};
 
-  SnapshotInfo &info = captured.info;
-  info.formatMajor = head.formatMajor;
-  info.formatMinor = head.formatMinor;
-  info.keyId = key.id();
-  info.metadata = head.metadata;
-  info.hasMemory = head.hasMemory;
-  info.memoryBytes = memoryBytes;
-  info.compression = head.compression;
-  info.chunks = head.chunks.size();
-  info.chunkedBytes = chunkedBytes;
-  info.storedBytes = head.dataBytes;
-  info.globals = head.globals;
-  info.fileBytes = captured.size();
+  captured.info = describe(head, key.id(), captured.size());
   return captured;
 }
 
 //===----------------------------------------------------------------------===//
 // Restoring
 //===----------------------------------------------------------------------===//
-
-SnapshotInfo describe(const snapshot::Opened &opened, uint64_t fileBytes) {
-  const Head &head = opened.head;
-  SnapshotInfo info;
-  info.formatMajor = head.formatMajor;
-  info.formatMinor = head.formatMinor;
-  info.keyId = opened.keyId;
-  info.metadata = head.metadata;
-  info.hasMemory = head.hasMemory;
-  info.memoryBytes = head.memoryPages * kPageBytes;
-  info.compression = head.compression;
-  info.chunks = head.chunks.size();
-  for (const Chunk &chunk : head.chunks)
-    info.chunkedBytes += chunk.memoryBytes;
-  info.storedBytes = head.dataBytes;
-  info.globals = head.globals;
-  info.fileBytes = fileBytes;
-  return info;
-}
 
 /// Where a chunk's bytes go: stage() gives the place to write the chunk's
 /// memory bytes to (the instance's memory, a staging buffer), commit() is
@@ -503,10 +490,13 @@ Status patchGlobals(const cpu::ModuleDescription &layout,
   return {};
 }
 
-Result<std::unique_ptr<Instance>> restore(Module &module, std::string_view file,
-                                          const SnapshotKeyring &keys,
-                                          const RestoreOptions &options,
-                                          SnapshotInfo *info) {
+} // namespace
+
+Result<std::unique_ptr<Instance>> restoreSnapshot(Module &module,
+                                                  std::string_view file,
+                                                  const SnapshotKeyring &keys,
+                                                  const RestoreOptions &options,
+                                                  SnapshotInfo *info) {
   Result<snapshot::Opened> opened = snapshot::open(file, keys);
   if (!opened)
     return opened.error();
@@ -556,9 +546,11 @@ Result<std::unique_ptr<Instance>> restore(Module &module, std::string_view file,
   if (Status status = state.writeGlobals(block); !status)
     return status.error();
   if (info)
-    *info = describe(*opened, file.size());
+    *info = describe(opened->head, opened->keyId, file.size());
   return instance;
 }
+
+namespace {
 
 //===----------------------------------------------------------------------===//
 // Files
@@ -689,7 +681,7 @@ Result<SnapshotInfo> verifySnapshot(std::string_view bytes,
       [](unsigned, const Chunk &) { return Status(); }};
   if (Status status = forEachChunk(*opened, threads, discard); !status)
     return status.error();
-  return describe(*opened, bytes.size());
+  return describe(opened->head, opened->keyId, bytes.size());
 }
 
 Result<std::string> readSnapshotMemory(std::string_view bytes,
@@ -718,14 +710,6 @@ Result<SnapshotInfo> verifySnapshotFile(const std::string &path,
   return info;
 }
 
-Result<std::unique_ptr<Instance>> restoreSnapshot(Module &module,
-                                                  std::string_view bytes,
-                                                  const SnapshotKeyring &keys,
-                                                  const RestoreOptions &options,
-                                                  SnapshotInfo *info) {
-  return restore(module, bytes, keys, options, info);
-}
-
 Result<std::unique_ptr<Instance>>
 restoreSnapshotFile(Module &module, const std::string &path,
                     const SnapshotKeyring &keys, const RestoreOptions &options,
@@ -734,7 +718,7 @@ restoreSnapshotFile(Module &module, const std::string &path,
   if (!file)
     return file.error();
   Result<std::unique_ptr<Instance>> instance =
-      restore(module, file->bytes(), keys, options, info);
+      restoreSnapshot(module, file->bytes(), keys, options, info);
   if (!instance)
     return Error{instance.error().code, path + ": " + instance.error().message};
   return instance;

@@ -15,6 +15,8 @@
 #include "support/Files.h"
 
 #include <gtest/gtest.h>
+
+#include "TestSupport.h"
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
@@ -31,15 +33,9 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string readFile(const std::string &path) {
-  std::string why;
-  std::optional<std::string> contents = files::readFile(path, &why);
-  EXPECT_TRUE(contents) << why;
-  return contents.value_or("");
-}
-
 std::string kernelFile(const char *name) {
-  return readFile(std::string(TWASM_RUNTIME_TEST_KERNEL_DIR) + "/" + name);
+  return tensorwasm::testing::readTestFile(
+      std::string(TWASM_RUNTIME_TEST_KERNEL_DIR) + "/" + name);
 }
 
 const SigningKey &publisher() {

@@ -20,6 +20,8 @@
 
 #include <gtest/gtest.h>
 
+#include "TestSupport.h"
+
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -37,21 +39,14 @@ namespace mock = tensorwasm::cuda::mock;
 
 namespace {
 
-std::string readFile(const std::string &path) {
-  std::string why;
-  std::optional<std::string> contents = files::readFile(path, &why);
-  EXPECT_TRUE(contents) << why;
-  return contents.value_or("");
-}
-
 const std::string &kernelsPtx() {
-  static std::string ptx =
-      readFile(TWASM_RUNTIME_TEST_KERNEL_DIR "/runtime-kernels-gpu.ptx");
+  static std::string ptx = tensorwasm::testing::readTestFile(
+      TWASM_RUNTIME_TEST_KERNEL_DIR "/runtime-kernels-gpu.ptx");
   return ptx;
 }
 const std::string &kernelsManifest() {
-  static std::string manifest =
-      readFile(TWASM_RUNTIME_TEST_KERNEL_DIR "/runtime-kernels-gpu.json");
+  static std::string manifest = tensorwasm::testing::readTestFile(
+      TWASM_RUNTIME_TEST_KERNEL_DIR "/runtime-kernels-gpu.json");
   return manifest;
 }
 
@@ -470,7 +465,7 @@ TEST_F(MockDevice, TheCubinCacheSkipsTheCompilerAndSurvivesDamage) {
   // Damage the entry: it is compiled again, not loaded.
   std::string key = cuda::CubinCache::key(kernelsPtx(), 13000, "sm_90");
   std::string entry = cache + "/" + key + ".cubin";
-  std::string contents = readFile(entry);
+  std::string contents = tensorwasm::testing::readTestFile(entry);
   ASSERT_FALSE(contents.empty()) << entry;
   contents.back() ^= 1;
   std::ofstream(entry, std::ios::binary | std::ios::trunc) << contents;

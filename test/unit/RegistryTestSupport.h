@@ -1,14 +1,15 @@
 //===- RegistryTestSupport.h - artifacts for registry tests -----*- C++ -*-===//
 //
 // What RegistryTest and RegistryCrashTest share: signed artifacts of a
-// small host module, built in memory, and a temporary directory that is
-// removed afterwards.
+// small host module, built in memory (and, from TestSupport.h, temporary
+// directories).
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef TWASM_TEST_UNIT_REGISTRYTESTSUPPORT_H
 #define TWASM_TEST_UNIT_REGISTRYTESTSUPPORT_H
 
+#include "TestSupport.h"
 #include "twasm/Artifact.h"
 
 #include <cstdlib>
@@ -76,28 +77,6 @@ inline TrustPolicy trusting(const SigningKey &key,
     throw std::runtime_error(added.error().message);
   return policy;
 }
-
-/// A directory under /tmp, removed with everything in it at the end of its
-/// scope.
-class TemporaryDirectory {
-public:
-  TemporaryDirectory() {
-    char pattern[] = "/tmp/twasm-registry-test-XXXXXX";
-    if (!mkdtemp(pattern))
-      throw std::runtime_error("mkdtemp failed");
-    path = pattern;
-  }
-  ~TemporaryDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TemporaryDirectory(const TemporaryDirectory &) = delete;
-  TemporaryDirectory &operator=(const TemporaryDirectory &) = delete;
-  const std::string &str() const { return path; }
-
-private:
-  std::string path;
-};
 
 } // namespace tensorwasm::testing
 

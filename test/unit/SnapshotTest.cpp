@@ -23,6 +23,8 @@
 
 #include <gtest/gtest.h>
 
+#include "TestSupport.h"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -52,12 +54,6 @@ std::string kernelFile(const std::string &name) {
 std::string goldenFile(const std::string &name) {
   const char *moved = std::getenv("TWASM_SNAPSHOT_GOLDEN_DIR");
   return std::string(moved ? moved : TWASM_SNAPSHOT_GOLDEN_DIR) + "/" + name;
-}
-
-std::string readAll(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in) << "cannot read " << path;
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 /// The device the round trips cross to and from: a GPU with
@@ -230,16 +226,8 @@ std::string reseal(std::string file, const SnapshotKey &key,
 /// A temporary directory, removed with its files at the end of the test.
 class SnapshotFiles : public ::testing::Test {
 protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/twasm-snapshot-test-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    directory = pattern;
-  }
-  void TearDown() override {
-    std::string command = "rm -rf '" + directory + "'";
-    EXPECT_EQ(std::system(command.c_str()), 0);
-  }
-  std::string directory;
+  tensorwasm::testing::TemporaryDirectory temporary;
+  const std::string &directory = temporary.str();
 };
 
 //===----------------------------------------------------------------------===//
@@ -598,7 +586,7 @@ TEST_F(SnapshotFiles, TheStoreRefusesAReplayedOlderSnapshot) {
   Result<SnapshotInfo> first = store->save("warm", *module, *instance, key, {});
   ASSERT_TRUE(first) << first.error().message;
   EXPECT_EQ(first->metadata.counter, 1u);
-  std::string older = readAll(store->pathOf("warm"));
+  std::string older = tensorwasm::testing::readTestFile(store->pathOf("warm"));
   step(*instance, 4096);
   Result<SnapshotInfo> second =
       store->save("warm", *module, *instance, key, {});
@@ -632,7 +620,7 @@ TEST_F(SnapshotFiles, TheStoreRefusesAReplayedOlderSnapshot) {
   {
     std::ofstream out(store->pathOf("warm"),
                       std::ios::binary | std::ios::trunc);
-    out << readAll(store->pathOf("other"));
+    out << tensorwasm::testing::readTestFile(store->pathOf("other"));
   }
   Result<std::unique_ptr<Instance>> swapped =
       store->restore("warm", *module, ring, {});
@@ -693,15 +681,16 @@ struct Golden {
 };
 
 TEST(Snapshot, GoldenFilesOfEveryVersionStillRead) {
-  Result<SnapshotKey> key =
-      SnapshotKey::parse(readAll(goldenFile("golden.key")));
+  Result<SnapshotKey> key = SnapshotKey::parse(
+      tensorwasm::testing::readTestFile(goldenFile("golden.key")));
   ASSERT_TRUE(key) << key.error().message;
   SnapshotKeyring ring = ringOf(*key);
   for (Golden golden :
        {Golden{"v1.0-plain.twsnap", SnapshotCompression::None},
         Golden{"v1.0-zstd.twsnap", SnapshotCompression::Zstd}}) {
     SCOPED_TRACE(golden.file);
-    std::string bytes = readAll(goldenFile(golden.file));
+    std::string bytes =
+        tensorwasm::testing::readTestFile(goldenFile(golden.file));
     Result<SnapshotInfo> info = verifySnapshot(bytes, ring);
     ASSERT_TRUE(info) << info.error().message;
     // What test/data/snapshots/README.md says they hold.

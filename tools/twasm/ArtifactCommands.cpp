@@ -218,13 +218,10 @@ verifies them (`twasm verify x.twa --key NAME.pub`, `twasm registry trust add
 NAME.pub --names 'acme/*'`). The key id printed is the SHA-256 of the raw
 public key.
 )"};
-  std::optional<ParsedLine> line = parseLine(command, argc, argv);
+  int status;
+  std::optional<ParsedLine> line = parseCommand(command, argc, argv, status);
   if (!line)
-    return 1;
-  if (line->help) {
-    printHelp(command);
-    return 0;
-  }
+    return status;
   if (!line->positionals.empty())
     return error("unexpected argument '" + line->positionals.front() +
                  "' (see twasm keygen --help)");
@@ -293,13 +290,10 @@ SHA-256 (docs/artifact-format.md, "Verification order").
 EXIT STATUS: 0 every artifact verified, 1 one did not or an error (printed
 as "error: FILE: ...").
 )"};
-  std::optional<ParsedLine> line = parseLine(command, argc, argv);
+  int status;
+  std::optional<ParsedLine> line = parseCommand(command, argc, argv, status);
   if (!line)
-    return 1;
-  if (line->help) {
-    printHelp(command);
-    return 0;
-  }
+    return status;
   if (line->positionals.empty())
     return error("no artifact given (see twasm verify --help)");
   int sources = int(line->has("trust")) + int(line->has("key")) +
@@ -355,7 +349,7 @@ as "error: FILE: ...").
                  " trust add KEY.pub --names PATTERN`, or pass it with --key";
   }
 
-  int status = 0;
+  status = 0;
   bool first = true;
   for (const std::string &path : line->positionals) {
     std::string why;
@@ -450,13 +444,10 @@ std::variant<Subcommand, int>
 startSubcommand(const CommandHelp &command, int argc, char **argv,
                 const std::string &directory, size_t minimumPositionals,
                 size_t maximumPositionals, bool mayCreate = false) {
-  std::optional<ParsedLine> line = parseLine(command, argc, argv);
+  int status;
+  std::optional<ParsedLine> line = parseCommand(command, argc, argv, status);
   if (!line)
-    return 1;
-  if (line->help) {
-    printHelp(command);
-    return 0;
-  }
+    return status;
   if (line->positionals.size() < minimumPositionals)
     return error(std::string("missing arguments: ") + command.program + " " +
                  command.usage + " (see " + command.program + " --help)");

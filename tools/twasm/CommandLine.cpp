@@ -92,4 +92,16 @@ std::optional<ParsedLine> parseLine(const CommandHelp &command, int argc,
   return parsed;
 }
 
+std::optional<ParsedLine> parseCommand(const CommandHelp &command, int argc,
+                                       char **argv, int &status) {
+  std::optional<ParsedLine> line = parseLine(command, argc, argv);
+  status = 1;
+  if (line && line->help) {
+    printHelp(command);
+    status = 0;
+    return std::nullopt;
+  }
+  return line;
+}
+
 } // namespace tensorwasm::tool

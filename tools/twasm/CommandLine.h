@@ -78,6 +78,12 @@ std::optional<ParsedLine> parseLine(const CommandHelp &command, int argc,
                                     char **argv, int first = 1,
                                     bool stopAtPositional = false);
 
+/// parseLine() of a whole command: nullopt when the command is over —
+/// after --help (printed; `status` 0) or a bad line (error printed;
+/// `status` 1).
+std::optional<ParsedLine> parseCommand(const CommandHelp &command, int argc,
+                                       char **argv, int &status);
+
 } // namespace tensorwasm::tool
 
 #endif // TWASM_TOOLS_TWASM_COMMANDLINE_H

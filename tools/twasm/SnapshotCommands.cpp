@@ -180,13 +180,10 @@ int keygenMain(int argc, char **argv) {
         "0-9 . _ -)"},
        {"o", "KEY", "Where to write it (mode 0600; never overwritten)"},
        {"help", nullptr, "Print this help and exit"}}};
-  std::optional<ParsedLine> line = parseLine(command, argc, argv);
+  int status;
+  std::optional<ParsedLine> line = parseCommand(command, argc, argv, status);
   if (!line)
-    return 1;
-  if (line->help) {
-    printHelp(command);
-    return 0;
-  }
+    return status;
   if (!line->has("id") || !line->has("o") || !line->positionals.empty())
     return error("expected --id ID -o KEY (see twasm snapshot keygen --help)");
   Result<SnapshotKey> key = SnapshotKey::generate(line->last("id"));
@@ -211,13 +208,10 @@ int inspectMain(int argc, char **argv) {
         "Also write its linear memory (zeroes included) to "
         "OUT"},
        {"help", nullptr, "Print this help and exit"}}};
-  std::optional<ParsedLine> line = parseLine(command, argc, argv);
+  int status;
+  std::optional<ParsedLine> line = parseCommand(command, argc, argv, status);
   if (!line)
-    return 1;
-  if (line->help) {
-    printHelp(command);
-    return 0;
-  }
+    return status;
   if (line->positionals.size() != 1)
     return error("expected one snapshot file (see twasm snapshot inspect "
                  "--help)");
@@ -284,20 +278,17 @@ int verifyMain(int argc, char **argv) {
        {"help", nullptr, "Print this help and exit"}},
       "\nEXIT STATUS: 0 every snapshot verified, 1 one did not or an "
       "error.\n"};
-  std::optional<ParsedLine> line = parseLine(command, argc, argv);
+  int status;
+  std::optional<ParsedLine> line = parseCommand(command, argc, argv, status);
   if (!line)
-    return 1;
-  if (line->help) {
-    printHelp(command);
-    return 0;
-  }
+    return status;
   if (line->positionals.empty() || !line->has("snapshot-key"))
     return error("expected FILE... --snapshot-key KEY (see twasm snapshot "
                  "verify --help)");
   std::optional<SnapshotKeyring> keys = readKeys(line->all("snapshot-key"));
   if (!keys)
     return 1;
-  int status = 0;
+  status = 0;
   for (const std::string &file : line->positionals) {
     Result<SnapshotInfo> info = verifySnapshotFile(file, *keys);
     if (!info) {
