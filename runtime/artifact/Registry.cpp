@@ -348,6 +348,21 @@ Result<Index> loadIndex(const std::string &root) {
   return parseIndex(**text, root);
 }
 
+/// The registry locked (shared, or exclusive to change it) and its index.
+struct LockedIndex {
+  files::FileLock lock;
+  Index index;
+};
+Result<LockedIndex> lockIndex(const std::string &root, bool exclusive) {
+  Result<files::FileLock> lock = lockRegistry(root, exclusive);
+  if (!lock)
+    return lock.error();
+  Result<Index> index = loadIndex(root);
+  if (!index)
+    return index.error();
+  return LockedIndex{std::move(*lock), std::move(*index)};
+}
+
 Status storeIndex(const std::string &root, const Index &index) {
   if (std::optional<std::string> failure = files::writeFileAtomically(
           indexPath(root), serializeIndex(index), temporaryDirectory(root)))
@@ -678,13 +693,11 @@ Result<RegistryEntry> Registry::find(std::string_view text) const {
   Result<Reference> reference = parseReference(text);
   if (!reference)
     return reference.error();
-  Result<files::FileLock> lock = lockRegistry(root, false);
-  if (!lock)
-    return lock.error();
-  Result<Index> index = loadIndex(root);
-  if (!index)
-    return index.error();
-  return findEntry(*index, *reference, root);
+  Result<LockedIndex> locked = lockIndex(root, false);
+  if (!locked)
+    return locked.error();
+  Index &index = locked->index;
+  return findEntry(index, *reference, root);
 }
 
 Result<Artifact> Registry::fetch(std::string_view text,
@@ -696,13 +709,11 @@ Result<Artifact> Registry::fetch(std::string_view text,
   std::string bytes;
   std::optional<TrustPolicy> policy;
   {
-    Result<files::FileLock> lock = lockRegistry(root, false);
-    if (!lock)
-      return lock.error();
-    Result<Index> index = loadIndex(root);
-    if (!index)
-      return index.error();
-    Result<RegistryEntry> found = findEntry(*index, *reference, root);
+    Result<LockedIndex> locked = lockIndex(root, false);
+    if (!locked)
+      return locked.error();
+    Index &index = locked->index;
+    Result<RegistryEntry> found = findEntry(index, *reference, root);
     if (!found)
       return found.error();
     entry = std::move(*found);
@@ -739,16 +750,14 @@ Status Registry::remove(std::string_view text) {
   if (!reference->version)
     return invalidArgument("say which version of " + reference->name +
                            " to remove: NAME@VERSION");
-  Result<files::FileLock> lock = lockRegistry(root, true);
-  if (!lock)
-    return lock.error();
-  Result<Index> index = loadIndex(root);
-  if (!index)
-    return index.error();
-  if (Result<RegistryEntry> found = findEntry(*index, *reference, root); !found)
+  Result<LockedIndex> locked = lockIndex(root, true);
+  if (!locked)
+    return locked.error();
+  Index &index = locked->index;
+  if (Result<RegistryEntry> found = findEntry(index, *reference, root); !found)
     return found.error();
-  (*index)[reference->name].versions.erase(*reference->version);
-  return storeIndex(root, *index);
+  index[reference->name].versions.erase(*reference->version);
+  return storeIndex(root, index);
 }
 
 Result<ListPage> Registry::list(const ListQuery &query) const {
@@ -765,17 +774,15 @@ Result<ListPage> Registry::list(const ListQuery &query) const {
                              "previous page (NAME@VERSION)");
     after = std::move(*cursor);
   }
-  Result<files::FileLock> lock = lockRegistry(root, false);
-  if (!lock)
-    return lock.error();
-  Result<Index> index = loadIndex(root);
-  if (!index)
-    return index.error();
+  Result<LockedIndex> locked = lockIndex(root, false);
+  if (!locked)
+    return locked.error();
+  Index &index = locked->index;
 
   ListPage page;
   const std::string &start =
       after ? std::max(after->name, query.prefix) : query.prefix;
-  for (auto record = index->lower_bound(start); record != index->end();
+  for (auto record = index.lower_bound(start); record != index.end();
        ++record) {
     const std::string &name = record->first;
     if (!startsWith(name, query.prefix))
