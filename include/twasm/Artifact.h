@@ -98,6 +98,9 @@ private:
 Status checkArtifactName(std::string_view name);
 /// Whether `pattern` is a valid trust-policy name pattern.
 Status checkNamePattern(std::string_view pattern);
+/// Whether the artifact name `name` matches `pattern`: the same name,
+/// `PREFIX/*` for every name below PREFIX/, or `*`.
+bool nameMatchesPattern(std::string_view pattern, std::string_view name);
 
 /// A payload's entry in the artifact manifest.
 struct PayloadEntry {

@@ -290,7 +290,8 @@ Status tensorwasm::checkNamePattern(std::string_view pattern) {
   return {};
 }
 
-static bool patternMatches(std::string_view pattern, std::string_view name) {
+bool tensorwasm::nameMatchesPattern(std::string_view pattern,
+                                    std::string_view name) {
   if (pattern == "*")
     return true;
   if (pattern.size() > 2 && pattern.substr(pattern.size() - 2) == "/*") {
@@ -410,6 +411,6 @@ bool TrustPolicy::allows(std::string_view keyId, std::string_view name) const {
     return false;
   return std::any_of(publisher->names.begin(), publisher->names.end(),
                      [&](const std::string &pattern) {
-                       return patternMatches(pattern, name);
+                       return nameMatchesPattern(pattern, name);
                      });
 }

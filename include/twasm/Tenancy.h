@@ -1,0 +1,274 @@
+//===- Tenancy.h - tenants, capability tokens and quotas -------*- C++ -*-===//
+//
+// Many tenants share one device through a TenantGateway. A tenant proves
+// what it may do with a capability token: a PASETO v4.public token
+// (Ed25519) that an operator's issuer key signed, naming the tenant, the
+// operations it may perform and the kernels (registry names, name patterns
+// or artifact digests, optionally one kernel export of each) it may perform
+// them on, with an expiry and an id that a revocation list can name. The
+// gateway checks the token on every call, and holds each tenant to its
+// quota: linear-memory bytes, concurrent launches, time per launch and
+// launches per second. docs/tenancy.md gives the threat model and what each
+// layer does and does not guarantee.
+//
+// Like the rest of the runtime's API: errors are values, nothing throws.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TWASM_TENANCY_H
+#define TWASM_TENANCY_H
+
+#include "twasm/Artifact.h"
+#include "twasm/Runtime.h"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tensorwasm {
+
+/// What a capability lets a tenant do.
+enum class Operation : uint8_t {
+  /// Push an artifact into the registry under a name the token covers.
+  Publish,
+  /// Make an instance of an artifact the token covers.
+  Instantiate,
+  /// Launch a kernel the token covers.
+  Launch,
+  /// Snapshot an instance of an artifact the token covers.
+  Snapshot,
+  /// Restore a snapshot into an instance of an artifact the token covers.
+  Restore,
+};
+/// "publish", "instantiate", "launch", "snapshot", "restore".
+const char *operationName(Operation operation);
+std::optional<Operation> parseOperation(std::string_view name);
+
+/// Whether `tenant` is a valid tenant name, and why not: 1 to 64 of
+/// `a-z A-Z 0-9 . _ -`, not starting with '.' or '-'.
+Status checkTenantName(std::string_view tenant);
+
+/// What a token says, before it is signed.
+struct CapabilityClaims {
+  std::string tenant;
+  std::vector<Operation> operations;
+  /// Each: an artifact name (`acme/saxpy`), a name pattern (`acme/*`, `*`)
+  /// or an artifact digest (`sha256:<64 hex digits>`), optionally followed
+  /// by `#KERNEL` to cover only that kernel export of it.
+  std::vector<std::string> kernels;
+  /// Unix seconds: the token is valid from `notBefore` until before
+  /// `expires`.
+  int64_t issuedAt = 0;
+  int64_t notBefore = 0;
+  int64_t expires = 0;
+  /// The token's id, for revocation; issue() makes a random one when empty.
+  std::string tokenId;
+};
+
+/// Signs capability tokens: what an operator's issuing service holds.
+/// The key is an Ed25519 key as `twasm keygen` makes them.
+Result<std::string> issueCapability(const SigningKey &issuer,
+                                    CapabilityClaims claims);
+
+/// Token ids revoked, and per tenant a time before which every token issued
+/// to it is revoked. Persisted as JSON (docs/tenancy.md).
+class RevocationList {
+public:
+  static Result<RevocationList> parse(std::string_view json);
+  /// A missing file is an empty list.
+  static Result<RevocationList> readFile(const std::string &path);
+  /// Written atomically (temporary file, fsync, rename, fsync of the
+  /// directory), mode 0644.
+  Status writeFile(const std::string &path) const;
+  std::string serialize() const;
+  void revokeToken(std::string tokenId);
+  /// Revokes every token of `tenant` issued before `unixSeconds`.
+  void revokeTenantBefore(std::string tenant, int64_t unixSeconds);
+  bool revoked(std::string_view tenant, std::string_view tokenId,
+               int64_t issuedAt) const;
+
+private:
+  std::set<std::string, std::less<>> tokens;
+  std::map<std::string, int64_t, std::less<>> tenants;
+};
+
+/// A token that verified: signed by a trusted issuer, in its validity
+/// period, not revoked when it was checked. Only CapabilityVerifier makes
+/// them, so a function taking one cannot be handed claims nobody signed.
+class Capability {
+public:
+  const CapabilityClaims &claims() const { return body; }
+  const std::string &tenant() const { return body.tenant; }
+  /// The key id (SHA-256 of the raw public key) of the issuer.
+  const std::string &issuer() const { return issuerKeyId; }
+  bool allowsOperation(Operation operation) const;
+  /// Whether the token covers `operation` on the artifact `name` with
+  /// SHA-256 `digest` and, when `kernel` is not empty, that kernel of it.
+  bool covers(Operation operation, std::string_view name,
+              std::string_view digest, std::string_view kernel = {}) const;
+
+private:
+  friend class CapabilityVerifier;
+  Capability() = default;
+  CapabilityClaims body;
+  std::string issuerKeyId;
+};
+
+/// Checks tokens against the issuer keys it trusts and a revocation list.
+class CapabilityVerifier {
+public:
+  void trustIssuer(const PublicKey &key);
+  void setRevocations(RevocationList revocations);
+  const RevocationList &revocations() const { return revoked; }
+  /// Verifies `token` at `now` (Unix seconds): the issuer's key (named by
+  /// the footer) must be trusted, the signature must verify before the
+  /// claims are parsed, the claims must be exactly those of
+  /// docs/tenancy.md, and the token must be valid at `now` and not revoked.
+  Result<Capability> verify(std::string_view token, int64_t now) const;
+  /// Whether a token that verified earlier is still valid at `now`: not
+  /// expired and not revoked since.
+  Status stillValid(const Capability &capability, int64_t now) const;
+
+private:
+  std::vector<PublicKey> issuers;
+  RevocationList revoked;
+};
+
+/// What one tenant may use. Zero means no use at all of that resource
+/// (except where said).
+struct TenantQuota {
+  /// Linear memory of all the tenant's instances together.
+  uint64_t memoryBytes = 256ull << 20;
+  /// Instances alive at once.
+  unsigned instances = 16;
+  /// Launches running at once.
+  unsigned concurrentLaunches = 4;
+  /// The longest a launch runs before it is interrupted; a launch asking
+  /// for a longer timeout (or none) gets this one.
+  std::chrono::milliseconds launchTime{1000};
+  /// Launches started per second, on average, and how many may start at
+  /// once after a quiet time (a token bucket).
+  double launchesPerSecond = 1000;
+  unsigned launchBurst = 100;
+};
+
+/// A tenant's use and history, for monitoring.
+struct TenantUsage {
+  uint64_t memoryBytes = 0;
+  unsigned instances = 0;
+  unsigned runningLaunches = 0;
+  uint64_t launchesCompleted = 0;
+  uint64_t launchesTrapped = 0;
+  uint64_t launchesInterrupted = 0;
+  /// Calls refused for the quota (memory, instances, launches, rate).
+  uint64_t refusedForQuota = 0;
+  /// Calls refused for the token (expired, revoked, not covering it).
+  uint64_t refusedForToken = 0;
+};
+
+class TenantGateway;
+struct TenantState;
+
+/// An instance that belongs to one tenant. Every call takes the caller's
+/// capability, which must be of the instance's tenant, still valid, and
+/// cover the instance's artifact.
+class TenantInstance {
+public:
+  ~TenantInstance();
+  const std::string &tenant() const;
+  /// The verified artifact the instance's module came from.
+  const Artifact &artifact() const { return *source; }
+  uint64_t memoryBytes() const { return instance->memoryBytes(); }
+  Status write(const Capability &caller, uint64_t address, const void *data,
+               size_t bytes);
+  Status read(const Capability &caller, uint64_t address, void *data,
+              size_t bytes) const;
+  /// Grows linear memory, within the tenant's memory quota.
+  Result<uint32_t> grow(const Capability &caller, uint32_t pages);
+  /// Launches a kernel the token covers (Operation::Launch), within the
+  /// tenant's launch quotas; the timeout is at most the quota's launch time.
+  Result<LaunchResult> launch(const Capability &caller, std::string_view kernel,
+                              LaunchOptions options,
+                              const std::vector<Value> &arguments);
+  /// Interrupts a running launch (from any thread).
+  void cancel() { instance->cancel(); }
+
+private:
+  friend class TenantGateway;
+  TenantInstance() = default;
+  Status admit(const Capability &caller, std::optional<Operation> operation,
+               std::string_view kernel) const;
+  std::shared_ptr<TenantGateway> gateway;
+  std::shared_ptr<TenantState> owner;
+  std::shared_ptr<const Artifact> source;
+  std::shared_ptr<Module> module;
+  std::unique_ptr<Instance> instance;
+  /// The memory bytes charged to the tenant for this instance.
+  uint64_t charged = 0;
+};
+
+struct GatewayOptions {
+  /// The quota of a tenant that setQuota() has not named.
+  TenantQuota defaultQuota;
+  /// Refuse tenants that setQuota() has not named.
+  bool knownTenantsOnly = false;
+  /// Unix seconds now; default: the system clock (tests set their own).
+  std::function<int64_t()> clock;
+};
+
+/// The tenants' way in: checks tokens, keeps quotas, makes instances from
+/// the registry's verified artifacts. Safe to use from many threads.
+class TenantGateway : public std::enable_shared_from_this<TenantGateway> {
+public:
+  static std::shared_ptr<TenantGateway> create(std::shared_ptr<Device> device,
+                                               Registry registry,
+                                               CapabilityVerifier verifier,
+                                               GatewayOptions options = {});
+  ~TenantGateway();
+
+  Status setQuota(std::string_view tenant, const TenantQuota &quota);
+  /// Replaces the revocation list; tokens it names are refused from the
+  /// next call on, including on instances made with them.
+  void setRevocations(RevocationList revocations);
+  /// Verifies a bearer token.
+  Result<Capability> authenticate(std::string_view token) const;
+
+  /// Verifies `artifactBytes` against the registry's trust policy and
+  /// stores it, if the token covers Operation::Publish for its name.
+  Result<RegistryEntry> publish(const Capability &caller,
+                                std::string artifactBytes);
+  /// An instance of the registry's `reference` (NAME or NAME@VERSION), if
+  /// the token covers Operation::Instantiate for it, within the tenant's
+  /// instance and memory quotas.
+  Result<std::unique_ptr<TenantInstance>>
+  instantiate(const Capability &caller, std::string_view reference);
+
+  TenantUsage usage(std::string_view tenant) const;
+  Device &device() const { return *target; }
+
+private:
+  friend class TenantInstance;
+  TenantGateway() = default;
+  int64_t now() const;
+  /// The tenant's state, made on first use; null if unknown tenants are
+  /// refused and it is one.
+  std::shared_ptr<TenantState> tenantState(std::string_view tenant);
+  Status checkCapability(const Capability &caller, Operation operation,
+                         std::string_view name, std::string_view digest,
+                         std::string_view kernel, TenantState *state) const;
+  Result<std::shared_ptr<Module>> moduleFor(const Artifact &artifact);
+
+  struct Shared;
+  std::shared_ptr<Device> target;
+  std::unique_ptr<Shared> shared;
+};
+
+} // namespace tensorwasm
+
+#endif // TWASM_TENANCY_H

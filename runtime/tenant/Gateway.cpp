@@ -1,0 +1,432 @@
+//===- Gateway.cpp - tenants' instances, held to their tokens and quotas --===//
+//
+// Every call checks, in this order, what costs least first: that the
+// caller's capability is of the right tenant, still valid and covers the
+// operation and artifact (and kernel); then the tenant's quota, reserved
+// under the tenant's lock before anything is allocated or launched, and
+// given back when the call fails or the instance goes. One tenant's refusal
+// changes nothing for another: each tenant's accounting is its own.
+//
+//===----------------------------------------------------------------------===//
+
+#include "twasm/Tenancy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+namespace tensorwasm {
+
+constexpr uint64_t kPageBytes = 65536;
+
+struct TenantState {
+  explicit TenantState(std::string name, TenantQuota quota)
+      : name(std::move(name)), quota(quota),
+        bucket(static_cast<double>(quota.launchBurst)),
+        refilled(std::chrono::steady_clock::now()) {}
+  const std::string name;
+  std::mutex mutex;
+  // Guarded by mutex.
+  TenantQuota quota;
+  TenantUsage usage;
+  double bucket;
+  std::chrono::steady_clock::time_point refilled;
+
+  Error overQuota(const std::string &what) {
+    ++usage.refusedForQuota;
+    return Error{ErrorCode::ResourceExhausted,
+                 "tenant '" + name + "' is over its quota: " + what};
+  }
+};
+
+struct TenantGateway::Shared {
+  Shared(Registry registry, GatewayOptions options, CapabilityVerifier verifier)
+      : registry(std::move(registry)), options(std::move(options)),
+        verifier(std::move(verifier)) {}
+  Registry registry;
+  GatewayOptions options;
+  mutable std::shared_mutex verifierMutex;
+  CapabilityVerifier verifier;
+  std::mutex tenantsMutex;
+  std::map<std::string, std::shared_ptr<TenantState>, std::less<>> tenants;
+  std::map<std::string, TenantQuota, std::less<>> quotas;
+  /// Loaded modules by artifact digest, shared by the instances of every
+  /// tenant (code is read-only; each instance has its own memory).
+  std::mutex modulesMutex;
+  std::map<std::string, std::weak_ptr<Module>> modules;
+};
+
+namespace {
+
+Status checkQuota(const TenantQuota &quota) {
+  if (quota.launchTime.count() <= 0)
+    return Error{ErrorCode::InvalidArgument,
+                 "a quota's launch time must be positive: every launch on a "
+                 "shared device has a deadline"};
+  if (!(quota.launchesPerSecond >= 0) || std::isinf(quota.launchesPerSecond))
+    return Error{ErrorCode::InvalidArgument,
+                 "a quota's launches per second must be a finite number at "
+                 "least 0"};
+  return {};
+}
+
+std::string mebibytes(uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB",
+                static_cast<double>(bytes) / (1 << 20));
+  return text;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// TenantGateway
+//===----------------------------------------------------------------------===//
+
+std::shared_ptr<TenantGateway>
+TenantGateway::create(std::shared_ptr<Device> device, Registry registry,
+                      CapabilityVerifier verifier, GatewayOptions options) {
+  std::shared_ptr<TenantGateway> gateway(new TenantGateway());
+  gateway->target = std::move(device);
+  gateway->shared = std::make_unique<Shared>(
+      std::move(registry), std::move(options), std::move(verifier));
+  return gateway;
+}
+
+TenantGateway::~TenantGateway() = default;
+
+int64_t TenantGateway::now() const {
+  if (shared->options.clock)
+    return shared->options.clock();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status TenantGateway::setQuota(std::string_view tenant,
+                               const TenantQuota &quota) {
+  if (Status status = checkTenantName(tenant); !status)
+    return status;
+  if (Status status = checkQuota(quota); !status)
+    return status;
+  std::lock_guard<std::mutex> lock(shared->tenantsMutex);
+  shared->quotas[std::string(tenant)] = quota;
+  if (auto found = shared->tenants.find(tenant);
+      found != shared->tenants.end()) {
+    // What the tenant holds now stays; only new requests see the new quota.
+    std::lock_guard<std::mutex> tenantLock(found->second->mutex);
+    found->second->quota = quota;
+  }
+  return {};
+}
+
+void TenantGateway::setRevocations(RevocationList revocations) {
+  std::unique_lock<std::shared_mutex> lock(shared->verifierMutex);
+  shared->verifier.setRevocations(std::move(revocations));
+}
+
+Result<Capability> TenantGateway::authenticate(std::string_view token) const {
+  std::shared_lock<std::shared_mutex> lock(shared->verifierMutex);
+  return shared->verifier.verify(token, now());
+}
+
+std::shared_ptr<TenantState>
+TenantGateway::tenantState(std::string_view tenant) {
+  std::lock_guard<std::mutex> lock(shared->tenantsMutex);
+  if (auto found = shared->tenants.find(tenant); found != shared->tenants.end())
+    return found->second;
+  auto quota = shared->quotas.find(tenant);
+  if (quota == shared->quotas.end() && shared->options.knownTenantsOnly)
+    return nullptr;
+  auto state = std::make_shared<TenantState>(std::string(tenant),
+                                             quota == shared->quotas.end()
+                                                 ? shared->options.defaultQuota
+                                                 : quota->second);
+  shared->tenants.emplace(std::string(tenant), state);
+  return state;
+}
+
+Status TenantGateway::checkCapability(const Capability &caller,
+                                      Operation operation,
+                                      std::string_view name,
+                                      std::string_view digest,
+                                      std::string_view kernel,
+                                      TenantState *state) const {
+  auto refuse = [&](Error error) -> Status {
+    if (state) {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      ++state->usage.refusedForToken;
+    }
+    return error;
+  };
+  {
+    std::shared_lock<std::shared_mutex> lock(shared->verifierMutex);
+    if (Status status = shared->verifier.stillValid(caller, now()); !status)
+      return refuse(status.error());
+  }
+  if (!caller.covers(operation, name, digest, kernel))
+    return refuse(Error{
+        ErrorCode::Untrusted,
+        "the capability token of tenant '" + caller.tenant() +
+            "' does not allow '" + operationName(operation) + "' on " +
+            (kernel.empty() ? "" : "kernel '" + std::string(kernel) + "' of ") +
+            "'" + std::string(name) + "' (sha256:" + std::string(digest) +
+            ")"});
+  return {};
+}
+
+Result<std::shared_ptr<Module>>
+TenantGateway::moduleFor(const Artifact &artifact) {
+  {
+    std::lock_guard<std::mutex> lock(shared->modulesMutex);
+    if (auto found = shared->modules.find(artifact.digest());
+        found != shared->modules.end())
+      if (std::shared_ptr<Module> module = found->second.lock())
+        return module;
+  }
+  // Loaded outside the lock: one tenant's slow load does not hold up the
+  // others'. Two loads of one artifact at once both succeed; one is kept.
+  Result<std::shared_ptr<Module>> module = target->loadArtifact(artifact);
+  if (!module)
+    return module.error();
+  std::lock_guard<std::mutex> lock(shared->modulesMutex);
+  for (auto it = shared->modules.begin(); it != shared->modules.end();)
+    it = it->second.expired() ? shared->modules.erase(it) : std::next(it);
+  shared->modules[artifact.digest()] = *module;
+  return module;
+}
+
+Result<RegistryEntry> TenantGateway::publish(const Capability &caller,
+                                             std::string artifactBytes) {
+  std::shared_ptr<TenantState> state = tenantState(caller.tenant());
+  if (!state)
+    return Error{ErrorCode::Untrusted,
+                 "tenant '" + caller.tenant() + "' is not known here"};
+  // The artifact is verified (signature, trust for its name) before the
+  // token is checked against its name, so that the name is the signed one.
+  Result<TrustPolicy> trust = shared->registry.trust();
+  if (!trust)
+    return trust.error();
+  VerifyOptions clock{now()};
+  Result<Artifact> artifact = Artifact::verify(artifactBytes, *trust, clock);
+  if (!artifact)
+    return artifact.error();
+  if (Status status =
+          checkCapability(caller, Operation::Publish, artifact->manifest().name,
+                          artifact->digest(), {}, state.get());
+      !status)
+    return status.error();
+  return shared->registry.push(std::move(artifactBytes), clock);
+}
+
+Result<std::unique_ptr<TenantInstance>>
+TenantGateway::instantiate(const Capability &caller,
+                           std::string_view reference) {
+  std::shared_ptr<TenantState> state = tenantState(caller.tenant());
+  if (!state)
+    return Error{ErrorCode::Untrusted,
+                 "tenant '" + caller.tenant() + "' is not known here"};
+  // The cheap check first, on the registry's entry: a token that covers
+  // nothing there costs no verification.
+  Result<RegistryEntry> entry = shared->registry.find(reference);
+  if (!entry)
+    return entry.error();
+  if (Status status =
+          checkCapability(caller, Operation::Instantiate, entry->name,
+                          entry->digest, {}, state.get());
+      !status)
+    return status.error();
+  Result<Artifact> artifact = shared->registry.fetch(
+      entry->name + "@" + std::to_string(entry->version), VerifyOptions{now()});
+  if (!artifact)
+    return artifact.error();
+  // What was fetched is what was checked: the entry names its digest.
+  if (artifact->digest() != entry->digest)
+    return Error{ErrorCode::Untrusted,
+                 "the registry's entry for '" + std::string(reference) +
+                     "' changed while it was being fetched; try again"};
+
+  uint64_t initialBytes = 0;
+  if (const auto &memory = artifact->manifest().memory)
+    initialBytes = memory->minimumPages * kPageBytes;
+  {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    if (state->usage.instances >= state->quota.instances)
+      return state->overQuota(std::to_string(state->usage.instances) +
+                              " instances alive, its limit");
+    if (initialBytes >
+        state->quota.memoryBytes -
+            std::min(state->quota.memoryBytes, state->usage.memoryBytes))
+      return state->overQuota("an instance of '" + entry->name + "' needs " +
+                              mebibytes(initialBytes) +
+                              " of linear memory; it uses " +
+                              mebibytes(state->usage.memoryBytes) + " of " +
+                              mebibytes(state->quota.memoryBytes));
+    ++state->usage.instances;
+    state->usage.memoryBytes += initialBytes;
+  }
+  auto release = [&] {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    --state->usage.instances;
+    state->usage.memoryBytes -= initialBytes;
+  };
+  auto verified = std::make_shared<const Artifact>(std::move(*artifact));
+  Result<std::shared_ptr<Module>> module = moduleFor(*verified);
+  if (!module) {
+    release();
+    return module.error();
+  }
+  Result<std::unique_ptr<Instance>> instance = (*module)->instantiate();
+  if (!instance) {
+    release();
+    return instance.error();
+  }
+  std::unique_ptr<TenantInstance> made(new TenantInstance());
+  made->gateway = shared_from_this();
+  made->owner = state;
+  made->source = std::move(verified);
+  made->module = std::move(*module);
+  made->instance = std::move(*instance);
+  made->charged = initialBytes;
+  return made;
+}
+
+TenantUsage TenantGateway::usage(std::string_view tenant) const {
+  std::shared_ptr<TenantState> state;
+  {
+    std::lock_guard<std::mutex> lock(shared->tenantsMutex);
+    auto found = shared->tenants.find(tenant);
+    if (found == shared->tenants.end())
+      return {};
+    state = found->second;
+  }
+  std::lock_guard<std::mutex> lock(state->mutex);
+  return state->usage;
+}
+
+//===----------------------------------------------------------------------===//
+// TenantInstance
+//===----------------------------------------------------------------------===//
+
+TenantInstance::~TenantInstance() {
+  // The memory goes back to the device before the quota is given back.
+  instance.reset();
+  if (owner) {
+    std::lock_guard<std::mutex> lock(owner->mutex);
+    --owner->usage.instances;
+    owner->usage.memoryBytes -= charged;
+  }
+}
+
+const std::string &TenantInstance::tenant() const { return owner->name; }
+
+Status TenantInstance::admit(const Capability &caller,
+                             std::optional<Operation> operation,
+                             std::string_view kernel) const {
+  if (caller.tenant() != owner->name)
+    return Error{ErrorCode::Untrusted,
+                 "the instance belongs to another tenant than '" +
+                     caller.tenant() + "'"};
+  const std::string &name = source->manifest().name;
+  const std::string &digest = source->digest();
+  if (operation)
+    return gateway->checkCapability(caller, *operation, name, digest, kernel,
+                                    owner.get());
+  // Reading, writing and growing the instance's memory: a token of the
+  // tenant that still covers launching on, or making, the artifact.
+  Operation granted = caller.covers(Operation::Launch, name, digest)
+                          ? Operation::Launch
+                          : Operation::Instantiate;
+  return gateway->checkCapability(caller, granted, name, digest, {},
+                                  owner.get());
+}
+
+Status TenantInstance::write(const Capability &caller, uint64_t address,
+                             const void *data, size_t bytes) {
+  if (Status status = admit(caller, std::nullopt, {}); !status)
+    return status;
+  return instance->write(address, data, bytes);
+}
+
+Status TenantInstance::read(const Capability &caller, uint64_t address,
+                            void *data, size_t bytes) const {
+  if (Status status = admit(caller, std::nullopt, {}); !status)
+    return status;
+  return instance->read(address, data, bytes);
+}
+
+Result<uint32_t> TenantInstance::grow(const Capability &caller,
+                                      uint32_t pages) {
+  if (Status status = admit(caller, std::nullopt, {}); !status)
+    return status.error();
+  uint64_t bytes = uint64_t(pages) * kPageBytes;
+  {
+    std::lock_guard<std::mutex> lock(owner->mutex);
+    const TenantQuota &quota = owner->quota;
+    if (bytes > quota.memoryBytes -
+                    std::min(quota.memoryBytes, owner->usage.memoryBytes))
+      return owner->overQuota(
+          "growing linear memory by " + std::to_string(pages) + " pages (" +
+          mebibytes(bytes) + ") with " + mebibytes(owner->usage.memoryBytes) +
+          " of " + mebibytes(quota.memoryBytes) + " in use");
+    owner->usage.memoryBytes += bytes;
+  }
+  Result<uint32_t> grown = instance->grow(pages);
+  std::lock_guard<std::mutex> lock(owner->mutex);
+  if (!grown)
+    owner->usage.memoryBytes -= bytes;
+  else
+    charged += bytes;
+  return grown;
+}
+
+Result<LaunchResult>
+TenantInstance::launch(const Capability &caller, std::string_view kernel,
+                       LaunchOptions options,
+                       const std::vector<Value> &arguments) {
+  if (Status status = admit(caller, Operation::Launch, kernel); !status)
+    return status.error();
+  {
+    std::lock_guard<std::mutex> lock(owner->mutex);
+    const TenantQuota &quota = owner->quota;
+    auto now = std::chrono::steady_clock::now();
+    double elapsed =
+        std::chrono::duration<double>(now - owner->refilled).count();
+    owner->bucket = std::min<double>(
+        quota.launchBurst, owner->bucket + elapsed * quota.launchesPerSecond);
+    owner->refilled = now;
+    if (owner->usage.runningLaunches >= quota.concurrentLaunches)
+      return owner->overQuota(std::to_string(owner->usage.runningLaunches) +
+                              " launches running, its limit");
+    if (owner->bucket < 1)
+      return owner->overQuota("more than " +
+                              std::to_string(quota.launchesPerSecond) +
+                              " launches per second (bursts of " +
+                              std::to_string(quota.launchBurst) + ")");
+    owner->bucket -= 1;
+    ++owner->usage.runningLaunches;
+    if (options.timeout.count() <= 0 || options.timeout > quota.launchTime)
+      options.timeout = quota.launchTime;
+  }
+  Result<LaunchResult> result = instance->launch(kernel, options, arguments);
+  std::lock_guard<std::mutex> lock(owner->mutex);
+  --owner->usage.runningLaunches;
+  if (result) {
+    switch (result->outcome) {
+    case LaunchResult::Outcome::Completed:
+      ++owner->usage.launchesCompleted;
+      break;
+    case LaunchResult::Outcome::Trapped:
+      ++owner->usage.launchesTrapped;
+      break;
+    case LaunchResult::Outcome::Interrupted:
+      ++owner->usage.launchesInterrupted;
+      break;
+    }
+  }
+  return result;
+}
+
+} // namespace tensorwasm
