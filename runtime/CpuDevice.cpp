@@ -260,8 +260,9 @@ Result<LaunchResult> CpuInstance::launch(std::string_view kernel,
 
 class CpuDevice final : public Device {
 public:
-  CpuDevice(unsigned workers, std::string about)
-      : executor(std::make_shared<cpu::KernelExecutor>(workers)),
+  CpuDevice(unsigned workers, std::chrono::nanoseconds demoteAfter,
+            std::string about)
+      : executor(std::make_shared<cpu::KernelExecutor>(workers, demoteAfter)),
         about(std::move(about) + " (" +
               std::to_string(executor->workerCount()) + " worker threads)") {}
 
@@ -301,7 +302,7 @@ Result<std::shared_ptr<Device>> openCpuDevice(const DeviceOptions &options,
   // by exception.
   try {
     return std::shared_ptr<Device>(std::make_shared<CpuDevice>(
-        options.cpuWorkers, std::move(description)));
+        options.cpuWorkers, options.cpuDemoteAfter, std::move(description)));
   } catch (const std::system_error &error) {
     return Error{ErrorCode::ResourceExhausted,
                  std::string("cannot start the cpu device's worker threads: ") +

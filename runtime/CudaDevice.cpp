@@ -100,6 +100,8 @@ public:
       driver->ctxSetCurrent(context);
       if (!lost.load())
         releaseStaging();
+      if (green)
+        driver->greenCtxDestroy(green);
       driver->primaryCtxRelease(device);
     }
   }
@@ -173,7 +175,10 @@ public:
   std::unique_ptr<Driver> driver;
   DeviceKind kind;
   CUdevice device = 0;
+  /// The primary context, or the green context of an SM group (which
+  /// keeps the primary context retained while it lives).
   CUcontext context = nullptr;
+  CUgreenCtx green = nullptr;
   std::string arch;
   int driverVersion = 0;
   int maxSharedOptIn = 48 * 1024;
@@ -1080,6 +1085,68 @@ CudaDevice::loadCompiled(std::string_view code, std::string_view manifest) {
   return std::shared_ptr<Module>(std::move(module));
 }
 
+/// Moves `gpu` from the primary context onto a green context of group
+/// `group` of its SMs split into groups of at least `groupSize`; returns
+/// what that is, for the device's description.
+Result<std::string> enterSmGroup(Gpu &gpu, unsigned groupSize, unsigned group) {
+  Driver &d = *gpu.driver;
+  if (!d.deviceGetDevResource || !d.devSmResourceSplitByCount ||
+      !d.devResourceGenerateDesc || !d.greenCtxCreate || !d.ctxFromGreenCtx)
+    return Error{ErrorCode::Unsupported,
+                 "this driver has no green contexts, so a device cannot "
+                 "have a group of the GPU's SMs to itself"};
+  auto fail = [&](CUresult result, const char *what) -> Error {
+    return Error{result == CUDA_ERROR_OUT_OF_MEMORY
+                     ? ErrorCode::ResourceExhausted
+                     : ErrorCode::DeviceFailure,
+                 std::string("cannot give the device a group of SMs: ") + what +
+                     " failed: " + d.describe(result)};
+  };
+  CUdevResource all{};
+  if (CUresult r =
+          d.deviceGetDevResource(gpu.device, &all, CU_DEV_RESOURCE_TYPE_SM);
+      r != CUDA_SUCCESS)
+    return fail(r, "cuDeviceGetDevResource");
+  if (groupSize > all.sm.smCount)
+    return Error{ErrorCode::InvalidArgument,
+                 "a group of " + std::to_string(groupSize) +
+                     " SMs: the GPU has " + std::to_string(all.sm.smCount)};
+  // The split is deterministic: every device that asks for groups of this
+  // size gets the same disjoint groups, and takes its own.
+  unsigned groups = 0;
+  if (CUresult r = d.devSmResourceSplitByCount(nullptr, &groups, &all, nullptr,
+                                               0, groupSize);
+      r != CUDA_SUCCESS)
+    return fail(r, "cuDevSmResourceSplitByCount");
+  if (groups == 0)
+    return Error{ErrorCode::InvalidArgument,
+                 "the GPU's SMs make no group of " + std::to_string(groupSize)};
+  std::vector<CUdevResource> split(groups);
+  if (CUresult r = d.devSmResourceSplitByCount(split.data(), &groups, &all,
+                                               nullptr, 0, groupSize);
+      r != CUDA_SUCCESS)
+    return fail(r, "cuDevSmResourceSplitByCount");
+  unsigned chosen = group % groups;
+  CUdevResourceDesc description = nullptr;
+  if (CUresult r = d.devResourceGenerateDesc(&description, &split[chosen], 1);
+      r != CUDA_SUCCESS)
+    return fail(r, "cuDevResourceGenerateDesc");
+  if (CUresult r = d.greenCtxCreate(&gpu.green, description, gpu.device,
+                                    CU_GREEN_CTX_DEFAULT_STREAM);
+      r != CUDA_SUCCESS)
+    return fail(r, "cuGreenCtxCreate");
+  CUcontext context = nullptr;
+  if (CUresult r = d.ctxFromGreenCtx(&context, gpu.green); r != CUDA_SUCCESS)
+    return fail(r, "cuCtxFromGreenCtx");
+  if (CUresult r = d.ctxSetCurrent(context); r != CUDA_SUCCESS)
+    return fail(r, "cuCtxSetCurrent");
+  gpu.context = context;
+  return "SM group " + std::to_string(chosen) + " of " +
+         std::to_string(groups) + " (" +
+         std::to_string(split[chosen].sm.smCount) + " of " +
+         std::to_string(all.sm.smCount) + " SMs)";
+}
+
 } // namespace
 
 Result<std::shared_ptr<Device>>
@@ -1126,6 +1193,14 @@ openCudaDevice(const DeviceOptions &options,
     return fail(r, "cuDevicePrimaryCtxRetain");
   if (CUresult r = d.ctxSetCurrent(gpu->context); r != CUDA_SUCCESS)
     return fail(r, "cuCtxSetCurrent");
+  std::string smNote;
+  if (options.gpuSmGroupSize > 0) {
+    Result<std::string> grouped =
+        enterSmGroup(*gpu, options.gpuSmGroupSize, options.gpuSmGroup);
+    if (!grouped)
+      return grouped.error();
+    smNote = "; " + *grouped;
+  }
   gpu->arch = "sm_" + std::to_string(major * 10 + minor);
   std::string memoryNote;
   if (options.memory == MemoryMode::Managed && !managed)
@@ -1137,8 +1212,8 @@ openCudaDevice(const DeviceOptions &options,
   gpu->cache = CubinCache::open(options.cubinCache);
   gpu->about = why + ": " + name + " (" + gpu->arch + ", driver " +
                std::to_string(gpu->driverVersion / 1000) + "." +
-               std::to_string(gpu->driverVersion % 1000 / 10) +
-               "); linear memory in " + memoryNote + "; " + gpu->cache.about();
+               std::to_string(gpu->driverVersion % 1000 / 10) + ")" + smNote +
+               "; linear memory in " + memoryNote + "; " + gpu->cache.about();
   return std::shared_ptr<Device>(std::make_shared<CudaDevice>(std::move(gpu)));
 }
 

@@ -23,7 +23,8 @@ cp "$build/bin/twasm-gpu-tests" "$build/bin/twasm-bench-kernels" \
   "$build/bin/twasm-cpu-example-tests" "$build/bin/twasm-runtime-tests" \
   "$build/bin/twasm-bench-runtime" "$build/bin/twasm-bench-artifact" \
   "$build/bin/twasm-run" "$build/bin/twasm-bench-snapshot" \
-  "$build/bin/twasm-snapshot-tests" "$bundle/bin/"
+  "$build/bin/twasm-snapshot-tests" "$build/bin/twasm-tenancy-tests" \
+  "$build/bin/twasm-bench-tenancy" "$bundle/bin/"
 # The runtime's tests and benchmark: their kernels beside saxpy's PTX.
 cp "$build"/test/unit/runtime-kernels-gpu.* "$build"/bench/runtime/empty.* \
   "$build"/examples/kernels/saxpy.ptx "$build"/examples/kernels/saxpy.json \
@@ -32,7 +33,12 @@ cp "$build"/test/unit/runtime-kernels-gpu.* "$build"/bench/runtime/empty.* \
   "$build"/bench/runtime/snapshot_memory.twa \
   "$build"/bench/runtime/snapshot_memory-publisher.pub \
   "$build"/test/unit/stateful.twa "$build"/test/unit/runtime-kernels.so \
-  "$build"/test/unit/runtime-kernels.json "$bundle/runtime/"
+  "$build"/test/unit/runtime-kernels.json \
+  "$build"/bench/runtime/tenancy_kernels.twa \
+  "$build"/bench/runtime/tenancy_kernels-publisher.pub "$bundle/runtime/"
+# The PASETO specification's test vectors, for the tenancy tests.
+mkdir -p "$bundle/paseto"
+cp "$root"/test/data/paseto/v4-public.json "$bundle/paseto/"
 # The snapshot tests' golden files.
 mkdir -p "$bundle/snapshots"
 cp "$root"/test/data/snapshots/* "$bundle/snapshots/"

@@ -6,11 +6,13 @@
 # `demo` (scripts/demo.sh on the GPU: twasm-run on the signed saxpy.twa,
 # verified bit for bit with python3 and timed), `snapshot` (the snapshot
 # tests with GPU -> CPU -> GPU round trips, and the snapshot benchmark in
-# managed and device memory) or `all`.
+# managed and device memory), `tenancy` (the tenancy tests with the full
+# stress run, and the tenancy benchmark with and without SM groups, and on
+# this machine's CPU) or `all`.
 set -uo pipefail
 
 bundle=$(cd "$(dirname "$0")" && pwd)
-out=${1:?usage: run.sh OUTDIR [tests|bench|runtime|demo|snapshot|all]}
+out=${1:?usage: run.sh OUTDIR [tests|bench|runtime|demo|snapshot|tenancy|all]}
 what=${2:-all}
 mkdir -p "$out"
 status=0
@@ -73,6 +75,25 @@ if [[ $what == snapshot || $what == all ]]; then
       tee "$out/bench-snapshot-$memory.txt"
     status=$((status | PIPESTATUS[0]))
     rm -rf "$out/snapshot-files"
+  done
+fi
+if [[ $what == tenancy || $what == all ]]; then
+  TWASM_TEST_DEVICE=cuda TWASM_TEST_KERNEL_DIR="$bundle/runtime" \
+    TWASM_PASETO_VECTORS="$bundle/paseto/v4-public.json" \
+    TWASM_TENANCY_STRESS_LAUNCHES=1000 "$bundle/bin/twasm-tenancy-tests" \
+    --gtest_output="json:$out/tenancy-tests.json" 2>&1 |
+    tee "$out/tenancy-tests.txt"
+  status=$((status | PIPESTATUS[0]))
+  run=0
+  for options in "--device cuda" "--device cuda --sm-group-size 16" \
+    "--device cuda --sm-group-size 16 --memory device" "--device cpu"; do
+    run=$((run + 1))
+    # shellcheck disable=SC2086 # the options are words
+    "$bundle/bin/twasm-bench-tenancy" "$bundle/runtime/tenancy_kernels.twa" \
+      "$bundle/runtime/tenancy_kernels-publisher.pub" $options \
+      --json "$out/bench-tenancy-$run.json" 2>&1 |
+      tee "$out/bench-tenancy-$run.txt"
+    status=$((status | PIPESTATUS[0]))
   done
 fi
 if [[ $what == demo || $what == all ]]; then

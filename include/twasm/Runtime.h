@@ -233,10 +233,23 @@ struct DeviceOptions {
   DeviceKind kind = DeviceKind::Auto;
   /// CPU device: OS threads that run blocks (0: one per hardware thread).
   unsigned cpuWorkers = 0;
+  /// CPU device: a launch that runs longer than this has its threads moved
+  /// to the idle scheduling class for the rest of its time, so that other
+  /// devices' launches (other tenants', include/twasm/Tenancy.h) run first
+  /// whenever they have work. Zero: never.
+  std::chrono::microseconds cpuDemoteAfter{0};
   /// cuda: the GPU's ordinal.
   int gpuOrdinal = 0;
   /// cuda: where linear memory lives.
   MemoryMode memory = MemoryMode::Managed;
+  /// cuda: run on a part of the GPU's streaming multiprocessors (a green
+  /// context), so that another device's kernels, on another part, never
+  /// wait for this one's: the SMs are split into disjoint groups of at
+  /// least this many (rounded up to the GPU's granularity, 8 on sm_90) and
+  /// the device takes group `gpuSmGroup` (modulo the number of groups).
+  /// Zero: the whole GPU (its primary context).
+  unsigned gpuSmGroupSize = 0;
+  unsigned gpuSmGroup = 0;
   /// cuda: the directory of the cubin cache (PTX compiled by the driver,
   /// keyed by the PTX's SHA-256, the driver version and the architecture).
   /// Empty: $TWASM_CACHE_DIR, else $XDG_CACHE_HOME/tensorwasm/cubin, else

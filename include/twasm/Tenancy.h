@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -149,6 +150,10 @@ struct TenantQuota {
   unsigned instances = 16;
   /// Launches running at once.
   unsigned concurrentLaunches = 4;
+  /// Blocks in one launch's grid. A loop-free kernel checks no control word
+  /// (docs/kernel-abi.md §7), so on a GPU a launch of it runs every block
+  /// even after its time is up: this bounds how long that can take.
+  uint64_t blocksPerLaunch = uint64_t(1) << 20;
   /// The longest a launch runs before it is interrupted; a launch asking
   /// for a longer timeout (or none) gets this one.
   std::chrono::milliseconds launchTime{1000};
@@ -220,6 +225,21 @@ struct GatewayOptions {
   bool knownTenantsOnly = false;
   /// Unix seconds now; default: the system clock (tests set their own).
   std::function<int64_t()> clock;
+  /// On the cpu device: each tenant's launches run on worker threads of its
+  /// own (a cpu device per tenant, DeviceOptions::cpuDemoteAfter set to
+  /// this), so that a launch running longer than this slice yields the
+  /// processors to every other tenant's work (docs/tenancy.md). Zero: all
+  /// tenants share the device's one pool, taking turns.
+  std::chrono::microseconds cpuSlice{2000};
+  /// Worker threads of each tenant's cpu device (0: one per hardware
+  /// thread).
+  unsigned cpuWorkersPerTenant = 0;
+  /// When set, each tenant's instances live on a device of its own opened
+  /// with these options instead: on a GPU, with gpuSmGroupSize set, the
+  /// k-th tenant to make an instance gets SM group k (a green context), so
+  /// that tenants on different groups never wait for each other's kernels
+  /// (gpuSmGroup is ignored).
+  std::optional<DeviceOptions> tenantDevices;
 };
 
 /// The tenants' way in: checks tokens, keeps quotas, makes instances from
@@ -262,7 +282,12 @@ private:
   Status checkCapability(const Capability &caller, Operation operation,
                          std::string_view name, std::string_view digest,
                          std::string_view kernel, TenantState *state) const;
-  Result<std::shared_ptr<Module>> moduleFor(const Artifact &artifact);
+  /// Where the tenant's code runs: a device of its own
+  /// (GatewayOptions::tenantDevices, or on the cpu GatewayOptions::cpuSlice),
+  /// or the gateway's device.
+  Result<std::shared_ptr<Device>> deviceFor(TenantState &state);
+  Result<std::shared_ptr<Module>> moduleFor(Device &device,
+                                            const Artifact &artifact);
 
   struct Shared;
   std::shared_ptr<Device> target;

@@ -5,6 +5,10 @@
 #include "Fiber.h"
 
 #include <cstdlib>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <system_error>
+#include <unistd.h>
 
 namespace tensorwasm::cpu {
 
@@ -113,6 +117,8 @@ Fiber &fiberOf(host::ThreadContext *context) {
 } // namespace
 
 struct KernelExecutor::WorkerState {
+  /// The worker thread's kernel thread id, once it runs (0 for the caller).
+  std::atomic<pid_t> threadId{0};
   FiberStacks stacks;
   std::vector<Fiber> fibers;
   /// The block's shared scratch (8-byte words: elements are at most 8).
@@ -431,14 +437,14 @@ std::string describe(const Dim3 &extent) {
 
 } // namespace
 
-KernelExecutor::KernelExecutor(unsigned workers) {
+KernelExecutor::KernelExecutor(unsigned workers,
+                               std::chrono::nanoseconds demoteAfter)
+    : demoteAfter(demoteAfter) {
   if (workers == 0)
     workers = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < workers; ++i)
     states.push_back(std::make_unique<WorkerState>());
-  // The calling thread is worker 0.
-  for (unsigned i = 1; i < workers; ++i)
-    threads.emplace_back([this, i] { workerLoop(i); });
+  startWorkers();
 }
 
 KernelExecutor::~KernelExecutor() {
@@ -451,8 +457,49 @@ KernelExecutor::~KernelExecutor() {
     thread.join();
 }
 
-void KernelExecutor::workerLoop(size_t index) {
-  uint64_t seen = 0;
+void KernelExecutor::startWorkers() {
+  // Without demotion the calling thread is worker 0; with it, every worker
+  // is a thread of the executor's, so that the caller's thread (a service's
+  // request thread) is never the one demoted.
+  uint64_t seen = generation;
+  try {
+    for (size_t i = demoteAfter.count() > 0 ? 0 : 1; i < states.size(); ++i)
+      threads.emplace_back([this, i, seen] { workerLoop(i, seen); });
+  } catch (const std::system_error &) {
+    // Fewer workers still run launches; none at all is refused by launch().
+  }
+}
+
+void KernelExecutor::demoteWorkers() {
+  sched_param parameters{};
+  parameters.sched_priority = 0;
+  for (const std::unique_ptr<WorkerState> &state : states)
+    if (pid_t id = state->threadId.load())
+      // A failure leaves the thread as it was: the launch is then only as
+      // fair as the kernel's scheduler makes equals.
+      (void)sched_setscheduler(id, SCHED_IDLE, &parameters);
+}
+
+void KernelExecutor::renewWorkers() {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    stopping = true;
+  }
+  wake.notify_all();
+  for (std::thread &thread : threads)
+    thread.join();
+  threads.clear();
+  for (const std::unique_ptr<WorkerState> &state : states)
+    state->threadId = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    stopping = false;
+  }
+  startWorkers();
+}
+
+void KernelExecutor::workerLoop(size_t index, uint64_t seen) {
+  states[index]->threadId = static_cast<pid_t>(syscall(SYS_gettid));
   for (;;) {
     Launch *launch;
     {
@@ -540,6 +587,8 @@ KernelExecutor::launch(Instance &instance, std::string_view name,
   launch.blockCount = grid.count();
 
   std::lock_guard<std::mutex> serial(launchMutex);
+  if (demoteAfter.count() > 0 && threads.empty())
+    return Error{"the executor could not start its worker threads"};
   instance.beginLaunch();
   {
     std::lock_guard<std::mutex> lock(mutex);
@@ -548,12 +597,25 @@ KernelExecutor::launch(Instance &instance, std::string_view name,
     busy = static_cast<unsigned>(threads.size());
   }
   wake.notify_all();
-  runShare(launch, *states[0]);
+  bool demoted = false;
+  if (demoteAfter.count() > 0) {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (!done.wait_for(lock, demoteAfter, [&] { return busy == 0; })) {
+      lock.unlock();
+      demoteWorkers();
+      demoted = true;
+      ++demotions;
+    }
+  } else {
+    runShare(launch, *states[0]);
+  }
   {
     std::unique_lock<std::mutex> lock(mutex);
     done.wait(lock, [&] { return busy == 0; });
     current = nullptr;
   }
+  if (demoted)
+    renewWorkers();
   instance.endLaunch();
 
   if (launch.trapped)

@@ -47,7 +47,17 @@ class KernelExecutor {
 public:
   /// `workers` OS threads run blocks (the calling thread is one of them);
   /// 0 means one per hardware thread.
-  explicit KernelExecutor(unsigned workers = 0);
+  ///
+  /// With `demoteAfter` set, the workers are all threads of the executor's
+  /// own (the caller only waits), and a launch that runs longer than that
+  /// has them moved to the idle scheduling class (SCHED_IDLE) for its
+  /// remaining time: the kernels of other executors (other tenants) then
+  /// get the processors whenever they have work, and an endless or huge
+  /// launch uses only what is left over until its timeout. The demoted
+  /// threads are replaced by new ones after that launch (an unprivileged
+  /// thread cannot leave the idle class).
+  explicit KernelExecutor(unsigned workers = 0,
+                          std::chrono::nanoseconds demoteAfter = {});
   ~KernelExecutor();
   KernelExecutor(const KernelExecutor &) = delete;
   KernelExecutor &operator=(const KernelExecutor &) = delete;
@@ -70,12 +80,19 @@ public:
       const std::vector<uint64_t> &arguments, std::chrono::nanoseconds timeout);
 
   unsigned workerCount() const { return static_cast<unsigned>(states.size()); }
+  /// Launches whose workers were demoted (see the constructor).
+  uint64_t demotedLaunches() const { return demotions.load(); }
 
   struct Launch;
   struct WorkerState;
 
 private:
-  void workerLoop(size_t index);
+  void workerLoop(size_t index, uint64_t seen);
+  void startWorkers();
+  /// Moves every worker thread to SCHED_IDLE.
+  void demoteWorkers();
+  /// Replaces the worker threads by new ones (of the normal class).
+  void renewWorkers();
 
   std::mutex launchMutex;
   std::mutex mutex;
@@ -84,6 +101,8 @@ private:
   uint64_t generation = 0;
   unsigned busy = 0;
   bool stopping = false;
+  const std::chrono::nanoseconds demoteAfter;
+  std::atomic<uint64_t> demotions{0};
   std::vector<std::unique_ptr<WorkerState>> states;
   std::vector<std::thread> threads;
 };

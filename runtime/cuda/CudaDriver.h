@@ -27,6 +27,26 @@ using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
 using CUevent = struct CUevent_st *;
 using CUlinkState = struct CUlinkState_st *;
+using CUgreenCtx = struct CUgreenCtx_st *;
+using CUdevResourceDesc = struct CUdevResourceDesc_st *;
+
+/// A set of the GPU's streaming multiprocessors (cuda.h: CUdevSmResource).
+struct CUdevSmResource {
+  unsigned smCount;
+  unsigned minSmPartitionSize;
+  unsigned smCoscheduledAlignment;
+};
+/// A device resource, for green contexts (cuda.h: CUdevResource, resource
+/// ABI version 1): its type, padding, and 48 bytes of which the SM fields
+/// come first.
+struct CUdevResource {
+  int type;
+  unsigned char internalPadding[92];
+  union {
+    CUdevSmResource sm;
+    unsigned char oversize[48];
+  };
+};
 
 /// Where memory is, for the managed-memory hints (cuda.h: CUmemLocation).
 struct CUmemLocation {
@@ -59,6 +79,8 @@ inline constexpr int CU_JIT_INFO_LOG_BUFFER = 3;
 inline constexpr int CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4;
 inline constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;
 inline constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
+inline constexpr int CU_DEV_RESOURCE_TYPE_SM = 1;
+inline constexpr unsigned CU_GREEN_CTX_DEFAULT_STREAM = 1;
 
 // X(member, symbol exported by libcuda.so.1, parameter list). Versioned
 // symbols are named explicitly: cuda.h maps the plain names onto them.
@@ -140,7 +162,21 @@ inline constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
     (CUlinkState state, void **image, size_t *bytes))                          \
   X(linkDestroy, "cuLinkDestroy", (CUlinkState state))                         \
   X(getErrorName, "cuGetErrorName", (CUresult error, const char **name))       \
-  X(getErrorString, "cuGetErrorString", (CUresult error, const char **text))
+  X(getErrorString, "cuGetErrorString", (CUresult error, const char **text))   \
+  X(deviceGetDevResource, "cuDeviceGetDevResource",                            \
+    (CUdevice device, CUdevResource * resource, int type))                     \
+  X(devSmResourceSplitByCount, "cuDevSmResourceSplitByCount",                  \
+    (CUdevResource * result, unsigned *groups, const CUdevResource *input,     \
+     CUdevResource *remaining, unsigned flags, unsigned minimumCount))         \
+  X(devResourceGenerateDesc, "cuDevResourceGenerateDesc",                      \
+    (CUdevResourceDesc * description, CUdevResource * resources,               \
+     unsigned count))                                                          \
+  X(greenCtxCreate, "cuGreenCtxCreate",                                        \
+    (CUgreenCtx * context, CUdevResourceDesc description, CUdevice device,     \
+     unsigned flags))                                                          \
+  X(greenCtxDestroy, "cuGreenCtxDestroy", (CUgreenCtx context))                \
+  X(ctxFromGreenCtx, "cuCtxFromGreenCtx",                                      \
+    (CUcontext * context, CUgreenCtx green))
 
 /// The loaded driver: one function pointer per symbol of the table.
 class Driver {

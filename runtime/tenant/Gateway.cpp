@@ -12,6 +12,7 @@
 #include "twasm/Tenancy.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -33,6 +34,8 @@ struct TenantState {
   TenantUsage usage;
   double bucket;
   std::chrono::steady_clock::time_point refilled;
+  /// Null until the tenant's first instance.
+  std::shared_ptr<Device> device;
 
   Error overQuota(const std::string &what) {
     ++usage.refusedForQuota;
@@ -52,10 +55,13 @@ struct TenantGateway::Shared {
   std::mutex tenantsMutex;
   std::map<std::string, std::shared_ptr<TenantState>, std::less<>> tenants;
   std::map<std::string, TenantQuota, std::less<>> quotas;
+  /// The SM group the next tenant's own GPU device gets.
+  std::atomic<unsigned> nextSmGroup{0};
   /// Loaded modules by artifact digest, shared by the instances of every
   /// tenant (code is read-only; each instance has its own memory).
   std::mutex modulesMutex;
-  std::map<std::string, std::weak_ptr<Module>> modules;
+  std::map<std::pair<const Device *, std::string>, std::weak_ptr<Module>>
+      modules;
 };
 
 namespace {
@@ -177,24 +183,53 @@ Status TenantGateway::checkCapability(const Capability &caller,
   return {};
 }
 
+Result<std::shared_ptr<Device>> TenantGateway::deviceFor(TenantState &state) {
+  std::lock_guard<std::mutex> lock(state.mutex);
+  if (state.device)
+    return state.device;
+  std::optional<DeviceOptions> options = shared->options.tenantDevices;
+  if (!options && target->kind() == DeviceKind::Cpu &&
+      shared->options.cpuSlice.count() > 0) {
+    options.emplace();
+    options->kind = DeviceKind::Cpu;
+    options->cpuWorkers = shared->options.cpuWorkersPerTenant;
+    options->cpuDemoteAfter = shared->options.cpuSlice;
+  }
+  if (!options) {
+    state.device = target;
+    return state.device;
+  }
+  // Tenants' code is verified artifacts only, whatever the template says.
+  options->allowUnsignedCode = false;
+  if (options->gpuSmGroupSize > 0)
+    options->gpuSmGroup = shared->nextSmGroup++;
+  Result<std::shared_ptr<Device>> opened = Device::open(*options);
+  if (!opened)
+    return Error{opened.error().code,
+                 "cannot open tenant '" + state.name +
+                     "''s device: " + opened.error().message};
+  state.device = *opened;
+  return state.device;
+}
+
 Result<std::shared_ptr<Module>>
-TenantGateway::moduleFor(const Artifact &artifact) {
+TenantGateway::moduleFor(Device &device, const Artifact &artifact) {
+  std::pair<const Device *, std::string> key{&device, artifact.digest()};
   {
     std::lock_guard<std::mutex> lock(shared->modulesMutex);
-    if (auto found = shared->modules.find(artifact.digest());
-        found != shared->modules.end())
+    if (auto found = shared->modules.find(key); found != shared->modules.end())
       if (std::shared_ptr<Module> module = found->second.lock())
         return module;
   }
   // Loaded outside the lock: one tenant's slow load does not hold up the
   // others'. Two loads of one artifact at once both succeed; one is kept.
-  Result<std::shared_ptr<Module>> module = target->loadArtifact(artifact);
+  Result<std::shared_ptr<Module>> module = device.loadArtifact(artifact);
   if (!module)
     return module.error();
   std::lock_guard<std::mutex> lock(shared->modulesMutex);
   for (auto it = shared->modules.begin(); it != shared->modules.end();)
     it = it->second.expired() ? shared->modules.erase(it) : std::next(it);
-  shared->modules[artifact.digest()] = *module;
+  shared->modules[key] = *module;
   return module;
 }
 
@@ -273,7 +308,12 @@ TenantGateway::instantiate(const Capability &caller,
     state->usage.memoryBytes -= initialBytes;
   };
   auto verified = std::make_shared<const Artifact>(std::move(*artifact));
-  Result<std::shared_ptr<Module>> module = moduleFor(*verified);
+  Result<std::shared_ptr<Device>> device = deviceFor(*state);
+  if (!device) {
+    release();
+    return device.error();
+  }
+  Result<std::shared_ptr<Module>> module = moduleFor(**device, *verified);
   if (!module) {
     release();
     return module.error();
@@ -397,6 +437,12 @@ TenantInstance::launch(const Capability &caller, std::string_view kernel,
     owner->bucket = std::min<double>(
         quota.launchBurst, owner->bucket + elapsed * quota.launchesPerSecond);
     owner->refilled = now;
+    uint64_t blocks =
+        uint64_t(options.grid.x) * options.grid.y * options.grid.z;
+    if (blocks > quota.blocksPerLaunch)
+      return owner->overQuota(
+          "a grid of " + std::to_string(blocks) + " blocks; at most " +
+          std::to_string(quota.blocksPerLaunch) + " per launch");
     if (owner->usage.runningLaunches >= quota.concurrentLaunches)
       return owner->overQuota(std::to_string(owner->usage.runningLaunches) +
                               " launches running, its limit");

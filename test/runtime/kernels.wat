@@ -1,6 +1,7 @@
-;; Kernels for the runtime API's tests (RuntimeApiTest.cpp), compiled for the
-;; CPU by the build: one that computes, one that traps in a known thread, one
-;; that never ends.
+;; Kernels for the runtime API's and the tenancy tests (RuntimeApiTest.cpp,
+;; TenancyTest.cpp), compiled by the build: one that computes, one that traps
+;; in a known thread, one that never ends, and one that reads and writes
+;; wherever it is told.
 (module
   (import "twasm" "thread_id_x" (func $tx (result i32)))
   (import "twasm" "block_id_x" (func $bx (result i32)))
@@ -37,4 +38,14 @@
         (i32.add (i32.load (local.get $counter)) (i32.const 1)))
       (br $forever)))
 
-  (@custom "twasm.kernels" "scale\00store_out_of_bounds\00spin\00"))
+  ;; Each thread adds 1 to the i32 at $base + (its global index) * $stride,
+  ;; wrapping at 4 GiB: with a large stride, accesses all over the 32-bit
+  ;; address space, nearly all of them out of bounds.
+  (func (export "poke") (param $base i32) (param $stride i32)
+    (local $address i32)
+    (local.set $address
+      (i32.add (local.get $base) (i32.mul (call $global) (local.get $stride))))
+    (i32.store (local.get $address)
+      (i32.add (i32.load (local.get $address)) (i32.const 1))))
+
+  (@custom "twasm.kernels" "scale\00store_out_of_bounds\00spin\00poke\00"))

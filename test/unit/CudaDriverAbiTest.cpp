@@ -61,6 +61,10 @@ static_assert(ours::CU_JIT_ERROR_LOG_BUFFER == ::CU_JIT_ERROR_LOG_BUFFER);
 static_assert(ours::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES ==
               ::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES);
 
+static_assert(ours::CU_DEV_RESOURCE_TYPE_SM == ::CU_DEV_RESOURCE_TYPE_SM);
+static_assert(ours::CU_GREEN_CTX_DEFAULT_STREAM ==
+              ::CU_GREEN_CTX_DEFAULT_STREAM);
+
 // Types: the same size (and signedness where it matters), so a value passed
 // through our declarations is what the driver reads.
 static_assert(sizeof(ours::CUresult) == sizeof(::CUresult));
@@ -76,6 +80,15 @@ static_assert(sizeof(ours::CUlinkState) == sizeof(::CUlinkState));
 static_assert(sizeof(int) == sizeof(::CUmem_advise));
 static_assert(sizeof(int) == sizeof(::CUjit_option));
 static_assert(sizeof(int) == sizeof(::CUjitInputType));
+static_assert(sizeof(ours::CUgreenCtx) == sizeof(::CUgreenCtx));
+static_assert(sizeof(ours::CUdevResourceDesc) == sizeof(::CUdevResourceDesc));
+static_assert(sizeof(int) == sizeof(::CUdevResourceType));
+// The driver writes CUdevResource arrays: the same size and field offsets.
+static_assert(sizeof(ours::CUdevResource) == sizeof(::CUdevResource));
+static_assert(offsetof(ours::CUdevResource, sm) ==
+              offsetof(::CUdevResource, sm));
+static_assert(offsetof(ours::CUdevResource, sm.minSmPartitionSize) ==
+              offsetof(::CUdevResource, sm.minSmPartitionSize));
 // CUmemLocation is passed by value: the same layout.
 static_assert(sizeof(ours::CUmemLocation) == sizeof(::CUmemLocation));
 static_assert(offsetof(ours::CUmemLocation, type) ==

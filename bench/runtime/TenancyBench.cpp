@@ -1,0 +1,422 @@
+//===- TenancyBench.cpp - a tenant's latency alone and beside attackers ---===//
+//
+// twasm-bench-tenancy ARTIFACT.twa PUBLISHER.pub [--device cpu|cuda]
+//     [--memory managed|device] [--cpu-slice-us N] [--sm-group-size N]
+//     [--elements N] [--launches N] [--max-ratio R] [--json FILE]
+//
+// What hostile tenants cost a well-behaved one (include/twasm/Tenancy.h,
+// docs/tenancy.md). Through one TenantGateway, tenant "good" launches the
+// `scale` kernel of test/runtime/kernels.wat over N int32 elements (blocks
+// of 64 threads) and checks every result; each launch's latency is the wall
+// time of TenantInstance::launch. First `--launches` launches alone, then
+// as many while four hostile tenants, each on threads of its own, attack
+// without pause:
+//
+//  * looper: an endless kernel (`spin`, 64 blocks of 32), interrupted at
+//    its quota's launch time, launched again at once;
+//  * trapper: a storm of `poke` launches that load and store at addresses
+//    spread over the whole 4 GiB space (nearly all out of bounds, so each
+//    launch traps), and host reads and writes at such addresses;
+//  * crowd: a grid of 65535 x 65535 x 16 blocks of 1024 threads (refused:
+//    more blocks than its quota allows), then the largest grid allowed, 2^20
+//    blocks of 1024 threads, interrupted at the launch time on the cpu (on
+//    a GPU its loop-free blocks run to the end);
+//  * bomber: memory growth of thousands of pages and new instances, past
+//    its memory quota.
+//
+// Isolation as the gateway gives it (docs/tenancy.md): on the cpu, each
+// tenant on worker threads of its own, demoted to the idle scheduling class
+// when a launch runs past --cpu-slice-us (default 2000; 0: every tenant on
+// the device's one pool, taking turns); on a GPU, with --sm-group-size,
+// each tenant on a green context of its own group of SMs (default: every
+// tenant on the whole GPU).
+//
+// Reported: the good tenant's latency (median, 90th and 99th percentile)
+// alone and under attack, their ratios, and what each attacker's launches
+// came to. An attacker refused for its quota waits a millisecond before its
+// next request, as a client over the network would at least wait for the
+// refusal to reach it. With --max-ratio, the exit status is 1 when the median
+// under attack is more than R times the median alone (and always when a result
+// was wrong).
+//
+//===----------------------------------------------------------------------===//
+
+#include "twasm/Artifact.h"
+#include "twasm/Runtime.h"
+#include "twasm/Tenancy.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace tensorwasm;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+[[noreturn]] void fail(const std::string &message) {
+  std::fprintf(stderr, "twasm-bench-tenancy: %s\n", message.c_str());
+  std::exit(1);
+}
+
+template <typename T> T check(Result<T> result, const char *what) {
+  if (!result)
+    fail(std::string(what) + ": " + result.error().message);
+  return std::move(*result);
+}
+
+struct Percentiles {
+  double p50 = 0, p90 = 0, p99 = 0, mean = 0;
+};
+
+Percentiles percentiles(std::vector<double> samples) {
+  Percentiles result;
+  if (samples.empty())
+    return result;
+  std::sort(samples.begin(), samples.end());
+  auto at = [&](double q) {
+    return samples[std::min(samples.size() - 1,
+                            static_cast<size_t>(q * samples.size()))];
+  };
+  result.p50 = at(0.5);
+  result.p90 = at(0.9);
+  result.p99 = at(0.99);
+  for (double sample : samples)
+    result.mean += sample;
+  result.mean /= samples.size();
+  return result;
+}
+
+struct AttackCounts {
+  std::atomic<uint64_t> launches{0}, completed{0}, trapped{0}, interrupted{0},
+      refused{0}, hostAccessesRefused{0}, growthsRefused{0};
+  nlohmann::json report() const {
+    return {{"launches", launches.load()},
+            {"completed", completed.load()},
+            {"trapped", trapped.load()},
+            {"interrupted", interrupted.load()},
+            {"refused_for_quota", refused.load()},
+            {"host_accesses_refused", hostAccessesRefused.load()},
+            {"growths_refused", growthsRefused.load()}};
+  }
+  void count(const Result<LaunchResult> &result) {
+    ++launches;
+    if (!result) {
+      ++refused;
+      // As a client over the network would at least wait for the refusal.
+      std::this_thread::sleep_for(1ms);
+      return;
+    }
+    switch (result->outcome) {
+    case LaunchResult::Outcome::Completed:
+      ++completed;
+      break;
+    case LaunchResult::Outcome::Trapped:
+      ++trapped;
+      break;
+    case LaunchResult::Outcome::Interrupted:
+      ++interrupted;
+      break;
+    }
+  }
+};
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 3)
+    fail("usage: twasm-bench-tenancy ARTIFACT.twa PUBLISHER.pub [--device "
+         "cpu|cuda] [--elements N] [--launches N] [--max-ratio R] [--json "
+         "FILE]");
+  std::string artifactPath = argv[1], publisherPath = argv[2];
+  DeviceKind kind = DeviceKind::Cpu;
+  uint32_t elements = 16384;
+  int launches = 2000;
+  double maxRatio = 0;
+  std::string jsonPath;
+  MemoryMode memory = MemoryMode::Managed;
+  long cpuSliceMicroseconds = 2000;
+  unsigned smGroupSize = 0;
+  for (int i = 3; i < argc; ++i) {
+    std::string option = argv[i];
+    if (i + 1 >= argc)
+      fail(option + " needs a value");
+    std::string value = argv[++i];
+    if (option == "--device") {
+      std::optional<DeviceKind> parsed = parseDeviceKind(value);
+      if (!parsed)
+        fail("unknown device " + value);
+      kind = *parsed;
+    } else if (option == "--memory") {
+      if (value != "managed" && value != "device")
+        fail("--memory is managed or device");
+      memory = value == "device" ? MemoryMode::Device : MemoryMode::Managed;
+    } else if (option == "--cpu-slice-us") {
+      cpuSliceMicroseconds = std::stol(value);
+    } else if (option == "--sm-group-size") {
+      smGroupSize = static_cast<unsigned>(std::stoul(value));
+    } else if (option == "--elements") {
+      elements = static_cast<uint32_t>(std::stoul(value));
+    } else if (option == "--launches") {
+      launches = std::stoi(value);
+    } else if (option == "--max-ratio") {
+      maxRatio = std::stod(value);
+    } else if (option == "--json") {
+      jsonPath = value;
+    } else {
+      fail("unknown option " + option);
+    }
+  }
+  if (elements == 0 || elements > 32768 || launches < 10)
+    fail("--elements must be 1 to 32768 (the module has at most 4 pages) "
+         "and --launches at least 10");
+
+  // A registry of the benchmark's own, trusting the build's publisher key.
+  char pattern[] = "/tmp/twasm-bench-tenancy-XXXXXX";
+  if (!mkdtemp(pattern))
+    fail("mkdtemp failed");
+  std::string directory = pattern;
+  Registry registry =
+      check(Registry::open(directory + "/registry"), "registry");
+  PublicKey publisher = check(PublicKey::readFile(publisherPath), "publisher");
+  if (Status status = registry.updateTrust([&](TrustPolicy &trust) {
+        return trust.add(publisher, {"bench/*"});
+      });
+      !status)
+    fail(status.error().message);
+  std::ifstream in(artifactPath, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)),
+                    std::istreambuf_iterator<char>());
+  RegistryEntry entry = check(registry.push(bytes), "push");
+
+  DeviceOptions deviceOptions;
+  deviceOptions.kind = kind;
+  deviceOptions.memory = memory;
+  std::shared_ptr<Device> device = check(Device::open(deviceOptions), "device");
+  GatewayOptions gatewayOptions;
+  gatewayOptions.cpuSlice = std::chrono::microseconds(cpuSliceMicroseconds);
+  if (smGroupSize > 0) {
+    gatewayOptions.tenantDevices = deviceOptions;
+    gatewayOptions.tenantDevices->gpuSmGroupSize = smGroupSize;
+  }
+  SigningKey issuer = check(SigningKey::generate(), "issuer key");
+  CapabilityVerifier verifier;
+  verifier.trustIssuer(issuer.publicKey());
+  std::shared_ptr<TenantGateway> gateway =
+      TenantGateway::create(device, registry, verifier, gatewayOptions);
+  TenantQuota hostileQuota;
+  hostileQuota.launchTime = 100ms;
+  hostileQuota.memoryBytes = 8 * 65536;
+  for (const char *tenant : {"looper", "trapper", "crowd", "bomber"})
+    if (Status status = gateway->setQuota(tenant, hostileQuota); !status)
+      fail(status.error().message);
+  TenantQuota goodQuota;
+  goodQuota.launchesPerSecond = 1e6;
+  goodQuota.launchBurst = 1000000;
+  if (Status status = gateway->setQuota("good", goodQuota); !status)
+    fail(status.error().message);
+  auto token = [&](const std::string &tenant) {
+    CapabilityClaims claims;
+    claims.tenant = tenant;
+    claims.operations = {Operation::Instantiate, Operation::Launch};
+    claims.kernels = {entry.name};
+    int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    claims.issuedAt = claims.notBefore = now - 60;
+    claims.expires = now + 3600;
+    std::string text = check(issueCapability(issuer, claims), "issue");
+    return check(gateway->authenticate(text), "authenticate");
+  };
+
+  // The good tenant: in[i] at 0, out[i] after it; scale(n, 3, in, out).
+  Capability good = token("good");
+  std::unique_ptr<TenantInstance> goodInstance =
+      check(gateway->instantiate(good, entry.name), "instantiate");
+  uint64_t needed = uint64_t(elements) * 8;
+  if (needed > goodInstance->memoryBytes())
+    check(
+        goodInstance->grow(
+            good, static_cast<uint32_t>(
+                      (needed - goodInstance->memoryBytes() + 65535) / 65536)),
+        "grow");
+  std::vector<int32_t> input(elements), output(elements);
+  for (uint32_t i = 0; i < elements; ++i)
+    input[i] = static_cast<int32_t>(i * 2654435761u);
+  if (Status status = goodInstance->write(good, 0, input.data(), elements * 4);
+      !status)
+    fail(status.error().message);
+  LaunchOptions goodLaunch;
+  goodLaunch.grid = {(elements + 63) / 64};
+  goodLaunch.block = {64};
+  std::vector<Value> goodArguments = {
+      Value::i32(static_cast<int32_t>(elements)), Value::i32(3), Value::i32(0),
+      Value::i32(static_cast<int32_t>(elements * 4))};
+  uint64_t wrong = 0;
+  auto measure = [&](int count) {
+    std::vector<double> samples;
+    for (int i = 0; i < count; ++i) {
+      auto start = Clock::now();
+      LaunchResult result =
+          check(goodInstance->launch(good, "scale", goodLaunch, goodArguments),
+                "launch");
+      samples.push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - start)
+              .count());
+      if (result.outcome != LaunchResult::Outcome::Completed) {
+        ++wrong;
+        continue;
+      }
+      std::fill(output.begin(), output.end(), 0);
+      if (Status status = goodInstance->read(good, elements * 4, output.data(),
+                                             elements * 4);
+          !status)
+        fail(status.error().message);
+      for (uint32_t e = 0; e < elements; ++e)
+        if (output[e] != static_cast<int32_t>(uint32_t(input[e]) * 3u + e)) {
+          ++wrong;
+          break;
+        }
+    }
+    return samples;
+  };
+
+  std::printf("device: %s\n", device->description().c_str());
+  std::printf("isolation: %s\n",
+              smGroupSize ? ("each tenant on a group of at least " +
+                             std::to_string(smGroupSize) + " SMs")
+                                .c_str()
+              : kind == DeviceKind::Cpu && cpuSliceMicroseconds > 0
+                  ? ("each tenant on threads of its own, demoted after " +
+                     std::to_string(cpuSliceMicroseconds) + " us")
+                        .c_str()
+                  : "none: every tenant on the one device");
+  measure(std::max(5, launches / 20)); // warm-up
+  std::vector<double> alone = measure(launches);
+
+  std::atomic<bool> stop{false};
+  AttackCounts looperCounts, trapperCounts, crowdCounts, bomberCounts;
+  auto attacker =
+      [&](const char *tenant,
+          std::function<void(TenantInstance &, const Capability &, uint64_t)>
+              attack) {
+        return std::thread([&, tenant, attack] {
+          Capability capability = token(tenant);
+          std::unique_ptr<TenantInstance> instance =
+              check(gateway->instantiate(capability, entry.name), tenant);
+          for (uint64_t round = 0; !stop; ++round)
+            attack(*instance, capability, round);
+        });
+      };
+  std::vector<std::thread> attackers;
+  attackers.push_back(
+      attacker("looper", [&](TenantInstance &instance,
+                             const Capability &capability, uint64_t) {
+        LaunchOptions options;
+        options.grid = {64};
+        options.block = {32};
+        looperCounts.count(
+            instance.launch(capability, "spin", options, {Value::i32(0)}));
+      }));
+  attackers.push_back(attacker("trapper", [&](TenantInstance &instance,
+                                              const Capability &capability,
+                                              uint64_t round) {
+    LaunchOptions options;
+    options.grid = {16};
+    options.block = {64};
+    uint32_t base = static_cast<uint32_t>(round * 0x9E3779B97F4A7C15ull >> 32);
+    trapperCounts.count(instance.launch(
+        capability, "poke", options,
+        {Value::i32(static_cast<int32_t>(base)), Value::i32(0x00400003)}));
+    uint32_t value = 0;
+    uint64_t address = instance.memoryBytes() + (base % (1u << 30));
+    if (!instance.read(capability, address, &value, 4))
+      ++trapperCounts.hostAccessesRefused;
+    if (!instance.write(capability, address, &value, 4))
+      ++trapperCounts.hostAccessesRefused;
+  }));
+  attackers.push_back(attacker("crowd", [&](TenantInstance &instance,
+                                            const Capability &capability,
+                                            uint64_t) {
+    LaunchOptions options;
+    options.block = {1024};
+    std::vector<Value> nothing = {Value::i32(0), Value::i32(1), Value::i32(0),
+                                  Value::i32(0)};
+    // Past the quota's blocks per launch (refused), then the largest
+    // grid allowed.
+    options.grid = {65535, 65535, 16};
+    crowdCounts.count(instance.launch(capability, "scale", options, nothing));
+    options.grid = {1u << 20};
+    crowdCounts.count(instance.launch(capability, "scale", options, nothing));
+  }));
+  attackers.push_back(
+      attacker("bomber", [&](TenantInstance &instance,
+                             const Capability &capability, uint64_t round) {
+        if (!instance.grow(capability, 1000 + round % 30000))
+          ++bomberCounts.growthsRefused;
+        Result<std::unique_ptr<TenantInstance>> more =
+            gateway->instantiate(capability, entry.name);
+        if (!more)
+          ++bomberCounts.refused;
+        std::this_thread::sleep_for(1ms);
+      }));
+  // Let every attack be under way before measuring.
+  std::this_thread::sleep_for(200ms);
+  std::vector<double> attacked = measure(launches);
+  stop = true;
+  for (std::thread &thread : attackers)
+    thread.join();
+
+  Percentiles a = percentiles(alone), b = percentiles(attacked);
+  double ratio50 = b.p50 / a.p50, ratio99 = b.p99 / a.p99;
+  std::printf("good tenant: scale over %u elements, %d launches each\n",
+              elements, launches);
+  std::printf("  alone         median %8.3f ms  p90 %8.3f  p99 %8.3f  mean "
+              "%8.3f\n",
+              a.p50, a.p90, a.p99, a.mean);
+  std::printf("  under attack  median %8.3f ms  p90 %8.3f  p99 %8.3f  mean "
+              "%8.3f\n",
+              b.p50, b.p90, b.p99, b.mean);
+  std::printf("  ratio         median %.2f  p99 %.2f; wrong results: %llu\n",
+              ratio50, ratio99, static_cast<unsigned long long>(wrong));
+  nlohmann::json attacks = {{"looper", looperCounts.report()},
+                            {"trapper", trapperCounts.report()},
+                            {"crowd", crowdCounts.report()},
+                            {"bomber", bomberCounts.report()}};
+  std::printf("attackers: %s\n", attacks.dump().c_str());
+  if (!jsonPath.empty()) {
+    nlohmann::json report = {
+        {"device", device->description()},
+        {"cpu_slice_us", cpuSliceMicroseconds},
+        {"sm_group_size", smGroupSize},
+        {"elements", elements},
+        {"launches", launches},
+        {"alone_ms", {{"p50", a.p50}, {"p90", a.p90}, {"p99", a.p99}}},
+        {"attacked_ms", {{"p50", b.p50}, {"p90", b.p90}, {"p99", b.p99}}},
+        {"ratio_p50", ratio50},
+        {"ratio_p99", ratio99},
+        {"wrong_results", wrong},
+        {"attackers", attacks}};
+    std::ofstream(jsonPath) << report.dump(2) << "\n";
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(directory, ignored);
+  if (wrong)
+    fail(std::to_string(wrong) + " launches of the good tenant went wrong");
+  if (maxRatio > 0 && ratio50 > maxRatio)
+    fail("the median latency under attack is " + std::to_string(ratio50) +
+         " times the median alone, more than " + std::to_string(maxRatio));
+  return 0;
+}
