@@ -88,6 +88,81 @@ private:
   bool stopping = false;
 };
 
+/// Keeps the driver's management calls (allocating and freeing memory,
+/// pinned memory, streams and modules) apart from running kernels. The
+/// driver makes some of them wait until the whole GPU is idle, across
+/// contexts, and one that waits for an endless kernel holds the lock that
+/// the deadline watch needs to raise that kernel's control word: both then
+/// wait for ever (seen on an H100: one tenant making an instance while
+/// another's endless kernel ran hung the GPU for every tenant). So a
+/// management call waits until the launches in flight have ended (each by
+/// its deadline, at the latest), and new launches wait while one is
+/// pending. One gate per GPU of the process: every device on it, green
+/// contexts included, shares it. Management calls may nest and run
+/// together; only launches are kept apart from them.
+class LaunchGate {
+public:
+  /// The gate of GPU `ordinal` (mock devices each have their own).
+  static std::shared_ptr<LaunchGate> of(DeviceKind kind, int ordinal) {
+    if (kind == DeviceKind::Mock)
+      return std::make_shared<LaunchGate>();
+    static std::mutex gatesMutex;
+    static std::map<int, std::weak_ptr<LaunchGate>> gates;
+    std::lock_guard<std::mutex> lock(gatesMutex);
+    std::shared_ptr<LaunchGate> gate = gates[ordinal].lock();
+    if (!gate)
+      gates[ordinal] = gate = std::make_shared<LaunchGate>();
+    return gate;
+  }
+
+  class Management {
+  public:
+    explicit Management(LaunchGate &gate) : gate(gate) {
+      std::unique_lock<std::mutex> lock(gate.mutex);
+      ++gate.waitingManagers;
+      gate.changed.wait(lock, [&] { return gate.launches == 0; });
+      --gate.waitingManagers;
+      ++gate.managers;
+    }
+    ~Management() {
+      std::lock_guard<std::mutex> lock(gate.mutex);
+      if (--gate.managers == 0)
+        gate.changed.notify_all();
+    }
+    Management(const Management &) = delete;
+    Management &operator=(const Management &) = delete;
+
+  private:
+    LaunchGate &gate;
+  };
+
+  class Launch {
+  public:
+    explicit Launch(LaunchGate &gate) : gate(gate) {
+      std::unique_lock<std::mutex> lock(gate.mutex);
+      gate.changed.wait(lock, [&] {
+        return gate.managers == 0 && gate.waitingManagers == 0;
+      });
+      ++gate.launches;
+    }
+    ~Launch() {
+      std::lock_guard<std::mutex> lock(gate.mutex);
+      if (--gate.launches == 0)
+        gate.changed.notify_all();
+    }
+    Launch(const Launch &) = delete;
+    Launch &operator=(const Launch &) = delete;
+
+  private:
+    LaunchGate &gate;
+  };
+
+private:
+  std::mutex mutex;
+  std::condition_variable changed;
+  unsigned launches = 0, managers = 0, waitingManagers = 0;
+};
+
 /// What every object of one cuda device shares: the driver, the context and
 /// what is known about the GPU.
 class Gpu {
@@ -96,6 +171,9 @@ public:
       : driver(std::move(driver)), kind(kind) {}
   ~Gpu() {
     watch.reset();
+    std::optional<LaunchGate::Management> managing;
+    if (gate)
+      managing.emplace(*gate);
     if (context) {
       driver->ctxSetCurrent(context);
       if (!lost.load())
@@ -161,6 +239,7 @@ public:
                        std::to_string(free) + " of " + std::to_string(total) +
                        " bytes free"};
     CUdeviceptr pointer = 0;
+    LaunchGate::Management managing(*gate);
     CUresult result =
         managedMemory
             ? driver->memAllocManaged(&pointer, bytes, CU_MEM_ATTACH_GLOBAL)
@@ -179,6 +258,7 @@ public:
   /// keeps the primary context retained while it lives).
   CUcontext context = nullptr;
   CUgreenCtx green = nullptr;
+  std::shared_ptr<LaunchGate> gate;
   std::string arch;
   int driverVersion = 0;
   int maxSharedOptIn = 48 * 1024;
@@ -211,6 +291,9 @@ public:
         stagingPool.pop_back();
       }
     }
+    std::optional<LaunchGate::Management> managing;
+    if (taken.size() < count)
+      managing.emplace(*gate);
     while (taken.size() < count) {
       Staging staging;
       Status made;
@@ -237,6 +320,7 @@ public:
     stagingPool.insert(stagingPool.end(), sets.begin(), sets.end());
   }
   void releaseStaging(const Staging &staging) {
+    LaunchGate::Management managing(*gate);
     for (int i = 0; i < 2; ++i) {
       if (staging.streams[i])
         driver->streamDestroy(staging.streams[i]);
@@ -263,8 +347,10 @@ class CudaModule final : public Module,
 public:
   CudaModule(std::shared_ptr<Gpu> gpu) : gpu(std::move(gpu)) {}
   ~CudaModule() override {
-    if (module && gpu->enterForRelease())
+    if (module && gpu->enterForRelease()) {
+      LaunchGate::Management managing(*gpu->gate);
       gpu->driver->moduleUnload(module);
+    }
   }
 
   const std::vector<KernelInfo> &kernels() const override { return kernelList; }
@@ -312,6 +398,7 @@ public:
     // Releases whatever was acquired, also after a failed instantiation.
     if (!gpu.enterForRelease())
       return; // the context is gone, and everything in it
+    LaunchGate::Management managing(*gpu.gate);
     Driver &driver = *gpu.driver;
     if (stream)
       driver.streamDestroy(stream);
@@ -489,6 +576,7 @@ void DeadlineWatch::run() {
 Status CudaInstance::create(std::optional<uint64_t> blankPages) {
   if (Status status = gpu.enter(); !status)
     return status;
+  LaunchGate::Management managing(*gpu.gate);
   Driver &driver = *gpu.driver;
   const cpu::ModuleDescription &description = module->description;
   if (Status status =
@@ -625,6 +713,7 @@ Result<uint32_t> CudaInstance::grow(uint32_t pages) {
     return status.error();
   // Linear memory is one allocation: a larger one takes its place, and the
   // old one is freed only once the new one holds everything.
+  LaunchGate::Management managing(*gpu.gate);
   Result<CUdeviceptr> allocated =
       gpu.allocate(newSize, gpu.managedMemory, "linear memory");
   if (!allocated)
@@ -730,6 +819,7 @@ Result<LaunchResult> CudaInstance::launch(std::string_view kernel,
       return status.error();
     }
   }
+  std::optional<LaunchGate::Launch> inFlight(std::in_place, *gpu.gate);
   Status ran =
       gpu.check(gpu.driver->launchKernel(
                     *function, options.grid.x, options.grid.y, options.grid.z,
@@ -739,6 +829,7 @@ Result<LaunchResult> CudaInstance::launch(std::string_view kernel,
   if (ran)
     ran =
         gpu.check(gpu.driver->streamSynchronize(stream), "cuStreamSynchronize");
+  inFlight.reset();
   Clock::time_point end = Clock::now();
   if (watched)
     gpu.watch->unwatch(this);
@@ -983,6 +1074,7 @@ private:
 
 Result<CUmodule> CudaDevice::loadCode(std::string_view ptx) {
   Driver &driver = *gpu->driver;
+  LaunchGate::Management managing(*gpu->gate);
   std::string key = CubinCache::key(ptx, gpu->driverVersion, gpu->arch);
   CUmodule module = nullptr;
   if (std::optional<std::string> cubin = gpu->cache.find(key))
@@ -1188,6 +1280,8 @@ openCudaDevice(const DeviceOptions &options,
     return fail(r, "cuDeviceGetName");
   if (CUresult r = d.driverGetVersion(&gpu->driverVersion); r != CUDA_SUCCESS)
     return fail(r, "cuDriverGetVersion");
+  gpu->gate = LaunchGate::of(kind, options.gpuOrdinal);
+  std::optional<LaunchGate::Management> managing(std::in_place, *gpu->gate);
   if (CUresult r = d.primaryCtxRetain(&gpu->context, gpu->device);
       r != CUDA_SUCCESS)
     return fail(r, "cuDevicePrimaryCtxRetain");
@@ -1201,6 +1295,7 @@ openCudaDevice(const DeviceOptions &options,
       return grouped.error();
     smNote = "; " + *grouped;
   }
+  managing.reset();
   gpu->arch = "sm_" + std::to_string(major * 10 + minor);
   std::string memoryNote;
   if (options.memory == MemoryMode::Managed && !managed)

@@ -2,7 +2,8 @@
 //
 // twasm-bench-tenancy ARTIFACT.twa PUBLISHER.pub [--device cpu|cuda]
 //     [--memory managed|device] [--cpu-slice-us N] [--sm-group-size N]
-//     [--elements N] [--launches N] [--max-ratio R] [--json FILE]
+//     [--elements N] [--launches N] [--attackers looper,trapper,crowd,bomber]
+//     [--max-ratio R] [--json FILE]
 //
 // What hostile tenants cost a well-behaved one (include/twasm/Tenancy.h,
 // docs/tenancy.md). Through one TenantGateway, tenant "good" launches the
@@ -136,6 +137,9 @@ struct AttackCounts {
 } // namespace
 
 int main(int argc, char **argv) {
+  // Line by line, so that a run cut off by a timeout still shows how far
+  // it came.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (argc < 3)
     fail("usage: twasm-bench-tenancy ARTIFACT.twa PUBLISHER.pub [--device "
          "cpu|cuda] [--elements N] [--launches N] [--max-ratio R] [--json "
@@ -149,6 +153,7 @@ int main(int argc, char **argv) {
   MemoryMode memory = MemoryMode::Managed;
   long cpuSliceMicroseconds = 2000;
   unsigned smGroupSize = 0;
+  std::string attackerList = "looper,trapper,crowd,bomber";
   for (int i = 3; i < argc; ++i) {
     std::string option = argv[i];
     if (i + 1 >= argc)
@@ -167,6 +172,8 @@ int main(int argc, char **argv) {
       cpuSliceMicroseconds = std::stol(value);
     } else if (option == "--sm-group-size") {
       smGroupSize = static_cast<unsigned>(std::stoul(value));
+    } else if (option == "--attackers") {
+      attackerList = value;
     } else if (option == "--elements") {
       elements = static_cast<uint32_t>(std::stoul(value));
     } else if (option == "--launches") {
@@ -312,6 +319,9 @@ int main(int argc, char **argv) {
       [&](const char *tenant,
           std::function<void(TenantInstance &, const Capability &, uint64_t)>
               attack) {
+        if (("," + attackerList + ",").find("," + std::string(tenant) + ",") ==
+            std::string::npos)
+          return std::thread();
         return std::thread([&, tenant, attack] {
           Capability capability = token(tenant);
           std::unique_ptr<TenantInstance> instance =
@@ -377,7 +387,8 @@ int main(int argc, char **argv) {
   std::vector<double> attacked = measure(launches);
   stop = true;
   for (std::thread &thread : attackers)
-    thread.join();
+    if (thread.joinable())
+      thread.join();
 
   Percentiles a = percentiles(alone), b = percentiles(attacked);
   double ratio50 = b.p50 / a.p50, ratio99 = b.p99 / a.p99;
@@ -395,12 +406,14 @@ int main(int argc, char **argv) {
                             {"trapper", trapperCounts.report()},
                             {"crowd", crowdCounts.report()},
                             {"bomber", bomberCounts.report()}};
-  std::printf("attackers: %s\n", attacks.dump().c_str());
+  std::printf("attackers (%s): %s\n", attackerList.c_str(),
+              attacks.dump().c_str());
   if (!jsonPath.empty()) {
     nlohmann::json report = {
         {"device", device->description()},
         {"cpu_slice_us", cpuSliceMicroseconds},
         {"sm_group_size", smGroupSize},
+        {"attackers_enabled", attackerList},
         {"elements", elements},
         {"launches", launches},
         {"alone_ms", {{"p50", a.p50}, {"p90", a.p90}, {"p99", a.p99}}},

@@ -590,7 +590,16 @@ TEST_F(Gateway, HostileTenantsLeaveWellBehavedTenantsCorrect) {
 
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> hostileLaunches{0}, hostileFailures{0};
+  // TWASM_TENANCY_ATTACKERS=looper,trapper,...: only those (to find which
+  // attack a failure comes from); all by default.
+  auto enabled = [](const std::string &name) {
+    const char *list = std::getenv("TWASM_TENANCY_ATTACKERS");
+    return !list || ("," + std::string(list) + ",").find("," + name + ",") !=
+                        std::string::npos;
+  };
   auto hostile = [&](const char *tenant, auto attack) {
+    if (!enabled(tenant))
+      return std::thread();
     return std::thread([&, tenant, attack] {
       Capability token = everything(tenant);
       Result<std::unique_ptr<TenantInstance>> instance =
@@ -707,13 +716,18 @@ TEST_F(Gateway, HostileTenantsLeaveWellBehavedTenantsCorrect) {
   }
   stop = true;
   for (std::thread &attacker : attackers)
-    attacker.join();
+    if (attacker.joinable())
+      attacker.join();
   EXPECT_EQ(hostileFailures.load(), 0u) << firstFailure;
-  EXPECT_GT(hostileLaunches.load() - hostileRefusals.load(), 10u);
-  EXPECT_GT(trapped.load(), 0u);
+  if (enabled("looper") || enabled("trapper") || enabled("crowd"))
+    EXPECT_GT(hostileLaunches.load() - hostileRefusals.load(), 10u);
+  if (enabled("trapper"))
+    EXPECT_GT(trapped.load(), 0u);
   EXPECT_GT(goodLaunches, 5);
-  EXPECT_LE(gateway->usage("bomber").memoryBytes, hostileQuota.memoryBytes);
-  EXPECT_GT(gateway->usage("bomber").refusedForQuota, 0u);
+  if (enabled("bomber")) {
+    EXPECT_LE(gateway->usage("bomber").memoryBytes, hostileQuota.memoryBytes);
+    EXPECT_GT(gateway->usage("bomber").refusedForQuota, 0u);
+  }
   RecordProperty("good_launches", goodLaunches);
   RecordProperty("hostile_launches", static_cast<int>(hostileLaunches));
   RecordProperty("hostile_traps", static_cast<int>(trapped));
