@@ -58,8 +58,9 @@ cp "$build"/test/gpu/kernels/traps.ptx "$build"/test/gpu/kernels/traps.json \
 if compgen -G "$build/bench/twins/*.cubin" >/dev/null; then
   cp "$build"/bench/twins/*.cubin "$bundle/twins/"
 fi
-# Debug information is most of their size, and the bundle must travel.
-strip --strip-debug "$bundle"/bin/*
+# Debug information and symbols are most of their size, and the bundle must
+# travel (a run carries at most 64 MiB).
+strip --strip-all "$bundle"/bin/*
 cp "$root/scripts/gpu-run.sh" "$bundle/run.sh"
 cp "$root/scripts/demo.sh" "$bundle/demo.sh"
 echo "bundle: $bundle ($(du -sh "$bundle" | cut -f1))"
