@@ -72,6 +72,12 @@ struct CapabilityClaims {
   std::string tokenId;
 };
 
+/// Unix seconds of an RFC 3339 time as tokens write them
+/// ("2027-01-01T00:00:00+00:00", or with "Z"); nullopt for anything else.
+std::optional<int64_t> parseTokenTime(std::string_view text);
+/// Unix seconds as tokens write them: "2027-01-01T00:00:00+00:00".
+std::string formatTokenTime(int64_t unixSeconds);
+
 /// Signs capability tokens: what an operator's issuing service holds.
 /// The key is an Ed25519 key as `twasm keygen` makes them.
 Result<std::string> issueCapability(const SigningKey &issuer,

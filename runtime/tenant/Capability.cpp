@@ -90,6 +90,11 @@ std::optional<int64_t> parseTime(std::string_view text) {
       text[16] != ':' || *month < 1 || *month > 12 || *day < 1 || *day > 31 ||
       *hour > 23 || *minute > 59 || *second > 60)
     return std::nullopt;
+  static constexpr unsigned kDays[] = {31, 29, 31, 30, 31, 30,
+                                       31, 31, 30, 31, 30, 31};
+  bool leap = *year % 4 == 0 && (*year % 100 != 0 || *year % 400 == 0);
+  if (*day > kDays[*month - 1] || (*month == 2 && *day == 29 && !leap))
+    return std::nullopt;
   int64_t offset = 0;
   std::string_view zone = text.substr(19);
   if (zone == "Z" || zone == "z") {
@@ -282,6 +287,14 @@ std::optional<Operation> parseOperation(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<int64_t> parseTokenTime(std::string_view text) {
+  return parseTime(text);
+}
+
+std::string formatTokenTime(int64_t unixSeconds) {
+  return formatTime(unixSeconds);
+}
+
 Status checkTenantName(std::string_view tenant) {
   bool valid = !tenant.empty() && tenant.size() <= 64 && tenant[0] != '.' &&
                tenant[0] != '-';
@@ -368,9 +381,15 @@ Result<Capability> CapabilityVerifier::verify(std::string_view token,
   for (const PublicKey &key : issuers)
     if (*footer == footerFor(key))
       issuer = &key;
-  if (!issuer)
+  if (!issuer) {
+    // The footer is unauthenticated bytes: shown only as printable text.
+    std::string shown = footer->substr(0, 100);
+    for (char &c : shown)
+      if (c < ' ' || c > '~')
+        c = '?';
     return untrusted("its issuer key is not trusted here (its footer: " +
-                     footer->substr(0, 100) + ")");
+                     shown + ")");
+  }
   // 2. The signature, over header, claims, footer and the implicit
   // assertion, before anything of the claims is read.
   Result<std::string> message =

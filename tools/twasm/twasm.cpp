@@ -14,6 +14,7 @@
 #include "Compile.h"
 #include "RunKernel.h"
 #include "SnapshotCommands.h"
+#include "TokenCommands.h"
 #include "twasm/Artifact.h"
 
 #include "mlir/Support/FileUtilities.h"
@@ -52,6 +53,10 @@ static cl::SubCommand
     snapshotCommand("snapshot",
                     "Make keys for, create, restore, inspect and verify signed "
                     "snapshots of instances");
+
+static cl::SubCommand
+    tokenCommand("token", "Issue, verify and revoke capability tokens of "
+                          "tenants");
 
 static cl::SubCommand compileCommand(
     "compile", "Compile a Wasm module's kernels to PTX, with their manifest");
@@ -301,6 +306,8 @@ int main(int argc, char **argv) {
     return tensorwasm::tool::registryMain(argc - 1, argv + 1);
   if (argc > 1 && llvm::StringRef(argv[1]) == "snapshot")
     return tensorwasm::tool::snapshotMain(argc - 1, argv + 1, compileForRun);
+  if (argc > 1 && llvm::StringRef(argv[1]) == "token")
+    return tensorwasm::tool::tokenMain(argc - 1, argv + 1);
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "TensorWasm: compile WebAssembly kernels for GPUs and CPUs, and run "
