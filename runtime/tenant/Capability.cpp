@@ -387,8 +387,8 @@ Result<Capability> CapabilityVerifier::verify(std::string_view token,
     for (char &c : shown)
       if (c < ' ' || c > '~')
         c = '?';
-    return untrusted("its issuer key is not trusted here (its footer: " +
-                     shown + ")");
+    return untrusted(
+        "its issuer key is not trusted here (its footer: " + shown + ")");
   }
   // 2. The signature, over header, claims, footer and the implicit
   // assertion, before anything of the claims is read.
