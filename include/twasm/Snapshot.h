@@ -20,6 +20,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -158,6 +159,10 @@ struct RestoreOptions {
   std::optional<std::string> tenant;
   /// Threads that verify, decompress and copy (0: one per hardware thread).
   unsigned threads = 0;
+  /// Called once the snapshot's trailer has verified and it fits the
+  /// module, with the linear memory it needs (bytes), before the instance
+  /// is made: an Error refuses the restore (a tenant's memory quota, say).
+  std::function<Status(uint64_t memoryBytes)> admit;
 };
 
 /// A new instance of `module` with the snapshot's memory and globals. The

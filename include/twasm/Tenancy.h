@@ -20,6 +20,7 @@
 
 #include "twasm/Artifact.h"
 #include "twasm/Runtime.h"
+#include "twasm/Snapshot.h"
 
 #include <chrono>
 #include <cstdint>
@@ -275,6 +276,23 @@ public:
   Result<std::unique_ptr<TenantInstance>>
   instantiate(const Capability &caller, std::string_view reference);
 
+  /// Snapshots `instance` (Operation::Snapshot on its artifact) with the
+  /// instance's tenant recorded in it (include/twasm/Snapshot.h); the
+  /// options' tenant is ignored.
+  Result<std::string> snapshot(const Capability &caller,
+                               TenantInstance &instance, const SnapshotKey &key,
+                               SnapshotOptions options = {});
+  /// A new instance of the registry's `reference` restored from `bytes`: a
+  /// snapshot of that artifact, of the caller's tenant, under a key of
+  /// `keys`, with a counter of at least `minimumCounter`, if the token
+  /// covers Operation::Restore for it; within the tenant's instance and
+  /// memory quotas (the snapshot's memory is reserved before it is made).
+  Result<std::unique_ptr<TenantInstance>> restore(const Capability &caller,
+                                                  std::string_view reference,
+                                                  std::string_view bytes,
+                                                  const SnapshotKeyring &keys,
+                                                  uint64_t minimumCounter = 0);
+
   TenantUsage usage(std::string_view tenant) const;
   Device &device() const { return *target; }
 
@@ -294,6 +312,14 @@ private:
   Result<std::shared_ptr<Device>> deviceFor(TenantState &state);
   Result<std::shared_ptr<Module>> moduleFor(Device &device,
                                             const Artifact &artifact);
+  /// An instance of `reference` for `caller` (its token covering
+  /// `operation`), within its quotas: `make` makes it from the module,
+  /// reserving its memory through the function it is given first.
+  Result<std::unique_ptr<TenantInstance>>
+  makeInstance(const Capability &caller, std::string_view reference,
+               Operation operation,
+               const std::function<Result<std::unique_ptr<Instance>>(
+                   Module &, const std::function<Status(uint64_t)> &)> &make);
 
   struct Shared;
   std::shared_ptr<Device> target;

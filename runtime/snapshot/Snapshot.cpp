@@ -503,6 +503,9 @@ Result<std::unique_ptr<Instance>> restoreSnapshot(Module &module,
   const Head &head = opened->head;
   if (Status status = checkFits(module, head, options); !status)
     return status.error();
+  if (options.admit)
+    if (Status status = options.admit(head.memoryPages * kPageBytes); !status)
+      return status.error();
 
   Result<std::unique_ptr<Instance>> instance =
       InstanceState::blank(module, head.memoryPages);

@@ -11,6 +11,8 @@
 
 #include "twasm/Tenancy.h"
 
+#include "twasm/Snapshot.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -256,9 +258,10 @@ Result<RegistryEntry> TenantGateway::publish(const Capability &caller,
   return shared->registry.push(std::move(artifactBytes), clock);
 }
 
-Result<std::unique_ptr<TenantInstance>>
-TenantGateway::instantiate(const Capability &caller,
-                           std::string_view reference) {
+Result<std::unique_ptr<TenantInstance>> TenantGateway::makeInstance(
+    const Capability &caller, std::string_view reference, Operation operation,
+    const std::function<Result<std::unique_ptr<Instance>>(
+        Module &, const std::function<Status(uint64_t)> &)> &make) {
   std::shared_ptr<TenantState> state = tenantState(caller.tenant());
   if (!state)
     return Error{ErrorCode::Untrusted,
@@ -268,9 +271,8 @@ TenantGateway::instantiate(const Capability &caller,
   Result<RegistryEntry> entry = shared->registry.find(reference);
   if (!entry)
     return entry.error();
-  if (Status status =
-          checkCapability(caller, Operation::Instantiate, entry->name,
-                          entry->digest, {}, state.get());
+  if (Status status = checkCapability(caller, operation, entry->name,
+                                      entry->digest, {}, state.get());
       !status)
     return status.error();
   Result<Artifact> artifact = shared->registry.fetch(
@@ -283,29 +285,32 @@ TenantGateway::instantiate(const Capability &caller,
                  "the registry's entry for '" + std::string(reference) +
                      "' changed while it was being fetched; try again"};
 
-  uint64_t initialBytes = 0;
-  if (const auto &memory = artifact->manifest().memory)
-    initialBytes = memory->minimumPages * kPageBytes;
   {
     std::lock_guard<std::mutex> lock(state->mutex);
     if (state->usage.instances >= state->quota.instances)
       return state->overQuota(std::to_string(state->usage.instances) +
                               " instances alive, its limit");
-    if (initialBytes >
-        state->quota.memoryBytes -
-            std::min(state->quota.memoryBytes, state->usage.memoryBytes))
-      return state->overQuota("an instance of '" + entry->name + "' needs " +
-                              mebibytes(initialBytes) +
-                              " of linear memory; it uses " +
-                              mebibytes(state->usage.memoryBytes) + " of " +
-                              mebibytes(state->quota.memoryBytes));
     ++state->usage.instances;
-    state->usage.memoryBytes += initialBytes;
   }
+  // Memory is reserved by `make`, through `reserve`, before it allocates.
+  uint64_t charged = 0;
+  auto reserve = [&](uint64_t bytes) -> Status {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    const TenantQuota &quota = state->quota;
+    if (bytes > quota.memoryBytes -
+                    std::min(quota.memoryBytes, state->usage.memoryBytes))
+      return state->overQuota("an instance of '" + entry->name + "' needs " +
+                              mebibytes(bytes) + " of linear memory; it uses " +
+                              mebibytes(state->usage.memoryBytes) + " of " +
+                              mebibytes(quota.memoryBytes));
+    state->usage.memoryBytes += bytes;
+    charged += bytes;
+    return {};
+  };
   auto release = [&] {
     std::lock_guard<std::mutex> lock(state->mutex);
     --state->usage.instances;
-    state->usage.memoryBytes -= initialBytes;
+    state->usage.memoryBytes -= charged;
   };
   auto verified = std::make_shared<const Artifact>(std::move(*artifact));
   Result<std::shared_ptr<Device>> device = deviceFor(*state);
@@ -318,7 +323,7 @@ TenantGateway::instantiate(const Capability &caller,
     release();
     return module.error();
   }
-  Result<std::unique_ptr<Instance>> instance = (*module)->instantiate();
+  Result<std::unique_ptr<Instance>> instance = make(**module, reserve);
   if (!instance) {
     release();
     return instance.error();
@@ -329,8 +334,51 @@ TenantGateway::instantiate(const Capability &caller,
   made->source = std::move(verified);
   made->module = std::move(*module);
   made->instance = std::move(*instance);
-  made->charged = initialBytes;
+  made->charged = charged;
   return made;
+}
+
+Result<std::unique_ptr<TenantInstance>>
+TenantGateway::instantiate(const Capability &caller,
+                           std::string_view reference) {
+  return makeInstance(
+      caller, reference, Operation::Instantiate,
+      [](Module &module, const std::function<Status(uint64_t)> &reserve)
+          -> Result<std::unique_ptr<Instance>> {
+        uint64_t initialBytes = 0;
+        if (const auto &memory = module.artifact()->manifest().memory)
+          initialBytes = memory->minimumPages * kPageBytes;
+        if (Status status = reserve(initialBytes); !status)
+          return status.error();
+        return module.instantiate();
+      });
+}
+
+Result<std::string> TenantGateway::snapshot(const Capability &caller,
+                                            TenantInstance &instance,
+                                            const SnapshotKey &key,
+                                            SnapshotOptions options) {
+  if (Status status = instance.admit(caller, Operation::Snapshot, {}); !status)
+    return status.error();
+  // The snapshot names its tenant, so that only the tenant restores it.
+  options.tenant = instance.tenant();
+  return snapshotInstance(*instance.module, *instance.instance, key, options);
+}
+
+Result<std::unique_ptr<TenantInstance>>
+TenantGateway::restore(const Capability &caller, std::string_view reference,
+                       std::string_view bytes, const SnapshotKeyring &keys,
+                       uint64_t minimumCounter) {
+  return makeInstance(
+      caller, reference, Operation::Restore,
+      [&](Module &module, const std::function<Status(uint64_t)> &reserve)
+          -> Result<std::unique_ptr<Instance>> {
+        RestoreOptions options;
+        options.tenant = caller.tenant();
+        options.minimumCounter = minimumCounter;
+        options.admit = reserve;
+        return restoreSnapshot(module, bytes, keys, options);
+      });
 }
 
 TenantUsage TenantGateway::usage(std::string_view tenant) const {

@@ -570,6 +570,72 @@ TEST_F(Gateway, PublishingNeedsTheTokenAndTheRegistrysTrust) {
   EXPECT_FALSE(gateway->publish(publisher, artifact));
 }
 
+TEST_F(Gateway, SnapshotsRestoreForTheirTenantAloneWithinItsQuota) {
+  Capability acme = capability("acme",
+                               {Operation::Instantiate, Operation::Launch,
+                                Operation::Snapshot, Operation::Restore},
+                               {"test/runtime-kernels"});
+  std::unique_ptr<TenantInstance> original =
+      instantiate(acme, "test/runtime-kernels");
+  ASSERT_TRUE(original);
+  ASSERT_TRUE(scaleIsCorrect(*original, acme, 1000, 42));
+  Result<SnapshotKey> key = SnapshotKey::generate("ops");
+  ASSERT_TRUE(key) << key.error().message;
+  SnapshotKeyring keys;
+  ASSERT_TRUE(keys.add(*key));
+  Result<std::string> snapshot = gateway->snapshot(acme, *original, *key);
+  ASSERT_TRUE(snapshot) << snapshot.error().message;
+
+  // Restored, the memory is the original's.
+  Result<std::unique_ptr<TenantInstance>> restored =
+      gateway->restore(acme, "test/runtime-kernels", *snapshot, keys);
+  ASSERT_TRUE(restored) << restored.error().message;
+  std::vector<int32_t> before(2000), after(2000);
+  ASSERT_TRUE(original->read(acme, 0, before.data(), 8000));
+  ASSERT_TRUE((*restored)->read(acme, 0, after.data(), 8000));
+  EXPECT_EQ(before, after);
+  EXPECT_EQ(gateway->usage("acme").memoryBytes, 2u * 65536);
+
+  // Another tenant, even with every operation, restores none of it.
+  Capability globex = capability(
+      "globex",
+      {Operation::Instantiate, Operation::Snapshot, Operation::Restore},
+      {"test/*"});
+  Result<std::unique_ptr<TenantInstance>> stolen =
+      gateway->restore(globex, "test/runtime-kernels", *snapshot, keys);
+  ASSERT_FALSE(stolen);
+  EXPECT_NE(stolen.error().message.find("belongs to tenant 'acme'"),
+            std::string::npos)
+      << stolen.error().message;
+  EXPECT_FALSE(gateway->snapshot(globex, *original, *key));
+  EXPECT_EQ(gateway->usage("globex").instances, 0u);
+  EXPECT_EQ(gateway->usage("globex").memoryBytes, 0u);
+
+  // A token without the operation does neither.
+  Capability launchOnly = capability(
+      "acme", {Operation::Instantiate, Operation::Launch}, {"test/*"});
+  EXPECT_FALSE(gateway->snapshot(launchOnly, *original, *key));
+  EXPECT_FALSE(
+      gateway->restore(launchOnly, "test/runtime-kernels", *snapshot, keys));
+
+  // A snapshot of 4 pages does not fit what is left of a quota: refused
+  // before anything is made, and the quota is as it was.
+  ASSERT_TRUE(original->grow(acme, 3));
+  Result<std::string> big = gateway->snapshot(acme, *original, *key);
+  ASSERT_TRUE(big) << big.error().message;
+  TenantQuota tight;
+  tight.memoryBytes = 6 * 65536; // 5 pages in use (4 + 1)
+  ASSERT_TRUE(gateway->setQuota("acme", tight));
+  Result<std::unique_ptr<TenantInstance>> tooBig =
+      gateway->restore(acme, "test/runtime-kernels", *big, keys);
+  ASSERT_FALSE(tooBig);
+  EXPECT_EQ(tooBig.error().code, ErrorCode::ResourceExhausted);
+  EXPECT_EQ(gateway->usage("acme").memoryBytes, 5u * 65536);
+  EXPECT_EQ(gateway->usage("acme").instances, 2u);
+  // The small one still fits.
+  EXPECT_TRUE(gateway->restore(acme, "test/runtime-kernels", *snapshot, keys));
+}
+
 /// Hostile tenants run endless kernels, trap storms, out-of-bounds stores,
 /// memory bombs and huge grids while a well-behaved tenant's launches keep
 /// giving correct results; every hostile launch ends as a trap, an
