@@ -803,6 +803,9 @@ Result<LaunchResult> CudaInstance::launch(std::string_view kernel,
   for (uint64_t &slot : parameterSlots)
     parameterPointers.push_back(&slot);
 
+  // Past the gate first: a launch waiting there has not started, and its
+  // deadline must not run out meanwhile.
+  std::optional<LaunchGate::Launch> inFlight(std::in_place, *gpu.gate);
   {
     std::lock_guard<std::mutex> lock(controlMutex);
     launching = true;
@@ -819,7 +822,6 @@ Result<LaunchResult> CudaInstance::launch(std::string_view kernel,
       return status.error();
     }
   }
-  std::optional<LaunchGate::Launch> inFlight(std::in_place, *gpu.gate);
   Status ran =
       gpu.check(gpu.driver->launchKernel(
                     *function, options.grid.x, options.grid.y, options.grid.z,

@@ -27,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -132,6 +133,8 @@ private:
 class CapabilityVerifier {
 public:
   void trustIssuer(const PublicKey &key);
+  /// Whether the issuer key with this id is trusted here.
+  bool trustsIssuer(std::string_view keyId) const;
   void setRevocations(RevocationList revocations);
   const RevocationList &revocations() const { return revoked; }
   /// Verifies `token` at `now` (Unix seconds): the issuer's key (named by
@@ -164,7 +167,8 @@ struct TenantQuota {
   /// The longest a launch runs before it is interrupted; a launch asking
   /// for a longer timeout (or none) gets this one.
   std::chrono::milliseconds launchTime{1000};
-  /// Launches started per second, on average, and how many may start at
+  /// Calls that use the device (launches, and making, restoring and
+  /// growing instances) per second, on average, and how many may come at
   /// once after a quiet time (a token bucket).
   double launchesPerSecond = 1000;
   unsigned launchBurst = 100;
@@ -189,7 +193,8 @@ struct TenantState;
 
 /// An instance that belongs to one tenant. Every call takes the caller's
 /// capability, which must be of the instance's tenant, still valid, and
-/// cover the instance's artifact.
+/// cover the instance's artifact. Calls from several threads take turns,
+/// except cancel().
 class TenantInstance {
 public:
   ~TenantInstance();
@@ -221,7 +226,11 @@ private:
   std::shared_ptr<const Artifact> source;
   std::shared_ptr<Module> module;
   std::unique_ptr<Instance> instance;
-  /// The memory bytes charged to the tenant for this instance.
+  /// Calls on the instance, one at a time (an Instance is used from one
+  /// thread at a time; tenants call from as many as they like).
+  mutable std::mutex calls;
+  /// The memory bytes charged to the tenant for this instance: what its
+  /// linear memory holds, whatever a manifest said.
   uint64_t charged = 0;
 };
 
@@ -244,8 +253,8 @@ struct GatewayOptions {
   /// When set, each tenant's instances live on a device of its own opened
   /// with these options instead: on a GPU, with gpuSmGroupSize set, the
   /// k-th tenant to make an instance gets SM group k (a green context), so
-  /// that tenants on different groups never wait for each other's kernels
-  /// (gpuSmGroup is ignored).
+  /// that one tenant's kernels occupy only its own SMs (gpuSmGroup is
+  /// ignored; docs/tenancy.md says what is still shared).
   std::optional<DeviceOptions> tenantDevices;
 };
 

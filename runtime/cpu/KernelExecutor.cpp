@@ -466,7 +466,18 @@ void KernelExecutor::startWorkers() {
     for (size_t i = demoteAfter.count() > 0 ? 0 : 1; i < states.size(); ++i)
       threads.emplace_back([this, i, seen] { workerLoop(i, seen); });
   } catch (const std::system_error &) {
-    // Fewer workers still run launches; none at all is refused by launch().
+    // Fewer workers still run launches; with none, launch() tries again.
+  }
+  if (demoteAfter.count() > 0) {
+    // Every worker has its thread id before a launch may need to demote
+    // it: one not yet scheduled would otherwise keep its priority.
+    std::unique_lock<std::mutex> lock(mutex);
+    wake.wait(lock, [&] {
+      for (size_t i = 0; i < threads.size(); ++i)
+        if (states[i]->threadId.load() == 0)
+          return false;
+      return true;
+    });
   }
 }
 
@@ -499,7 +510,11 @@ void KernelExecutor::renewWorkers() {
 }
 
 void KernelExecutor::workerLoop(size_t index, uint64_t seen) {
-  states[index]->threadId = static_cast<pid_t>(syscall(SYS_gettid));
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    states[index]->threadId = static_cast<pid_t>(syscall(SYS_gettid));
+  }
+  wake.notify_all();
   for (;;) {
     Launch *launch;
     {
@@ -510,7 +525,14 @@ void KernelExecutor::workerLoop(size_t index, uint64_t seen) {
       seen = generation;
       launch = current;
     }
-    runShare(*launch, *states[index]);
+    // An exception may not leave a worker thread (it would end the
+    // process): running out of memory fails the launch.
+    try {
+      runShare(*launch, *states[index]);
+    } catch (const std::bad_alloc &) {
+      std::lock_guard<std::mutex> lock(launch->trapMutex);
+      launch->failure = "out of memory in a worker thread";
+    }
     std::lock_guard<std::mutex> lock(mutex);
     if (--busy == 0)
       done.notify_all();
@@ -587,8 +609,11 @@ KernelExecutor::launch(Instance &instance, std::string_view name,
   launch.blockCount = grid.count();
 
   std::lock_guard<std::mutex> serial(launchMutex);
-  if (demoteAfter.count() > 0 && threads.empty())
-    return Error{"the executor could not start its worker threads"};
+  if (demoteAfter.count() > 0 && threads.empty()) {
+    startWorkers();
+    if (threads.empty())
+      return Error{"the executor could not start its worker threads"};
+  }
   instance.beginLaunch();
   {
     std::lock_guard<std::mutex> lock(mutex);

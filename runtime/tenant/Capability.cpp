@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <unistd.h>
 
@@ -88,7 +89,7 @@ std::optional<int64_t> parseTime(std::string_view text) {
       text.size() < 20 || text[4] != '-' || text[7] != '-' ||
       (text[10] != 'T' && text[10] != 't') || text[13] != ':' ||
       text[16] != ':' || *month < 1 || *month > 12 || *day < 1 || *day > 31 ||
-      *hour > 23 || *minute > 59 || *second > 60)
+      *hour > 23 || *minute > 59 || *second > 59)
     return std::nullopt;
   static constexpr unsigned kDays[] = {31, 29, 31, 30, 31, 30,
                                        31, 31, 30, 31, 30, 31};
@@ -185,6 +186,10 @@ Status checkClaims(const CapabilityClaims &claims) {
                      "optionally followed by #KERNEL");
   if (claims.expires <= claims.notBefore)
     return invalid("it expires before it becomes valid");
+  // A token issued after it becomes valid would escape a revocation of the
+  // tenant's tokens issued before a time.
+  if (claims.issuedAt > claims.notBefore)
+    return invalid("it is issued after it becomes valid");
   if (claims.tokenId.empty() || claims.tokenId.size() > 128 ||
       !std::all_of(claims.tokenId.begin(), claims.tokenId.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
@@ -349,8 +354,13 @@ bool Capability::covers(Operation operation, std::string_view name,
             ? !digest.empty() &&
                   resource->artifact.substr(kDigestPrefix.size()) == digest
             : nameMatchesPattern(resource->artifact, name);
-    if (artifact && (resource->kernel.empty() || resource->kernel == kernel ||
-                     (kernel.empty() && operation != Operation::Launch)))
+    // An entry for one kernel covers that kernel's launches and what using
+    // its artifact needs (instances, their memory, snapshots), but not
+    // publishing the artifact: that would change every kernel of it.
+    bool kernelCovered = resource->kernel.empty() ||
+                         (kernel.empty() ? operation != Operation::Publish
+                                         : resource->kernel == kernel);
+    if (artifact && kernelCovered)
       return true;
   }
   return false;
@@ -361,6 +371,13 @@ void CapabilityVerifier::trustIssuer(const PublicKey &key) {
     if (known.keyId() == key.keyId())
       return;
   issuers.push_back(key);
+}
+
+bool CapabilityVerifier::trustsIssuer(std::string_view keyId) const {
+  for (const PublicKey &known : issuers)
+    if (known.keyId() == keyId)
+      return true;
+  return false;
 }
 
 void CapabilityVerifier::setRevocations(RevocationList revocations) {
@@ -447,7 +464,9 @@ Result<RevocationList> RevocationList::parse(std::string_view text) {
     list.tokens.insert(token.get<std::string>());
   }
   for (auto &[tenant, before] : document["tenants"].items()) {
-    if (!checkTenantName(tenant) || !before.is_number_integer())
+    if (!checkTenantName(tenant) || !before.is_number_integer() ||
+        (before.is_number_unsigned() &&
+         before.get<uint64_t>() > uint64_t(INT64_MAX)))
       return malformed("entry '" + tenant +
                        "' is not a tenant name with a time in Unix seconds");
     list.tenants[tenant] = before.get<int64_t>();

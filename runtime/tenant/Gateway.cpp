@@ -44,6 +44,21 @@ struct TenantState {
     return Error{ErrorCode::ResourceExhausted,
                  "tenant '" + name + "' is over its quota: " + what};
   }
+
+  /// Takes one call from the rate's token bucket (under `mutex`).
+  Status takeCall() {
+    auto now = std::chrono::steady_clock::now();
+    double elapsed = std::chrono::duration<double>(now - refilled).count();
+    bucket = std::min<double>(quota.launchBurst,
+                              bucket + elapsed * quota.launchesPerSecond);
+    refilled = now;
+    if (bucket < 1)
+      return overQuota("more than " + std::to_string(quota.launchesPerSecond) +
+                       " calls that use the device per second (bursts of " +
+                       std::to_string(quota.launchBurst) + ")");
+    bucket -= 1;
+    return {};
+  }
 };
 
 struct TenantGateway::Shared {
@@ -58,7 +73,8 @@ struct TenantGateway::Shared {
   std::map<std::string, std::shared_ptr<TenantState>, std::less<>> tenants;
   std::map<std::string, TenantQuota, std::less<>> quotas;
   /// The SM group the next tenant's own GPU device gets.
-  std::atomic<unsigned> nextSmGroup{0};
+  std::mutex smGroupMutex;
+  unsigned nextSmGroup = 0;
   /// Loaded modules by artifact digest, shared by the instances of every
   /// tenant (code is read-only; each instance has its own memory).
   std::mutex modulesMutex;
@@ -171,6 +187,12 @@ Status TenantGateway::checkCapability(const Capability &caller,
   };
   {
     std::shared_lock<std::shared_mutex> lock(shared->verifierMutex);
+    // A capability another gateway verified, against other issuer keys,
+    // is nothing here.
+    if (!shared->verifier.trustsIssuer(caller.issuer()))
+      return refuse(Error{ErrorCode::Untrusted,
+                          "the capability token was issued by a key this "
+                          "gateway does not trust"});
     if (Status status = shared->verifier.stillValid(caller, now()); !status)
       return refuse(status.error());
   }
@@ -203,13 +225,18 @@ Result<std::shared_ptr<Device>> TenantGateway::deviceFor(TenantState &state) {
   }
   // Tenants' code is verified artifacts only, whatever the template says.
   options->allowUnsignedCode = false;
+  // Groups go to tenants in turn; one whose device fails to open takes
+  // none.
+  std::lock_guard<std::mutex> groupLock(shared->smGroupMutex);
   if (options->gpuSmGroupSize > 0)
-    options->gpuSmGroup = shared->nextSmGroup++;
+    options->gpuSmGroup = shared->nextSmGroup;
   Result<std::shared_ptr<Device>> opened = Device::open(*options);
   if (!opened)
     return Error{opened.error().code,
                  "cannot open tenant '" + state.name +
                      "''s device: " + opened.error().message};
+  if (options->gpuSmGroupSize > 0)
+    ++shared->nextSmGroup;
   state.device = *opened;
   return state.device;
 }
@@ -290,6 +317,8 @@ Result<std::unique_ptr<TenantInstance>> TenantGateway::makeInstance(
     if (state->usage.instances >= state->quota.instances)
       return state->overQuota(std::to_string(state->usage.instances) +
                               " instances alive, its limit");
+    if (Status status = state->takeCall(); !status)
+      return status.error();
     ++state->usage.instances;
   }
   // Memory is reserved by `make`, through `reserve`, before it allocates.
@@ -328,6 +357,15 @@ Result<std::unique_ptr<TenantInstance>> TenantGateway::makeInstance(
     release();
     return instance.error();
   }
+  // What the instance holds is what is charged: the compiled code's
+  // manifest, not the signed one's memory section, sized it.
+  uint64_t actual = (*instance)->memoryBytes();
+  if (actual > charged)
+    if (Status status = reserve(actual - charged); !status) {
+      instance->reset();
+      release();
+      return status.error();
+    }
   std::unique_ptr<TenantInstance> made(new TenantInstance());
   made->gateway = shared_from_this();
   made->owner = state;
@@ -433,6 +471,7 @@ Status TenantInstance::admit(const Capability &caller,
 
 Status TenantInstance::write(const Capability &caller, uint64_t address,
                              const void *data, size_t bytes) {
+  std::lock_guard<std::mutex> turn(calls);
   if (Status status = admit(caller, std::nullopt, {}); !status)
     return status;
   return instance->write(address, data, bytes);
@@ -440,6 +479,7 @@ Status TenantInstance::write(const Capability &caller, uint64_t address,
 
 Status TenantInstance::read(const Capability &caller, uint64_t address,
                             void *data, size_t bytes) const {
+  std::lock_guard<std::mutex> turn(calls);
   if (Status status = admit(caller, std::nullopt, {}); !status)
     return status;
   return instance->read(address, data, bytes);
@@ -447,6 +487,7 @@ Status TenantInstance::read(const Capability &caller, uint64_t address,
 
 Result<uint32_t> TenantInstance::grow(const Capability &caller,
                                       uint32_t pages) {
+  std::lock_guard<std::mutex> turn(calls);
   if (Status status = admit(caller, std::nullopt, {}); !status)
     return status.error();
   uint64_t bytes = uint64_t(pages) * kPageBytes;
@@ -459,14 +500,18 @@ Result<uint32_t> TenantInstance::grow(const Capability &caller,
           "growing linear memory by " + std::to_string(pages) + " pages (" +
           mebibytes(bytes) + ") with " + mebibytes(owner->usage.memoryBytes) +
           " of " + mebibytes(quota.memoryBytes) + " in use");
+    if (Status status = owner->takeCall(); !status)
+      return status.error();
     owner->usage.memoryBytes += bytes;
+    charged += bytes;
   }
   Result<uint32_t> grown = instance->grow(pages);
+  // Whatever the device did, the charge is what the memory now holds (a
+  // device may have grown before it failed).
   std::lock_guard<std::mutex> lock(owner->mutex);
-  if (!grown)
-    owner->usage.memoryBytes -= bytes;
-  else
-    charged += bytes;
+  uint64_t actual = instance->memoryBytes();
+  owner->usage.memoryBytes = owner->usage.memoryBytes - charged + actual;
+  charged = actual;
   return grown;
 }
 
@@ -474,17 +519,12 @@ Result<LaunchResult>
 TenantInstance::launch(const Capability &caller, std::string_view kernel,
                        LaunchOptions options,
                        const std::vector<Value> &arguments) {
+  std::lock_guard<std::mutex> turn(calls);
   if (Status status = admit(caller, Operation::Launch, kernel); !status)
     return status.error();
   {
     std::lock_guard<std::mutex> lock(owner->mutex);
     const TenantQuota &quota = owner->quota;
-    auto now = std::chrono::steady_clock::now();
-    double elapsed =
-        std::chrono::duration<double>(now - owner->refilled).count();
-    owner->bucket = std::min<double>(
-        quota.launchBurst, owner->bucket + elapsed * quota.launchesPerSecond);
-    owner->refilled = now;
     uint64_t blocks =
         uint64_t(options.grid.x) * options.grid.y * options.grid.z;
     if (blocks > quota.blocksPerLaunch)
@@ -494,19 +534,28 @@ TenantInstance::launch(const Capability &caller, std::string_view kernel,
     if (owner->usage.runningLaunches >= quota.concurrentLaunches)
       return owner->overQuota(std::to_string(owner->usage.runningLaunches) +
                               " launches running, its limit");
-    if (owner->bucket < 1)
-      return owner->overQuota("more than " +
-                              std::to_string(quota.launchesPerSecond) +
-                              " launches per second (bursts of " +
-                              std::to_string(quota.launchBurst) + ")");
-    owner->bucket -= 1;
+    if (Status status = owner->takeCall(); !status)
+      return status.error();
     ++owner->usage.runningLaunches;
     if (options.timeout.count() <= 0 || options.timeout > quota.launchTime)
       options.timeout = quota.launchTime;
   }
+  // The running count comes back however the launch ends, an exception
+  // included.
+  struct Running {
+    explicit Running(TenantState &owner) : owner(owner) {}
+    Running(const Running &) = delete;
+    Running &operator=(const Running &) = delete;
+    ~Running() {
+      std::lock_guard<std::mutex> lock(owner.mutex);
+      --owner.usage.runningLaunches;
+    }
+    TenantState &owner;
+  };
+  std::optional<Running> running(std::in_place, *owner);
   Result<LaunchResult> result = instance->launch(kernel, options, arguments);
+  running.reset();
   std::lock_guard<std::mutex> lock(owner->mutex);
-  --owner->usage.runningLaunches;
   if (result) {
     switch (result->outcome) {
     case LaunchResult::Outcome::Completed:
