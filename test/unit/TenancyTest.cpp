@@ -252,6 +252,12 @@ TEST(Capability, ValidOnlyInItsPeriodAndUntilRevoked) {
   Result<Capability> late = verifier.verify(token, claims.expires);
   ASSERT_FALSE(late);
   EXPECT_NE(late.error().message.find("expired"), std::string::npos);
+  // Issued in the future: it would escape revocations by issue time.
+  CapabilityClaims ahead = claims;
+  ahead.issuedAt = kNow + 3600;
+  Result<Capability> future = verifier.verify(issue(issuer, ahead), kNow);
+  ASSERT_FALSE(future);
+  EXPECT_NE(future.error().message.find("in the future"), std::string::npos);
 
   RevocationList revocations;
   revocations.revokeToken("token-1");
