@@ -164,12 +164,15 @@ struct TenantQuota {
   /// (docs/kernel-abi.md §7), so on a GPU a launch of it runs every block
   /// even after its time is up: this bounds how long that can take.
   uint64_t blocksPerLaunch = uint64_t(1) << 20;
+  /// The largest artifact the tenant may publish, refused before it is
+  /// verified.
+  uint64_t artifactBytes = uint64_t(64) << 20;
   /// The longest a launch runs before it is interrupted; a launch asking
   /// for a longer timeout (or none) gets this one.
   std::chrono::milliseconds launchTime{1000};
-  /// Calls that use the device (launches, and making, restoring and
-  /// growing instances) per second, on average, and how many may come at
-  /// once after a quiet time (a token bucket).
+  /// Calls that cost the service (launches; making, restoring and growing
+  /// instances; publishing) per second, on average, and how many may come
+  /// at once after a quiet time (a token bucket).
   double launchesPerSecond = 1000;
   unsigned launchBurst = 100;
 };

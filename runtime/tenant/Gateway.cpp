@@ -54,7 +54,7 @@ struct TenantState {
     refilled = now;
     if (bucket < 1)
       return overQuota("more than " + std::to_string(quota.launchesPerSecond) +
-                       " calls that use the device per second (bursts of " +
+                       " calls that cost the service per second (bursts of " +
                        std::to_string(quota.launchBurst) + ")");
     bucket -= 1;
     return {};
@@ -268,6 +268,16 @@ Result<RegistryEntry> TenantGateway::publish(const Capability &caller,
   if (!state)
     return Error{ErrorCode::Untrusted,
                  "tenant '" + caller.tenant() + "' is not known here"};
+  {
+    // What costs nothing to check comes first: the size and the rate.
+    std::lock_guard<std::mutex> lock(state->mutex);
+    if (artifactBytes.size() > state->quota.artifactBytes)
+      return state->overQuota(
+          "an artifact of " + mebibytes(artifactBytes.size()) +
+          "; it may publish at most " + mebibytes(state->quota.artifactBytes));
+    if (Status status = state->takeCall(); !status)
+      return status.error();
+  }
   // The artifact is verified (signature, trust for its name) before the
   // token is checked against its name, so that the name is the signed one.
   Result<TrustPolicy> trust = shared->registry.trust();

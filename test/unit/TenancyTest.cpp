@@ -543,7 +543,7 @@ TEST_F(Gateway, LaunchesAreLimitedInTimeRateAndConcurrency) {
             std::string::npos)
       << concurrent.error().message;
 
-  // The burst holds 5 calls that use the device: the two instances and the
+  // The burst holds 5 calls that cost the service: the two instances and the
   // spin took three (the refused launch took none), two more launches run,
   // and then the rate refuses.
   EXPECT_TRUE(scaleIsCorrect(*two, limited, 64, 1));
@@ -551,7 +551,7 @@ TEST_F(Gateway, LaunchesAreLimitedInTimeRateAndConcurrency) {
   ::testing::AssertionResult overRate = scaleIsCorrect(*two, limited, 64, 1);
   EXPECT_FALSE(overRate);
   EXPECT_NE(std::string(overRate.message())
-                .find("calls that use the device per second"),
+                .find("calls that cost the service per second"),
             std::string::npos)
       << overRate.message();
   TenantUsage usage = gateway->usage("limited");
@@ -576,6 +576,17 @@ TEST_F(Gateway, PublishingNeedsTheTokenAndTheRegistrysTrust) {
   // A tampered artifact is refused by the registry's trust, token or not.
   artifact[artifact.size() / 2] ^= 1;
   EXPECT_FALSE(gateway->publish(publisher, artifact));
+  // One larger than the tenant's quota is refused before it is verified.
+  TenantQuota small;
+  small.artifactBytes = 1024;
+  ASSERT_TRUE(gateway->setQuota("acme", small));
+  Result<RegistryEntry> big =
+      gateway->publish(publisher, readTestFile(kernelFile("stateful.twa")));
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().code, ErrorCode::ResourceExhausted);
+  EXPECT_NE(big.error().message.find("it may publish at most"),
+            std::string::npos)
+      << big.error().message;
 }
 
 TEST_F(Gateway, SnapshotsRestoreForTheirTenantAloneWithinItsQuota) {
