@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -222,7 +223,7 @@ public:
 private:
   friend class TenantGateway;
   TenantInstance() = default;
-  Status admit(const Capability &caller, std::optional<Operation> operation,
+  Status admit(const Capability &caller, std::initializer_list<Operation> anyOf,
                std::string_view kernel) const;
   std::shared_ptr<TenantGateway> gateway;
   std::shared_ptr<TenantState> owner;
@@ -306,7 +307,6 @@ public:
                                                   uint64_t minimumCounter = 0);
 
   TenantUsage usage(std::string_view tenant) const;
-  Device &device() const { return *target; }
 
 private:
   friend class TenantInstance;
@@ -315,7 +315,10 @@ private:
   /// The tenant's state, made on first use; null if unknown tenants are
   /// refused and it is one.
   std::shared_ptr<TenantState> tenantState(std::string_view tenant);
-  Status checkCapability(const Capability &caller, Operation operation,
+  /// Whether `caller` is still valid here and covers one of `anyOf` on the
+  /// artifact (and kernel); a refusal is counted against `state`.
+  Status checkCapability(const Capability &caller,
+                         std::initializer_list<Operation> anyOf,
                          std::string_view name, std::string_view digest,
                          std::string_view kernel, TenantState *state) const;
   /// Where the tenant's code runs: a device of its own

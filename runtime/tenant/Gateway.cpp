@@ -23,6 +23,10 @@
 namespace tensorwasm {
 
 constexpr uint64_t kPageBytes = 65536;
+/// Reading, writing and growing an instance's memory: a token of its
+/// tenant that still covers launching on, or making, its artifact.
+constexpr std::initializer_list<Operation> kMemoryAccess = {
+    Operation::Launch, Operation::Instantiate};
 
 struct TenantState {
   explicit TenantState(std::string name, TenantQuota quota)
@@ -173,7 +177,7 @@ TenantGateway::tenantState(std::string_view tenant) {
 }
 
 Status TenantGateway::checkCapability(const Capability &caller,
-                                      Operation operation,
+                                      std::initializer_list<Operation> anyOf,
                                       std::string_view name,
                                       std::string_view digest,
                                       std::string_view kernel,
@@ -196,15 +200,19 @@ Status TenantGateway::checkCapability(const Capability &caller,
     if (Status status = shared->verifier.stillValid(caller, now()); !status)
       return refuse(status.error());
   }
-  if (!caller.covers(operation, name, digest, kernel))
-    return refuse(Error{
-        ErrorCode::Untrusted,
-        "the capability token of tenant '" + caller.tenant() +
-            "' does not allow '" + operationName(operation) + "' on " +
-            (kernel.empty() ? "" : "kernel '" + std::string(kernel) + "' of ") +
-            "'" + std::string(name) + "' (sha256:" + std::string(digest) +
-            ")"});
-  return {};
+  for (Operation operation : anyOf)
+    if (caller.covers(operation, name, digest, kernel))
+      return {};
+  std::string operations;
+  for (Operation operation : anyOf)
+    operations += (operations.empty() ? "'" : " or '") +
+                  std::string(operationName(operation)) + "'";
+  return refuse(Error{
+      ErrorCode::Untrusted,
+      "the capability token of tenant '" + caller.tenant() +
+          "' does not allow " + operations + " on " +
+          (kernel.empty() ? "" : "kernel '" + std::string(kernel) + "' of ") +
+          "'" + std::string(name) + "' (sha256:" + std::string(digest) + ")"});
 }
 
 Result<std::shared_ptr<Device>> TenantGateway::deviceFor(TenantState &state) {
@@ -287,9 +295,9 @@ Result<RegistryEntry> TenantGateway::publish(const Capability &caller,
   Result<Artifact> artifact = Artifact::verify(artifactBytes, *trust, clock);
   if (!artifact)
     return artifact.error();
-  if (Status status =
-          checkCapability(caller, Operation::Publish, artifact->manifest().name,
-                          artifact->digest(), {}, state.get());
+  if (Status status = checkCapability(caller, {Operation::Publish},
+                                      artifact->manifest().name,
+                                      artifact->digest(), {}, state.get());
       !status)
     return status.error();
   return shared->registry.push(std::move(artifactBytes), clock);
@@ -308,7 +316,7 @@ Result<std::unique_ptr<TenantInstance>> TenantGateway::makeInstance(
   Result<RegistryEntry> entry = shared->registry.find(reference);
   if (!entry)
     return entry.error();
-  if (Status status = checkCapability(caller, operation, entry->name,
+  if (Status status = checkCapability(caller, {operation}, entry->name,
                                       entry->digest, {}, state.get());
       !status)
     return status.error();
@@ -406,7 +414,8 @@ Result<std::string> TenantGateway::snapshot(const Capability &caller,
                                             TenantInstance &instance,
                                             const SnapshotKey &key,
                                             SnapshotOptions options) {
-  if (Status status = instance.admit(caller, Operation::Snapshot, {}); !status)
+  if (Status status = instance.admit(caller, {Operation::Snapshot}, {});
+      !status)
     return status.error();
   // The snapshot names its tenant, so that only the tenant restores it.
   options.tenant = instance.tenant();
@@ -459,30 +468,20 @@ TenantInstance::~TenantInstance() {
 const std::string &TenantInstance::tenant() const { return owner->name; }
 
 Status TenantInstance::admit(const Capability &caller,
-                             std::optional<Operation> operation,
+                             std::initializer_list<Operation> anyOf,
                              std::string_view kernel) const {
   if (caller.tenant() != owner->name)
     return Error{ErrorCode::Untrusted,
                  "the instance belongs to another tenant than '" +
                      caller.tenant() + "'"};
-  const std::string &name = source->manifest().name;
-  const std::string &digest = source->digest();
-  if (operation)
-    return gateway->checkCapability(caller, *operation, name, digest, kernel,
-                                    owner.get());
-  // Reading, writing and growing the instance's memory: a token of the
-  // tenant that still covers launching on, or making, the artifact.
-  Operation granted = caller.covers(Operation::Launch, name, digest)
-                          ? Operation::Launch
-                          : Operation::Instantiate;
-  return gateway->checkCapability(caller, granted, name, digest, {},
-                                  owner.get());
+  return gateway->checkCapability(caller, anyOf, source->manifest().name,
+                                  source->digest(), kernel, owner.get());
 }
 
 Status TenantInstance::write(const Capability &caller, uint64_t address,
                              const void *data, size_t bytes) {
   std::lock_guard<std::mutex> turn(calls);
-  if (Status status = admit(caller, std::nullopt, {}); !status)
+  if (Status status = admit(caller, kMemoryAccess, {}); !status)
     return status;
   return instance->write(address, data, bytes);
 }
@@ -490,7 +489,7 @@ Status TenantInstance::write(const Capability &caller, uint64_t address,
 Status TenantInstance::read(const Capability &caller, uint64_t address,
                             void *data, size_t bytes) const {
   std::lock_guard<std::mutex> turn(calls);
-  if (Status status = admit(caller, std::nullopt, {}); !status)
+  if (Status status = admit(caller, kMemoryAccess, {}); !status)
     return status;
   return instance->read(address, data, bytes);
 }
@@ -498,7 +497,7 @@ Status TenantInstance::read(const Capability &caller, uint64_t address,
 Result<uint32_t> TenantInstance::grow(const Capability &caller,
                                       uint32_t pages) {
   std::lock_guard<std::mutex> turn(calls);
-  if (Status status = admit(caller, std::nullopt, {}); !status)
+  if (Status status = admit(caller, kMemoryAccess, {}); !status)
     return status.error();
   uint64_t bytes = uint64_t(pages) * kPageBytes;
   {
@@ -530,7 +529,7 @@ TenantInstance::launch(const Capability &caller, std::string_view kernel,
                        LaunchOptions options,
                        const std::vector<Value> &arguments) {
   std::lock_guard<std::mutex> turn(calls);
-  if (Status status = admit(caller, Operation::Launch, kernel); !status)
+  if (Status status = admit(caller, {Operation::Launch}, kernel); !status)
     return status.error();
   {
     std::lock_guard<std::mutex> lock(owner->mutex);
