@@ -629,7 +629,6 @@ KernelExecutor::launch(Instance &instance, std::string_view name,
       lock.unlock();
       demoteWorkers();
       demoted = true;
-      ++demotions;
     }
   } else {
     runShare(launch, *states[0]);

@@ -80,8 +80,6 @@ public:
       const std::vector<uint64_t> &arguments, std::chrono::nanoseconds timeout);
 
   unsigned workerCount() const { return static_cast<unsigned>(states.size()); }
-  /// Launches whose workers were demoted (see the constructor).
-  uint64_t demotedLaunches() const { return demotions.load(); }
 
   struct Launch;
   struct WorkerState;
@@ -102,7 +100,6 @@ private:
   unsigned busy = 0;
   bool stopping = false;
   const std::chrono::nanoseconds demoteAfter;
-  std::atomic<uint64_t> demotions{0};
   std::vector<std::unique_ptr<WorkerState>> states;
   std::vector<std::thread> threads;
 };

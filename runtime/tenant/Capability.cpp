@@ -62,7 +62,9 @@ int64_t daysFromCivil(int64_t year, unsigned month, unsigned day) {
   return era * 146097 + static_cast<int64_t>(dayOfEra) - 719468;
 }
 
-std::string formatTime(int64_t unixSeconds) {
+} // namespace
+
+std::string formatTokenTime(int64_t unixSeconds) {
   // formatArtifactTime writes "...Z"; PASETO's examples write the offset.
   std::string text = formatArtifactTime(unixSeconds);
   if (!text.empty() && text.back() == 'Z') {
@@ -73,7 +75,7 @@ std::string formatTime(int64_t unixSeconds) {
 }
 
 /// "YYYY-MM-DDTHH:MM:SS" then "Z" or "+HH:MM" / "-HH:MM".
-std::optional<int64_t> parseTime(std::string_view text) {
+std::optional<int64_t> parseTokenTime(std::string_view text) {
   auto digits = [&](size_t at, size_t count) -> std::optional<unsigned> {
     if (at + count > text.size())
       return std::nullopt;
@@ -116,6 +118,8 @@ std::optional<int64_t> parseTime(std::string_view text) {
   return days * 86400 + *hour * 3600 + *minute * 60 + *second - offset;
 }
 
+namespace {
+
 //===----------------------------------------------------------------------===//
 // Resources: what a token's "kernels" entries name
 //===----------------------------------------------------------------------===//
@@ -140,14 +144,20 @@ bool isDigest(std::string_view text) {
          });
 }
 
+/// The artifact and kernel parts of an entry, unchecked.
+Resource splitResource(std::string_view text) {
+  size_t hash = text.find('#');
+  if (hash == std::string_view::npos)
+    return {text, {}};
+  return {text.substr(0, hash), text.substr(hash + 1)};
+}
+
+/// An entry's parts, if it is a valid one.
 std::optional<Resource> parseResource(std::string_view text) {
-  Resource resource{text, {}};
-  if (size_t hash = text.find('#'); hash != std::string_view::npos) {
-    resource.artifact = text.substr(0, hash);
-    resource.kernel = text.substr(hash + 1);
-    if (!validKernelName(resource.kernel))
-      return std::nullopt;
-  }
+  Resource resource = splitResource(text);
+  if (resource.artifact.size() != text.size() &&
+      !validKernelName(resource.kernel))
+    return std::nullopt;
   if (resource.artifact.substr(0, kDigestPrefix.size()) == kDigestPrefix) {
     if (!isDigest(resource.artifact.substr(kDigestPrefix.size())))
       return std::nullopt;
@@ -204,9 +214,9 @@ std::string encodeClaims(const CapabilityClaims &claims) {
   // nlohmann's json orders keys, so one set of claims has one encoding.
   return json{{"sub", claims.tenant},
               {"jti", claims.tokenId},
-              {"iat", formatTime(claims.issuedAt)},
-              {"nbf", formatTime(claims.notBefore)},
-              {"exp", formatTime(claims.expires)},
+              {"iat", formatTokenTime(claims.issuedAt)},
+              {"nbf", formatTokenTime(claims.notBefore)},
+              {"exp", formatTokenTime(claims.expires)},
               {"ops", operations},
               {"kernels", claims.kernels}}
       .dump();
@@ -247,7 +257,8 @@ Result<CapabilityClaims> decodeClaims(std::string_view message) {
                                                 {"exp", &claims.expires}};
   for (auto [key, into] : times) {
     const std::string *value = text(key);
-    std::optional<int64_t> parsed = value ? parseTime(*value) : std::nullopt;
+    std::optional<int64_t> parsed =
+        value ? parseTokenTime(*value) : std::nullopt;
     if (!parsed)
       return malformed(std::string("'") + key +
                        "' is not an RFC 3339 time such as "
@@ -288,14 +299,6 @@ std::optional<Operation> parseOperation(std::string_view name) {
     if (name == known)
       return value;
   return std::nullopt;
-}
-
-std::optional<int64_t> parseTokenTime(std::string_view text) {
-  return parseTime(text);
-}
-
-std::string formatTokenTime(int64_t unixSeconds) {
-  return formatTime(unixSeconds);
 }
 
 Status checkTenantName(std::string_view tenant) {
@@ -343,21 +346,20 @@ bool Capability::covers(Operation operation, std::string_view name,
                         std::string_view kernel) const {
   if (!allowsOperation(operation))
     return false;
+  // The entries were checked when the token was verified (decodeClaims).
   for (const std::string &entry : body.kernels) {
-    std::optional<Resource> resource = parseResource(entry);
-    if (!resource)
-      continue;
+    Resource resource = splitResource(entry);
     bool artifact =
-        resource->artifact.substr(0, kDigestPrefix.size()) == kDigestPrefix
+        resource.artifact.substr(0, kDigestPrefix.size()) == kDigestPrefix
             ? !digest.empty() &&
-                  resource->artifact.substr(kDigestPrefix.size()) == digest
-            : nameMatchesPattern(resource->artifact, name);
+                  resource.artifact.substr(kDigestPrefix.size()) == digest
+            : nameMatchesPattern(resource.artifact, name);
     // An entry for one kernel covers that kernel's launches and what using
     // its artifact needs (instances, their memory, snapshots), but not
     // publishing the artifact: that would change every kernel of it.
-    bool kernelCovered = resource->kernel.empty() ||
+    bool kernelCovered = resource.kernel.empty() ||
                          (kernel.empty() ? operation != Operation::Publish
-                                         : resource->kernel == kernel);
+                                         : resource.kernel == kernel);
     if (artifact && kernelCovered)
       return true;
   }
@@ -389,16 +391,17 @@ Result<Capability> CapabilityVerifier::verify(std::string_view token,
                      " bytes; tokens have at most " +
                      std::to_string(kMaximumTokenBytes));
   // 1. The footer names the key; it is read only to choose one.
-  Result<std::string> footer = paseto::unverifiedFooter(token);
-  if (!footer)
-    return untrusted(footer.error().message);
+  Result<paseto::DecodedToken> decoded = paseto::decodeV4Public(token);
+  if (!decoded)
+    return untrusted(decoded.error().message);
+  const std::string &footer = decoded->footer;
   const PublicKey *issuer = nullptr;
   for (const PublicKey &key : issuers)
-    if (*footer == footerFor(key))
+    if (footer == footerFor(key))
       issuer = &key;
   if (!issuer) {
     // The footer is unauthenticated bytes: shown only as printable text.
-    std::string shown = footer->substr(0, 100);
+    std::string shown = footer.substr(0, 100);
     for (char &c : shown)
       if (c < ' ' || c > '~')
         c = '?';
@@ -408,7 +411,7 @@ Result<Capability> CapabilityVerifier::verify(std::string_view token,
   // 2. The signature, over header, claims, footer and the implicit
   // assertion, before anything of the claims is read.
   Result<std::string> message =
-      paseto::verifyV4Public(*issuer, token, *footer, kImplicitAssertion);
+      paseto::verifyV4Public(*issuer, *decoded, footer, kImplicitAssertion);
   if (!message)
     return untrusted(message.error().message);
   // 3. The claims.
@@ -420,12 +423,12 @@ Result<Capability> CapabilityVerifier::verify(std::string_view token,
   capability.issuerKeyId = issuer->keyId();
   if (now < capability.body.notBefore)
     return untrusted("it is not valid before " +
-                     formatTime(capability.body.notBefore));
+                     formatTokenTime(capability.body.notBefore));
   // A token issued in the future (an issuer's clock running ahead) would
   // escape a revocation of the tenant's tokens issued before a time.
   if (capability.body.issuedAt > now + kClockSkewSeconds)
     return untrusted("it was issued at " +
-                     formatTime(capability.body.issuedAt) +
+                     formatTokenTime(capability.body.issuedAt) +
                      ", in the future: the issuer's clock is wrong");
   if (Status status = stillValid(capability, now); !status)
     return status.error();
@@ -436,7 +439,7 @@ Status CapabilityVerifier::stillValid(const Capability &capability,
                                       int64_t now) const {
   const CapabilityClaims &claims = capability.claims();
   if (now >= claims.expires)
-    return untrusted("it expired at " + formatTime(claims.expires));
+    return untrusted("it expired at " + formatTokenTime(claims.expires));
   if (revoked.revoked(claims.tenant, claims.tokenId, claims.issuedAt))
     return untrusted("it was revoked (token " + claims.tokenId +
                      " of tenant '" + claims.tenant + "')");

@@ -37,13 +37,9 @@ void appendLength(std::string &out, uint64_t value) {
     out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
 
-/// A v4.public token split into its decoded parts.
-struct Parts {
-  std::string body; // message || signature
-  std::string footer;
-};
+} // namespace
 
-Result<Parts> split(std::string_view token) {
+Result<DecodedToken> decodeV4Public(std::string_view token) {
   auto invalid = [](const std::string &why) {
     return Error{ErrorCode::InvalidArgument,
                  "not a PASETO v4.public token: " + why};
@@ -59,7 +55,7 @@ Result<Parts> split(std::string_view token) {
     if (encodedFooter.empty())
       return invalid("it ends with '.'");
   }
-  Parts parts;
+  DecodedToken parts;
   std::optional<std::string> body = base64UrlDecode(rest);
   if (!body)
     return invalid("its payload is not unpadded base64url");
@@ -72,8 +68,6 @@ Result<Parts> split(std::string_view token) {
   parts.footer = std::move(*footer);
   return parts;
 }
-
-} // namespace
 
 std::string base64UrlEncode(std::string_view bytes) {
   std::string out;
@@ -151,24 +145,15 @@ Result<std::string> signV4Public(const SigningKey &key,
   return token;
 }
 
-Result<std::string> unverifiedFooter(std::string_view token) {
-  Result<Parts> parts = split(token);
-  if (!parts)
-    return parts.error();
-  return std::move(parts->footer);
-}
-
-Result<std::string> verifyV4Public(const PublicKey &key, std::string_view token,
+Result<std::string> verifyV4Public(const PublicKey &key,
+                                   const DecodedToken &token,
                                    std::string_view footer,
                                    std::string_view implicitAssertion) {
-  Result<Parts> parts = split(token);
-  if (!parts)
-    return parts.error();
-  if (parts->footer.size() != footer.size() ||
-      CRYPTO_memcmp(parts->footer.data(), footer.data(), footer.size()) != 0)
+  if (token.footer.size() != footer.size() ||
+      CRYPTO_memcmp(token.footer.data(), footer.data(), footer.size()) != 0)
     return Error{ErrorCode::Untrusted,
                  "the token's footer is not the one expected"};
-  std::string_view body = parts->body;
+  std::string_view body = token.body;
   std::string_view message = body.substr(0, body.size() - kSignatureBytes);
   std::string_view signature = body.substr(body.size() - kSignatureBytes);
   if (!key.verifies(preAuthenticationEncoding(
@@ -178,6 +163,15 @@ Result<std::string> verifyV4Public(const PublicKey &key, std::string_view token,
                  "the token's signature does not verify: it was altered, or "
                  "signed by another key or for another use"};
   return std::string(message);
+}
+
+Result<std::string> verifyV4Public(const PublicKey &key, std::string_view token,
+                                   std::string_view footer,
+                                   std::string_view implicitAssertion) {
+  Result<DecodedToken> decoded = decodeV4Public(token);
+  if (!decoded)
+    return decoded.error();
+  return verifyV4Public(key, *decoded, footer, implicitAssertion);
 }
 
 } // namespace tensorwasm::paseto

@@ -39,13 +39,23 @@ Result<std::string> signV4Public(const SigningKey &key,
                                  std::string_view footer,
                                  std::string_view implicitAssertion);
 
-/// The footer of a v4.public token, decoded but NOT verified: only for
-/// choosing the key to verify with.
-Result<std::string> unverifiedFooter(std::string_view token);
+/// A v4.public token's parts, decoded but NOT verified: its footer may
+/// only choose the key to verify with.
+struct DecodedToken {
+  /// The message followed by its 64-byte signature.
+  std::string body;
+  std::string footer;
+};
+/// InvalidArgument for what is not a v4.public token.
+Result<DecodedToken> decodeV4Public(std::string_view token);
 
-/// The message of `token`, if it is a v4.public token that `key` signed
-/// with exactly this footer and implicit assertion; else Untrusted (or
-/// InvalidArgument for what is not a v4.public token at all).
+/// The message of a decoded token, if `key` signed it with exactly this
+/// footer and implicit assertion; else Untrusted.
+Result<std::string> verifyV4Public(const PublicKey &key,
+                                   const DecodedToken &token,
+                                   std::string_view footer,
+                                   std::string_view implicitAssertion);
+/// decodeV4Public(), then the above.
 Result<std::string> verifyV4Public(const PublicKey &key, std::string_view token,
                                    std::string_view footer,
                                    std::string_view implicitAssertion);
