@@ -63,6 +63,7 @@ public:
     if (launching)
       controlWord.store(abi::kControlInterrupt);
   }
+  Status reset() override;
 
   // InstanceState
   DeviceKind deviceKind() const override { return DeviceKind::Cpu; }
@@ -145,10 +146,20 @@ private:
     return create(pages);
   }
 
+  Result<std::unique_ptr<Instance>> create(std::optional<uint64_t> blankPages) {
+    Result<std::unique_ptr<cpu::Instance>> made = makeInstance(blankPages);
+    if (!made)
+      return made.error();
+    return std::unique_ptr<Instance>(
+        new CpuInstance(shared_from_this(), std::move(*made)));
+  }
+
+public:
   /// An instance, initialised and started; or for a snapshot to fill,
   /// initialised (tables, segment state) without its start function, its
   /// memory then reset to `blankPages` pages of zeroes.
-  Result<std::unique_ptr<Instance>> create(std::optional<uint64_t> blankPages) {
+  Result<std::unique_ptr<cpu::Instance>>
+  makeInstance(std::optional<uint64_t> blankPages) const {
     if (!description.functionImports.empty())
       return Error{ErrorCode::Unsupported,
                    "the module imports the function '" +
@@ -185,10 +196,21 @@ private:
                            std::to_string(memory->maxPages())};
       }
     }
-    return std::unique_ptr<Instance>(
-        new CpuInstance(shared_from_this(), std::move(*created)));
+    return std::move(*created);
   }
 };
+
+Status CpuInstance::reset() {
+  // A new instance in this one's place: fresh memory from the system (all
+  // zero), the data segments and globals applied, the start function run;
+  // nothing of the old one is reused.
+  Result<std::unique_ptr<cpu::Instance>> fresh = module->makeInstance({});
+  if (!fresh)
+    return fresh.error();
+  instance = std::move(*fresh);
+  controlWord.store(abi::kControlRun);
+  return {};
+}
 
 Result<LaunchResult> CpuInstance::launch(std::string_view kernel,
                                          const LaunchOptions &options,

@@ -12,6 +12,13 @@
 // to the GPU once, when it is created or grown; host reads and writes are
 // driver copies, so its pages never migrate back.
 //
+// Making and dropping instances must not wait for other tenants' kernels
+// (the management gate below): device memory comes from a stream-ordered
+// pool, whose allocations and frees never wait for the GPU to go idle, and
+// each instance's streams, trap record and control word are taken from a
+// per-GPU stock of launch slots that outlives instances, so that after the
+// first instances no driver management call is made at all.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Devices.h"
@@ -176,8 +183,12 @@ public:
       managing.emplace(*gate);
     if (context) {
       driver->ctxSetCurrent(context);
-      if (!lost.load())
+      if (!lost.load()) {
         releaseStaging();
+        releaseSlots();
+        if (pool)
+          driver->memPoolDestroy(pool);
+      }
       if (green)
         driver->greenCtxDestroy(green);
       driver->primaryCtxRelease(device);
@@ -223,21 +234,29 @@ public:
                  message};
   }
 
-  /// `bytes` of managed or device memory, refused before the driver is
-  /// asked when the GPU does not have them free.
-  Result<CUdeviceptr> allocate(uint64_t bytes, bool managedMemory,
-                               const char *purpose) {
+  /// Refuses `bytes` before the driver is asked when the GPU does not have
+  /// them free.
+  Status checkFree(uint64_t bytes, const char *purpose) {
     size_t free = 0, total = 0;
     if (Status status =
             check(driver->memGetInfo(&free, &total), "cuMemGetInfo");
         !status)
-      return status.error();
+      return status;
     if (bytes > free)
       return Error{ErrorCode::ResourceExhausted,
                    std::string("cannot allocate ") + purpose + " of " +
                        std::to_string(bytes) + " bytes: the GPU has " +
                        std::to_string(free) + " of " + std::to_string(total) +
                        " bytes free"};
+    return {};
+  }
+
+  /// `bytes` of managed or device memory, refused before the driver is
+  /// asked when the GPU does not have them free.
+  Result<CUdeviceptr> allocate(uint64_t bytes, bool managedMemory,
+                               const char *purpose) {
+    if (Status status = checkFree(bytes, purpose); !status)
+      return status.error();
     CUdeviceptr pointer = 0;
     LaunchGate::Management managing(*gate);
     CUresult result =
@@ -249,6 +268,134 @@ public:
         !status)
       return status.error();
     return pointer;
+  }
+
+  /// An instance's memory (linear memory, or its globals block, which is
+  /// always device memory): from the pool in the order of `stream` where
+  /// there is one, else behind the gate.
+  Result<CUdeviceptr> allocateForInstance(uint64_t bytes, bool managed,
+                                          CUstream stream,
+                                          const char *purpose) {
+    if (!pool)
+      return allocate(bytes, managed, purpose);
+    if (Status status = checkFree(bytes, purpose); !status)
+      return status.error();
+    CUdeviceptr pointer = 0;
+    CUresult result =
+        driver->memAllocFromPoolAsync(&pointer, bytes, pool, stream);
+    if (result == CUDA_ERROR_OUT_OF_MEMORY && memoryLimit)
+      return Error{ErrorCode::ResourceExhausted,
+                   std::string("cannot allocate ") + purpose + " of " +
+                       std::to_string(bytes) +
+                       " bytes: the device's memory is capped at " +
+                       std::to_string(memoryLimit) +
+                       " bytes for all its instances together "
+                       "(DeviceOptions::gpuMemoryLimit)"};
+    if (Status status = check(result, "cuMemAllocFromPoolAsync"); !status)
+      return status.error();
+    return pointer;
+  }
+  /// Frees what allocateForInstance() gave, in the order of `stream`.
+  void freeForInstance(CUdeviceptr pointer, CUstream stream) {
+    if (!pointer)
+      return;
+    if (pool) {
+      driver->memFreeAsync(pointer, stream);
+      return;
+    }
+    LaunchGate::Management managing(*gate);
+    driver->memFree(pointer);
+  }
+
+  /// What a launch of an instance needs besides its memory: a stream for
+  /// its work, one for raising its control word beside a running kernel,
+  /// the trap record (pinned host memory the GPU writes through its
+  /// mapping) and the control word (device memory, read by every loop).
+  /// Kept for the next instance when one goes: making them is management
+  /// the driver may hold until the GPU is idle.
+  struct LaunchSlot {
+    CUstream stream = nullptr;
+    CUstream controlStream = nullptr;
+    abi::TrapRecord *trapRecord = nullptr;
+    CUdeviceptr trapRecordOnGpu = 0;
+    CUdeviceptr controlWord = 0;
+  };
+  /// Slots are made this many at a time: one pinned block of trap records,
+  /// one device block of control words.
+  static constexpr unsigned kSlotsPerBlock = 16;
+  static constexpr uint64_t kControlWordBytes = 8;
+
+  Result<LaunchSlot> takeSlot() {
+    {
+      std::lock_guard<std::mutex> lock(slotsMutex);
+      if (!freeSlots.empty()) {
+        LaunchSlot slot = freeSlots.back();
+        freeSlots.pop_back();
+        return slot;
+      }
+    }
+    // A new block of slots: the only management a new instance makes
+    // once the stock is large enough.
+    LaunchGate::Management managing(*gate);
+    SlotBlock block;
+    std::vector<LaunchSlot> made;
+    auto fail = [&](Status status) -> Error {
+      for (const LaunchSlot &slot : made)
+        for (CUstream stream : {slot.stream, slot.controlStream})
+          if (stream)
+            driver->streamDestroy(stream);
+      releaseBlock(block);
+      return status.error();
+    };
+    void *records = nullptr;
+    if (Status status =
+            check(driver->memAllocHost(&records, kSlotsPerBlock *
+                                                     sizeof(abi::TrapRecord)),
+                  "cuMemAllocHost");
+        !status)
+      return fail(status);
+    block.trapRecords = static_cast<abi::TrapRecord *>(records);
+    std::memset(records, 0, kSlotsPerBlock * sizeof(abi::TrapRecord));
+    CUdeviceptr recordsOnGpu = 0;
+    if (Status status =
+            check(driver->memHostGetDevicePointer(&recordsOnGpu, records, 0),
+                  "cuMemHostGetDevicePointer");
+        !status)
+      return fail(status);
+    Result<CUdeviceptr> words =
+        allocate(kSlotsPerBlock * kControlWordBytes, false, "control words");
+    if (!words)
+      return fail(words.error());
+    block.controlWords = *words;
+    if (Status status =
+            check(driver->memsetD8(block.controlWords, 0,
+                                   kSlotsPerBlock * kControlWordBytes),
+                  "cuMemsetD8");
+        !status)
+      return fail(status);
+    for (unsigned i = 0; i < kSlotsPerBlock; ++i) {
+      LaunchSlot slot;
+      slot.trapRecord = block.trapRecords + i;
+      slot.trapRecordOnGpu = recordsOnGpu + i * sizeof(abi::TrapRecord);
+      slot.controlWord = block.controlWords + i * kControlWordBytes;
+      made.push_back(slot);
+      for (CUstream *stream : {&made.back().stream, &made.back().controlStream})
+        if (Status status =
+                check(driver->streamCreate(stream, CU_STREAM_NON_BLOCKING),
+                      "cuStreamCreate");
+            !status)
+          return fail(status);
+    }
+    LaunchSlot taken = made.back();
+    made.pop_back();
+    std::lock_guard<std::mutex> lock(slotsMutex);
+    blocks.push_back(block);
+    freeSlots.insert(freeSlots.end(), made.begin(), made.end());
+    return taken;
+  }
+  void giveSlot(const LaunchSlot &slot) {
+    std::lock_guard<std::mutex> lock(slotsMutex);
+    freeSlots.push_back(slot);
   }
 
   std::unique_ptr<Driver> driver;
@@ -264,6 +411,10 @@ public:
   int maxSharedOptIn = 48 * 1024;
   /// Whether linear memory is managed memory.
   bool managedMemory = false;
+  /// Device memory: the pool instances' memory comes from, and its cap
+  /// (zero: none).
+  CUmemoryPool pool = nullptr;
+  uint64_t memoryLimit = 0;
   CubinCache cache;
   std::string about;
   std::optional<DeadlineWatch> watch{std::in_place};
@@ -335,6 +486,32 @@ public:
   }
 
 private:
+  /// What a block of launch slots holds besides their streams.
+  struct SlotBlock {
+    abi::TrapRecord *trapRecords = nullptr;
+    CUdeviceptr controlWords = 0;
+  };
+  void releaseBlock(const SlotBlock &block) {
+    if (block.controlWords)
+      driver->memFree(block.controlWords);
+    if (block.trapRecords)
+      driver->memFreeHost(block.trapRecords);
+  }
+  /// At the end: every instance is gone, so every slot is free.
+  void releaseSlots() {
+    LaunchGate::Management managing(*gate);
+    for (const LaunchSlot &slot : freeSlots)
+      for (CUstream stream : {slot.stream, slot.controlStream})
+        driver->streamDestroy(stream);
+    for (const SlotBlock &block : blocks)
+      releaseBlock(block);
+    freeSlots.clear();
+    blocks.clear();
+  }
+  std::mutex slotsMutex;
+  std::vector<LaunchSlot> freeSlots;
+  std::vector<SlotBlock> blocks;
+
   std::atomic<bool> lost{false};
   std::mutex lostMutex;
   std::string lostReason;
@@ -398,20 +575,12 @@ public:
     // Releases whatever was acquired, also after a failed instantiation.
     if (!gpu.enterForRelease())
       return; // the context is gone, and everything in it
-    LaunchGate::Management managing(*gpu.gate);
-    Driver &driver = *gpu.driver;
+    gpu.freeForInstance(memory, stream);
+    gpu.freeForInstance(globals, stream);
+    // The frees are queued on the slot's stream, before whatever its next
+    // instance queues there.
     if (stream)
-      driver.streamDestroy(stream);
-    if (controlStream)
-      driver.streamDestroy(controlStream);
-    if (memory)
-      driver.memFree(memory);
-    if (globals)
-      driver.memFree(globals);
-    if (controlWord)
-      driver.memFree(controlWord);
-    if (trapRecord)
-      driver.memFreeHost(trapRecord);
+      gpu.giveSlot(slot);
   }
 
   /// Acquires the instance's resources and applies its initial state; or
@@ -472,6 +641,7 @@ public:
   }
 
   Result<uint32_t> grow(uint32_t pages) override;
+  Status reset() override;
 
   Result<LaunchResult> launch(std::string_view kernel,
                               const LaunchOptions &options,
@@ -502,8 +672,16 @@ private:
   /// it there.
   Status placeOnGpu();
   /// Clears the trap record and the control word after a launch that
-  /// raised them.
-  Status resetControl();
+  /// raised them: on the instance's own stream, so that nothing else on
+  /// the GPU is waited for.
+  Status resetControl() {
+    std::memset(trapRecord, 0, sizeof(abi::TrapRecord));
+    return zero(controlWord, Gpu::kControlWordBytes);
+  }
+  /// Writes the state instantiation gives: the control word and trap
+  /// record cleared, the globals block, linear memory zeroed and (unless
+  /// `blank`) the data segments; then waits.
+  Status applyInitialState(bool blank);
   /// Zeroes device memory and waits: on the instance's stream, which the
   /// launches and a restore's copies (other non-blocking streams) come
   /// after; a memset on the legacy stream would not be ordered before them.
@@ -518,15 +696,17 @@ private:
 
   std::shared_ptr<CudaModule> module;
   Gpu &gpu;
-  CUstream stream = nullptr;
-  CUstream controlStream = nullptr;
+  Gpu::LaunchSlot slot;
+  // The slot's parts, by name.
+  CUstream &stream = slot.stream;
+  CUstream &controlStream = slot.controlStream;
+  abi::TrapRecord *&trapRecord = slot.trapRecord;
+  CUdeviceptr &trapRecordOnGpu = slot.trapRecordOnGpu;
+  CUdeviceptr &controlWord = slot.controlWord;
   CUdeviceptr memory = 0;
   uint64_t memorySize = 0;
   uint64_t maxBytes = 0;
   CUdeviceptr globals = 0;
-  CUdeviceptr controlWord = 0;
-  abi::TrapRecord *trapRecord = nullptr;
-  CUdeviceptr trapRecordOnGpu = 0;
   std::mutex controlMutex;
   bool launching = false;
   bool controlRaised = false;
@@ -576,60 +756,23 @@ void DeadlineWatch::run() {
 Status CudaInstance::create(std::optional<uint64_t> blankPages) {
   if (Status status = gpu.enter(); !status)
     return status;
-  LaunchGate::Management managing(*gpu.gate);
-  Driver &driver = *gpu.driver;
   const cpu::ModuleDescription &description = module->description;
-  if (Status status =
-          gpu.check(driver.streamCreate(&stream, CU_STREAM_NON_BLOCKING),
-                    "cuStreamCreate");
-      !status)
-    return status;
-  if (Status status =
-          gpu.check(driver.streamCreate(&controlStream, CU_STREAM_NON_BLOCKING),
-                    "cuStreamCreate");
-      !status)
-    return status;
+  Result<Gpu::LaunchSlot> taken = gpu.takeSlot();
+  if (!taken)
+    return taken.error();
+  slot = *taken;
 
-  // The trap record in pinned host memory (read after each launch without
-  // a copy); the control word in device memory (read by every loop).
-  void *record = nullptr;
-  if (Status status =
-          gpu.check(driver.memAllocHost(&record, sizeof(abi::TrapRecord)),
-                    "cuMemAllocHost");
-      !status)
-    return status;
-  trapRecord = static_cast<abi::TrapRecord *>(record);
-  std::memset(trapRecord, 0, sizeof(abi::TrapRecord));
-  if (Status status = gpu.check(
-          driver.memHostGetDevicePointer(&trapRecordOnGpu, trapRecord, 0),
-          "cuMemHostGetDevicePointer");
-      !status)
-    return status;
-  Result<CUdeviceptr> word = gpu.allocate(8, false, "the control word");
-  if (!word)
-    return word.error();
-  controlWord = *word;
-  if (Status status = zero(controlWord, 8); !status)
-    return status;
-
-  Result<CUdeviceptr> block =
-      gpu.allocate(module->initialGlobals.size(), false, "the globals block");
+  Result<CUdeviceptr> block = gpu.allocateForInstance(
+      module->initialGlobals.size(), false, stream, "the globals block");
   if (!block)
     return block.error();
   globals = *block;
-  if (Status status =
-          gpu.check(driver.memcpyHtoD(globals, module->initialGlobals.data(),
-                                      module->initialGlobals.size()),
-                    "cuMemcpyHtoD");
-      !status)
-    return status;
 
   if (description.memory) {
     uint64_t maxPages = std::min<uint64_t>(
         description.memory->maxPages.value_or(kMaxPages), kMaxPages);
     maxBytes = maxPages * abi::kPageBytes;
     uint64_t pages = blankPages.value_or(description.memory->minPages);
-    memorySize = pages * abi::kPageBytes;
     if (pages > maxPages || pages < description.memory->minPages)
       return Error{blankPages ? ErrorCode::InvalidArgument
                               : ErrorCode::InvalidModule,
@@ -637,22 +780,45 @@ Status CudaInstance::create(std::optional<uint64_t> blankPages) {
                        " pages: the module's memory has " +
                        std::to_string(description.memory->minPages) + " to " +
                        std::to_string(maxPages) + " pages"};
-    if (memorySize) {
-      Result<CUdeviceptr> allocated =
-          gpu.allocate(memorySize, gpu.managedMemory, "linear memory");
+    if (pages) {
+      Result<CUdeviceptr> allocated = gpu.allocateForInstance(
+          pages * abi::kPageBytes, gpu.managedMemory, stream, "linear memory");
       if (!allocated)
         return allocated.error();
       memory = *allocated;
+      memorySize = pages * abi::kPageBytes;
       // Placed on the GPU before it is written: the memset then fills pages
       // the GPU already holds instead of faulting each one in.
       if (Status status = placeOnGpu(); !status)
         return status;
-      if (Status status = zero(memory, memorySize); !status)
-        return status;
     }
   }
-  for (size_t index = 0; !blankPages && index < description.data.size();
-       ++index) {
+  return applyInitialState(blankPages.has_value());
+}
+
+Status CudaInstance::applyInitialState(bool blank) {
+  static_assert(abi::kControlRun == 0, "a zeroed control word says 'run'");
+  Driver &driver = *gpu.driver;
+  const cpu::ModuleDescription &description = module->description;
+  std::memset(trapRecord, 0, sizeof(abi::TrapRecord));
+  if (Status status = gpu.check(
+          driver.memsetD8Async(controlWord, 0, Gpu::kControlWordBytes, stream),
+          "cuMemsetD8Async");
+      !status)
+    return status;
+  if (Status status = gpu.check(
+          driver.memcpyHtoDAsync(globals, module->initialGlobals.data(),
+                                 module->initialGlobals.size(), stream),
+          "cuMemcpyHtoDAsync");
+      !status)
+    return status;
+  if (memorySize)
+    if (Status status =
+            gpu.check(driver.memsetD8Async(memory, 0, memorySize, stream),
+                      "cuMemsetD8Async");
+        !status)
+      return status;
+  for (size_t index = 0; !blank && index < description.data.size(); ++index) {
     const cpu::ModuleDescription::DataSegment &segment =
         description.data[index];
     uint64_t offset = segment.offset.bits;
@@ -663,15 +829,41 @@ Status CudaInstance::create(std::optional<uint64_t> blankPages) {
               std::to_string(segment.bytes.size()) + " bytes at offset " +
               std::to_string(offset) + ") lies outside linear memory of " +
               std::to_string(memorySize) + " bytes"};
+    // The module keeps the segment's bytes: the copy may finish later.
     if (!segment.bytes.empty())
-      if (Status status =
-              gpu.check(driver.memcpyHtoD(memory + offset, segment.bytes.data(),
-                                          segment.bytes.size()),
-                        "cuMemcpyHtoD");
+      if (Status status = gpu.check(
+              driver.memcpyHtoDAsync(memory + offset, segment.bytes.data(),
+                                     segment.bytes.size(), stream),
+              "cuMemcpyHtoDAsync");
           !status)
         return status;
   }
-  return {};
+  return gpu.check(driver.streamSynchronize(stream), "cuStreamSynchronize");
+}
+
+Status CudaInstance::reset() {
+  if (Status status = gpu.enter(); !status)
+    return status;
+  uint64_t initialBytes = 0;
+  if (hasMemory())
+    initialBytes = module->description.memory->minPages * abi::kPageBytes;
+  if (memorySize != initialBytes) {
+    // Grown: the memory of the initial size takes the grown one's place.
+    CUdeviceptr initial = 0;
+    if (initialBytes) {
+      Result<CUdeviceptr> allocated = gpu.allocateForInstance(
+          initialBytes, gpu.managedMemory, stream, "linear memory");
+      if (!allocated)
+        return allocated.error();
+      initial = *allocated;
+    }
+    gpu.freeForInstance(memory, stream);
+    memory = initial;
+    memorySize = initialBytes;
+    if (Status status = placeOnGpu(); !status)
+      return status;
+  }
+  return applyInitialState(/*blank=*/false);
 }
 
 Status CudaInstance::placeOnGpu() {
@@ -713,36 +905,28 @@ Result<uint32_t> CudaInstance::grow(uint32_t pages) {
     return status.error();
   // Linear memory is one allocation: a larger one takes its place, and the
   // old one is freed only once the new one holds everything.
-  LaunchGate::Management managing(*gpu.gate);
-  Result<CUdeviceptr> allocated =
-      gpu.allocate(newSize, gpu.managedMemory, "linear memory");
+  Result<CUdeviceptr> allocated = gpu.allocateForInstance(
+      newSize, gpu.managedMemory, stream, "linear memory");
   if (!allocated)
     return allocated.error();
   Driver &driver = *gpu.driver;
-  Status copied =
-      memorySize ? gpu.check(driver.memcpyDtoD(*allocated, memory, memorySize),
-                             "cuMemcpyDtoD")
-                 : Status();
+  Status copied = memorySize
+                      ? gpu.check(driver.memcpyDtoDAsync(*allocated, memory,
+                                                         memorySize, stream),
+                                  "cuMemcpyDtoDAsync")
+                      : Status();
   if (copied)
     copied = zero(*allocated + memorySize, newSize - memorySize);
   if (!copied) {
-    driver.memFree(*allocated);
+    gpu.freeForInstance(*allocated, stream);
     return copied.error();
   }
-  if (memory)
-    driver.memFree(memory);
+  gpu.freeForInstance(memory, stream);
   memory = *allocated;
   memorySize = newSize;
   if (Status status = placeOnGpu(); !status)
     return status.error();
   return static_cast<uint32_t>(oldPages);
-}
-
-Status CudaInstance::resetControl() {
-  static const uint32_t run = abi::kControlRun;
-  std::memset(trapRecord, 0, sizeof(abi::TrapRecord));
-  return gpu.check(gpu.driver->memcpyHtoD(controlWord, &run, sizeof run),
-                   "cuMemcpyHtoD");
 }
 
 /// Whether the GPU can run a launch of this shape: what cuLaunchKernel
@@ -1306,6 +1490,36 @@ openCudaDevice(const DeviceOptions &options,
     memoryNote = options.memory == MemoryMode::Managed ? "managed memory"
                                                        : "device memory";
   gpu->managedMemory = options.memory == MemoryMode::Managed && managed;
+  if (options.gpuMemoryLimit && gpu->managedMemory)
+    return Error{ErrorCode::InvalidArgument,
+                 "a driver-enforced memory cap needs linear memory in device "
+                 "memory (MemoryMode::Device): managed memory comes from no "
+                 "pool the driver can cap"};
+  if (!gpu->managedMemory) {
+    int pools = 0;
+    if (CUresult r = d.deviceGetAttribute(
+            &pools, CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED, gpu->device);
+        r != CUDA_SUCCESS)
+      return fail(r, "cuDeviceGetAttribute");
+    if (!pools && options.gpuMemoryLimit)
+      return Error{ErrorCode::Unsupported,
+                   "this GPU's driver has no memory pools, so it cannot cap "
+                   "the device's memory (DeviceOptions::gpuMemoryLimit)"};
+    if (pools) {
+      CUmemPoolProps properties{};
+      properties.allocType = CU_MEM_ALLOCATION_TYPE_PINNED;
+      properties.handleTypes = CU_MEM_HANDLE_TYPE_NONE;
+      properties.location = {CU_MEM_LOCATION_TYPE_DEVICE, gpu->device};
+      properties.maxSize = options.gpuMemoryLimit;
+      if (CUresult r = d.memPoolCreate(&gpu->pool, &properties);
+          r != CUDA_SUCCESS)
+        return fail(r, "cuMemPoolCreate");
+      gpu->memoryLimit = options.gpuMemoryLimit;
+      if (gpu->memoryLimit)
+        memoryNote += " (at most " + std::to_string(gpu->memoryLimit >> 20) +
+                      " MiB, a cap of the driver's)";
+    }
+  }
   gpu->cache = CubinCache::open(options.cubinCache);
   gpu->about = why + ": " + name + " (" + gpu->arch + ", driver " +
                std::to_string(gpu->driverVersion / 1000) + "." +

@@ -183,6 +183,13 @@ public:
   /// then returns Outcome::Interrupted. Without one running, it does
   /// nothing.
   virtual void cancel() = 0;
+  /// Puts the instance back in the state instantiate() gives: linear
+  /// memory of the module's initial size, all zero but for the data
+  /// segments, globals and tables initialised, the start function run
+  /// again. Nothing of what it held before survives, so an instance can
+  /// serve someone else (an instance pool). On failure the instance must
+  /// not be used again.
+  virtual Status reset() = 0;
 
 private:
   friend class runtime::InstanceState;
@@ -250,6 +257,15 @@ struct DeviceOptions {
   /// Zero: the whole GPU (its primary context).
   unsigned gpuSmGroupSize = 0;
   unsigned gpuSmGroup = 0;
+  /// cuda, device memory only: a cap the driver enforces on the device
+  /// memory of all this device's instances together (linear memories and
+  /// globals blocks). They come from a stream-ordered memory pool of this
+  /// maximum size (the driver may round it up to its allocation
+  /// granularity), so no accounting error in this process can take more.
+  /// Zero: no cap (the pool is still used where the driver has pools).
+  /// With managed memory, or a driver without memory pools, a cap is
+  /// refused when the device opens.
+  uint64_t gpuMemoryLimit = 0;
   /// cuda: the directory of the cubin cache (PTX compiled by the driver,
   /// keyed by the PTX's SHA-256, the driver version and the architecture).
   /// Empty: $TWASM_CACHE_DIR, else $XDG_CACHE_HOME/tensorwasm/cubin, else

@@ -29,6 +29,7 @@ using CUevent = struct CUevent_st *;
 using CUlinkState = struct CUlinkState_st *;
 using CUgreenCtx = struct CUgreenCtx_st *;
 using CUdevResourceDesc = struct CUdevResourceDesc_st *;
+using CUmemoryPool = struct CUmemPoolHandle_st *;
 
 /// A set of the GPU's streaming multiprocessors (cuda.h: CUdevSmResource).
 struct CUdevSmResource {
@@ -52,6 +53,18 @@ struct CUdevResource {
 struct CUmemLocation {
   int type;
   int id;
+};
+
+/// A stream-ordered memory pool's properties (cuda.h: CUmemPoolProps, v1):
+/// pinned device memory at `location`, at most `maxSize` bytes in all.
+struct CUmemPoolProps {
+  int allocType;
+  int handleTypes;
+  CUmemLocation location;
+  void *win32SecurityAttributes;
+  size_t maxSize;
+  unsigned short usage;
+  unsigned char reserved[54];
 };
 
 inline constexpr CUresult CUDA_SUCCESS = 0;
@@ -81,6 +94,9 @@ inline constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;
 inline constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
 inline constexpr int CU_DEV_RESOURCE_TYPE_SM = 1;
 inline constexpr unsigned CU_GREEN_CTX_DEFAULT_STREAM = 1;
+inline constexpr int CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED = 115;
+inline constexpr int CU_MEM_ALLOCATION_TYPE_PINNED = 1;
+inline constexpr int CU_MEM_HANDLE_TYPE_NONE = 0;
 
 // X(member, symbol exported by libcuda.so.1, parameter list). Versioned
 // symbols are named explicitly: cuda.h maps the plain names onto them.
@@ -176,7 +192,13 @@ inline constexpr unsigned CU_GREEN_CTX_DEFAULT_STREAM = 1;
      unsigned flags))                                                          \
   X(greenCtxDestroy, "cuGreenCtxDestroy", (CUgreenCtx context))                \
   X(ctxFromGreenCtx, "cuCtxFromGreenCtx",                                      \
-    (CUcontext * context, CUgreenCtx green))
+    (CUcontext * context, CUgreenCtx green))                                   \
+  X(memPoolCreate, "cuMemPoolCreate",                                          \
+    (CUmemoryPool * pool, const CUmemPoolProps *properties))                   \
+  X(memPoolDestroy, "cuMemPoolDestroy", (CUmemoryPool pool))                   \
+  X(memAllocFromPoolAsync, "cuMemAllocFromPoolAsync",                          \
+    (CUdeviceptr * pointer, size_t bytes, CUmemoryPool pool, CUstream stream)) \
+  X(memFreeAsync, "cuMemFreeAsync", (CUdeviceptr pointer, CUstream stream))
 
 /// The loaded driver: one function pointer per symbol of the table.
 class Driver {

@@ -2,6 +2,7 @@
 
 #include "cuda/MockDriver.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -30,6 +31,11 @@ struct MockStream {
   uint32_t *controlWord = nullptr;
   abi::TrapRecord *trapRecord = nullptr;
 };
+/// A stream-ordered pool: what it may hold in all, and holds now.
+struct MockPool {
+  size_t maxSize;
+  size_t usedBytes = 0;
+};
 struct PlannedFailure {
   unsigned remaining;
   CUresult result;
@@ -48,6 +54,9 @@ struct State {
   std::set<MockStream *> streams;
   std::set<void *> events;
   std::set<std::string *> linkStates;
+  std::set<MockPool *> pools;
+  /// Device allocations made from a pool, with their pool.
+  std::map<uintptr_t, MockPool *> pooledMemory;
   size_t contextRetains = 0;
   bool contextLost = false;
   bool endlessLaunches = false;
@@ -161,6 +170,7 @@ CUresult mockDeviceGetAttribute(int *value, int attribute, CUdevice) {
     return CUDA_SUCCESS;
   case CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY:
   case CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS:
+  case CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED:
     *value = 1;
     return CUDA_SUCCESS;
   default:
@@ -258,10 +268,79 @@ CUresult releaseCall(const char *symbol, const char *unknown, Known known,
 CUresult mockMemFree(CUdeviceptr pointer) {
   auto address = static_cast<uintptr_t>(pointer);
   return releaseCall(
-      "cuMemFree_v2", "memory not allocated",
-      [&](State &gpu) { return gpu.deviceMemory.count(address) != 0; },
+      "cuMemFree_v2", "memory not allocated (or allocated from a pool)",
+      [&](State &gpu) {
+        return gpu.deviceMemory.count(address) != 0 &&
+               gpu.pooledMemory.count(address) == 0;
+      },
       [&](State &gpu) {
         gpu.allocatedBytes -= gpu.deviceMemory[address];
+        gpu.deviceMemory.erase(address);
+        std::free(reinterpret_cast<void *>(address));
+      });
+}
+CUresult mockMemPoolCreate(CUmemoryPool *pool,
+                           const CUmemPoolProps *properties) {
+  MOCK_ENTER("cuMemPoolCreate");
+  if (!pool || !properties ||
+      properties->allocType != CU_MEM_ALLOCATION_TYPE_PINNED ||
+      properties->location.type != CU_MEM_LOCATION_TYPE_DEVICE ||
+      properties->location.id != 0)
+    return misuse(gpu, "cuMemPoolCreate with no output, or not of pinned "
+                       "memory on the GPU");
+  auto *made = new MockPool{properties->maxSize};
+  gpu.pools.insert(made);
+  *pool = reinterpret_cast<CUmemoryPool>(made);
+  return CUDA_SUCCESS;
+}
+CUresult mockMemPoolDestroy(CUmemoryPool pool) {
+  auto *destroyed = reinterpret_cast<MockPool *>(pool);
+  return releaseCall(
+      "cuMemPoolDestroy", "an unknown pool",
+      [&](State &gpu) { return gpu.pools.count(destroyed) != 0; },
+      [&](State &gpu) {
+        // As the driver's: allocations not yet freed stay valid until
+        // they are.
+        for (auto &[address, pool] : gpu.pooledMemory)
+          if (pool == destroyed)
+            pool = nullptr;
+        gpu.pools.erase(destroyed);
+        delete destroyed;
+      });
+}
+CUresult mockMemAllocFromPoolAsync(CUdeviceptr *pointer, size_t bytes,
+                                   CUmemoryPool pool, CUstream stream) {
+  MOCK_ENTER("cuMemAllocFromPoolAsync");
+  auto *from = reinterpret_cast<MockPool *>(pool);
+  if (!gpu.pools.count(from) ||
+      !gpu.streams.count(reinterpret_cast<MockStream *>(stream)))
+    return misuse(gpu, "cuMemAllocFromPoolAsync from an unknown pool or on "
+                       "an unknown stream");
+  // The driver's cap: a pool never holds more than its maximum size.
+  if (from->maxSize && bytes > from->maxSize - from->usedBytes)
+    return CUDA_ERROR_OUT_OF_MEMORY;
+  if (CUresult result = allocateDevice(gpu, pointer, bytes);
+      result != CUDA_SUCCESS)
+    return result;
+  gpu.pooledMemory[static_cast<uintptr_t>(*pointer)] = from;
+  from->usedBytes += bytes;
+  return CUDA_SUCCESS;
+}
+CUresult mockMemFreeAsync(CUdeviceptr pointer, CUstream stream) {
+  auto address = static_cast<uintptr_t>(pointer);
+  return releaseCall(
+      "cuMemFreeAsync",
+      "memory not allocated from a pool, or an unknown stream",
+      [&](State &gpu) {
+        return gpu.pooledMemory.count(address) != 0 &&
+               gpu.streams.count(reinterpret_cast<MockStream *>(stream)) != 0;
+      },
+      [&](State &gpu) {
+        size_t bytes = gpu.deviceMemory[address];
+        if (MockPool *pool = gpu.pooledMemory[address])
+          pool->usedBytes -= bytes;
+        gpu.pooledMemory.erase(address);
+        gpu.allocatedBytes -= bytes;
         gpu.deviceMemory.erase(address);
         std::free(reinterpret_cast<void *>(address));
       });
@@ -628,7 +707,7 @@ bool mock::LiveObjects::operator==(const LiveObjects &other) const {
   return deviceAllocations == other.deviceAllocations &&
          hostAllocations == other.hostAllocations && modules == other.modules &&
          streams == other.streams && events == other.events &&
-         linkStates == other.linkStates &&
+         linkStates == other.linkStates && memoryPools == other.memoryPools &&
          contextRetains == other.contextRetains;
 }
 
@@ -679,6 +758,10 @@ std::unique_ptr<Driver> mock::load() {
   driver->linkAddData = mockLinkAddData;
   driver->linkComplete = mockLinkComplete;
   driver->linkDestroy = mockLinkDestroy;
+  driver->memPoolCreate = mockMemPoolCreate;
+  driver->memPoolDestroy = mockMemPoolDestroy;
+  driver->memAllocFromPoolAsync = mockMemAllocFromPoolAsync;
+  driver->memFreeAsync = mockMemFreeAsync;
   driver->getErrorName = mockGetErrorName;
   driver->getErrorString = mockGetErrorString;
   return driver;
@@ -700,6 +783,10 @@ void releaseEverything(State &gpu) {
     delete reinterpret_cast<char *>(event);
   for (std::string *link : gpu.linkStates)
     delete link;
+  for (MockPool *pool : gpu.pools)
+    delete pool;
+  gpu.pools.clear();
+  gpu.pooledMemory.clear();
   gpu.deviceMemory.clear();
   gpu.hostMemory.clear();
   gpu.functions.clear();
@@ -769,9 +856,26 @@ unsigned mock::callCount(const std::string &symbol) {
 mock::LiveObjects mock::live() {
   State &gpu = state();
   std::lock_guard<std::mutex> lock(gpu.mutex);
-  return {gpu.deviceMemory.size(), gpu.hostMemory.size(), gpu.modules.size(),
-          gpu.streams.size(),      gpu.events.size(),     gpu.linkStates.size(),
-          gpu.contextRetains};
+  mock::LiveObjects objects;
+  objects.deviceAllocations = gpu.deviceMemory.size();
+  objects.hostAllocations = gpu.hostMemory.size();
+  objects.modules = gpu.modules.size();
+  objects.streams = gpu.streams.size();
+  objects.events = gpu.events.size();
+  objects.linkStates = gpu.linkStates.size();
+  objects.memoryPools = gpu.pools.size();
+  objects.contextRetains = gpu.contextRetains;
+  return objects;
+}
+
+std::vector<size_t> mock::poolLimits() {
+  State &gpu = state();
+  std::lock_guard<std::mutex> lock(gpu.mutex);
+  std::vector<size_t> limits;
+  for (MockPool *pool : gpu.pools)
+    limits.push_back(pool->maxSize);
+  std::sort(limits.begin(), limits.end());
+  return limits;
 }
 
 std::vector<std::string> mock::misuses() {

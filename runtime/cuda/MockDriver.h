@@ -36,6 +36,7 @@ struct LiveObjects {
   size_t streams = 0;
   size_t events = 0;
   size_t linkStates = 0;
+  size_t memoryPools = 0;
   size_t contextRetains = 0;
   bool operator==(const LiveObjects &other) const;
 };
@@ -65,6 +66,8 @@ std::vector<std::string> calls();
 /// How many times `symbol` was called.
 unsigned callCount(const std::string &symbol);
 LiveObjects live();
+/// The maximum sizes of the live memory pools, smallest first.
+std::vector<size_t> poolLimits();
 /// Calls whose arguments were wrong (a copy outside an allocation, a null
 /// output pointer, an unknown handle): the cuda device must make none.
 std::vector<std::string> misuses();

@@ -64,6 +64,11 @@ static_assert(ours::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES ==
 static_assert(ours::CU_DEV_RESOURCE_TYPE_SM == ::CU_DEV_RESOURCE_TYPE_SM);
 static_assert(ours::CU_GREEN_CTX_DEFAULT_STREAM ==
               ::CU_GREEN_CTX_DEFAULT_STREAM);
+static_assert(ours::CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED ==
+              ::CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED);
+static_assert(ours::CU_MEM_ALLOCATION_TYPE_PINNED ==
+              ::CU_MEM_ALLOCATION_TYPE_PINNED);
+static_assert(ours::CU_MEM_HANDLE_TYPE_NONE == ::CU_MEM_HANDLE_TYPE_NONE);
 
 // Types: the same size (and signedness where it matters), so a value passed
 // through our declarations is what the driver reads.
@@ -89,6 +94,19 @@ static_assert(offsetof(ours::CUdevResource, sm) ==
               offsetof(::CUdevResource, sm));
 static_assert(offsetof(ours::CUdevResource, sm.minSmPartitionSize) ==
               offsetof(::CUdevResource, sm.minSmPartitionSize));
+// The driver reads CUmemPoolProps: the same size and field offsets.
+static_assert(sizeof(ours::CUmemoryPool) == sizeof(::CUmemoryPool));
+static_assert(sizeof(int) == sizeof(::CUmemAllocationType));
+static_assert(sizeof(int) == sizeof(::CUmemAllocationHandleType));
+static_assert(sizeof(ours::CUmemPoolProps) == sizeof(::CUmemPoolProps));
+static_assert(offsetof(ours::CUmemPoolProps, handleTypes) ==
+              offsetof(::CUmemPoolProps, handleTypes));
+static_assert(offsetof(ours::CUmemPoolProps, location) ==
+              offsetof(::CUmemPoolProps, location));
+static_assert(offsetof(ours::CUmemPoolProps, maxSize) ==
+              offsetof(::CUmemPoolProps, maxSize));
+static_assert(offsetof(ours::CUmemPoolProps, usage) ==
+              offsetof(::CUmemPoolProps, usage));
 // CUmemLocation is passed by value: the same layout.
 static_assert(sizeof(ours::CUmemLocation) == sizeof(::CUmemLocation));
 static_assert(offsetof(ours::CUmemLocation, type) ==

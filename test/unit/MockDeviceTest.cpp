@@ -330,9 +330,13 @@ TEST_F(MockDevice, BadModulesAreRefusedWithReasons) {
 /// destroyed (the calls after that release them, and cannot report).
 size_t callsBeforeRelease = 0;
 
-/// A module's whole life on a fresh mock device; the first failure.
-Status wholeLife() {
-  auto device = Device::open(mockOptions());
+/// A module's whole life on a fresh mock device, its linear memory in
+/// `memory`; the first failure.
+Status wholeLife(MemoryMode memory) {
+  DeviceOptions deviceOptions = mockOptions();
+  deviceOptions.memory = memory;
+  deviceOptions.gpuMemoryLimit = memory == MemoryMode::Device ? 64 << 20 : 0;
+  auto device = Device::open(deviceOptions);
   if (!device)
     return device.error();
   auto module = (*device)->loadModule(kernelsPtx(), kernelsManifest());
@@ -354,6 +358,8 @@ Status wholeLife() {
   auto grown = (*instance)->grow(1);
   if (!grown)
     return grown.error();
+  if (Status status = (*instance)->reset(); !status)
+    return status;
   callsBeforeRelease = mock::calls().size();
   return {};
 }
@@ -361,6 +367,8 @@ Status wholeLife() {
 bool releases(const std::string &symbol) {
   static const std::set<std::string> cleanup = {"cuDevicePrimaryCtxRelease_v2",
                                                 "cuMemFree_v2",
+                                                "cuMemFreeAsync",
+                                                "cuMemPoolDestroy",
                                                 "cuMemFreeHost",
                                                 "cuModuleUnload",
                                                 "cuLinkDestroy",
@@ -369,8 +377,9 @@ bool releases(const std::string &symbol) {
   return cleanup.count(symbol) != 0;
 }
 
-TEST_F(MockDevice, EveryFailingDriverCallIsAnErrorAndLeaksNothing) {
-  ASSERT_TRUE(wholeLife()) << "the unfailed run must succeed";
+/// Fails each driver call of a whole life in turn (in `memory` mode).
+void failEachCallInTurn(MemoryMode memory) {
+  ASSERT_TRUE(wholeLife(memory)) << "the unfailed run must succeed";
   std::vector<std::string> calls = mock::calls();
   size_t releaseStart = callsBeforeRelease;
   ASSERT_GT(calls.size(), 30u);
@@ -389,7 +398,7 @@ TEST_F(MockDevice, EveryFailingDriverCallIsAnErrorAndLeaksNothing) {
                    std::to_string(failure));
       mock::reset();
       mock::failCall(symbol, failure, ordinal);
-      Status status = wholeLife();
+      Status status = wholeLife(memory);
       if (!releases(symbol) && index < releaseStart) {
         ASSERT_FALSE(status) << "the failure went unnoticed";
         EXPECT_FALSE(status.error().message.empty());
@@ -404,9 +413,19 @@ TEST_F(MockDevice, EveryFailingDriverCallIsAnErrorAndLeaksNothing) {
   EXPECT_GT(failuresChecked, 40u);
 }
 
+TEST_F(MockDevice, EveryFailingDriverCallIsAnErrorAndLeaksNothing) {
+  for (MemoryMode memory : {MemoryMode::Managed, MemoryMode::Device}) {
+    SCOPED_TRACE(memory == MemoryMode::Device ? "device memory"
+                                              : "managed memory");
+    mock::reset();
+    failEachCallInTurn(memory);
+  }
+}
+
 TEST_F(MockDevice, ObjectsReleaseTheirResourcesWhileTheDeviceLives) {
   auto device = Device::open(mockOptions());
   ASSERT_TRUE(device);
+  mock::LiveObjects afterFirst;
   for (int cycle = 0; cycle < 100; ++cycle) {
     auto module = (*device)->loadModule(kernelsPtx(), kernelsManifest());
     ASSERT_TRUE(module) << module.error().message;
@@ -414,8 +433,86 @@ TEST_F(MockDevice, ObjectsReleaseTheirResourcesWhileTheDeviceLives) {
     ASSERT_TRUE(instance) << instance.error().message;
     auto result = (*instance)->launch("scale", oneBlock(), kScaleArguments);
     ASSERT_TRUE(result) << result.error().message;
+    instance->reset();
+    module->reset();
+    if (cycle == 0)
+      afterFirst = mock::live();
   }
-  EXPECT_EQ(mock::live(), onlyTheContext()) << describe(mock::live());
+  // What stays is the device's stock of launch slots (one block: its
+  // streams, trap records and control words), the same after 100 cycles
+  // as after one.
+  mock::LiveObjects stock = onlyTheContext();
+  stock.streams = 2 * 16;
+  stock.hostAllocations = 1;
+  stock.deviceAllocations = 1;
+  EXPECT_EQ(afterFirst, stock) << describe(afterFirst);
+  EXPECT_EQ(mock::live(), stock) << describe(mock::live());
+}
+
+TEST_F(MockDevice, DeviceMemoryComesFromAPoolTheDriverCaps) {
+  DeviceOptions options = mockOptions();
+  options.memory = MemoryMode::Device;
+  options.gpuMemoryLimit = uint64_t(1) << 20;
+  auto device = Device::open(options);
+  ASSERT_TRUE(device) << device.error().message;
+  EXPECT_NE((*device)->description().find("at most 1 MiB"), std::string::npos)
+      << (*device)->description();
+  EXPECT_EQ(mock::live().memoryPools, 1u);
+  // Memory declared up to 4 GiB: only the cap stops growth.
+  std::string manifest = kernelsManifest();
+  size_t maxPages = manifest.find("\"max_pages\": 4");
+  ASSERT_NE(maxPages, std::string::npos);
+  manifest.replace(maxPages, 14, "\"max_pages\": 65536");
+  auto module = (*device)->loadModule(kernelsPtx(), manifest);
+  ASSERT_TRUE(module) << module.error().message;
+  auto instance = (*module)->instantiate();
+  ASSERT_TRUE(instance) << instance.error().message;
+  uint32_t word = 0x5eed, back = 0;
+  ASSERT_TRUE((*instance)->write(100, &word, 4));
+
+  // Past the cap (the GPU has 16 GiB free): refused by the driver, with
+  // the cap named, and nothing changed.
+  auto refused = (*instance)->grow(16);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::ResourceExhausted);
+  EXPECT_NE(refused.error().message.find("capped at 1048576 bytes"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ((*instance)->memoryBytes(), 65536u);
+  ASSERT_TRUE((*instance)->read(100, &back, 4));
+  EXPECT_EQ(back, word);
+  auto grown = (*instance)->grow(7);
+  ASSERT_TRUE(grown) << grown.error().message;
+  ASSERT_TRUE((*instance)->read(100, &back, 4));
+  EXPECT_EQ(back, word);
+
+  // Instances come and go with no call that may wait for the GPU to be
+  // idle: memory from the pool in stream order, slots from the stock.
+  unsigned streamsMade = mock::callCount("cuStreamCreate");
+  for (int cycle = 0; cycle < 20; ++cycle) {
+    auto more = (*module)->instantiate();
+    ASSERT_TRUE(more) << more.error().message;
+    auto launched = (*more)->launch("scale", oneBlock(), kScaleArguments);
+    ASSERT_TRUE(launched) << launched.error().message;
+  }
+  // The stock's one block: its trap records and its control words.
+  EXPECT_EQ(mock::callCount("cuMemAllocHost_v2"), 1u);
+  EXPECT_EQ(mock::callCount("cuMemAlloc_v2"), 1u);
+  for (const char *waits : {"cuMemFree_v2", "cuMemFreeHost", "cuMemcpyDtoD_v2"})
+    EXPECT_EQ(mock::callCount(waits), 0u) << waits;
+  EXPECT_EQ(mock::callCount("cuStreamCreate"), streamsMade);
+  instance->reset();
+  module->reset();
+  device->reset();
+  EXPECT_EQ(mock::live(), mock::LiveObjects()) << describe(mock::live());
+
+  // A cap needs memory a pool can hold.
+  options.memory = MemoryMode::Managed;
+  auto managed = Device::open(options);
+  ASSERT_FALSE(managed);
+  EXPECT_EQ(managed.error().code, ErrorCode::InvalidArgument);
+  EXPECT_NE(managed.error().message.find("device memory"), std::string::npos)
+      << managed.error().message;
 }
 
 TEST_F(MockDevice, ALostContextFailsEveryCallClearly) {
@@ -444,7 +541,7 @@ TEST_F(MockDevice, ALostContextFailsEveryCallClearly) {
   device->reset();
   EXPECT_EQ(mock::live(), mock::LiveObjects()) << describe(mock::live());
   // Opened again, the device works.
-  EXPECT_TRUE(wholeLife());
+  EXPECT_TRUE(wholeLife(MemoryMode::Managed));
 }
 
 TEST_F(MockDevice, TheCubinCacheSkipsTheCompilerAndSurvivesDamage) {

@@ -231,6 +231,42 @@ protected:
 };
 
 //===----------------------------------------------------------------------===//
+// Reset (what an instance pool hands out again)
+//===----------------------------------------------------------------------===//
+
+TEST(InstanceReset, GivesBackExactlyTheStateOfANewInstance) {
+  for (auto [kind, memory] : {std::pair{DeviceKind::Cpu, MemoryMode::Managed},
+                              std::pair{otherKind(), MemoryMode::Managed},
+                              std::pair{otherKind(), MemoryMode::Device}}) {
+    SCOPED_TRACE(std::string(deviceKindName(kind)) +
+                 (memory == MemoryMode::Device ? ", device memory" : ""));
+    if (kind == DeviceKind::Mock)
+      cuda::mock::reset();
+    DeviceOptions options;
+    options.kind = kind;
+    options.cpuWorkers = 2;
+    options.cubinCache = "none";
+    options.memory = memory;
+    Result<std::shared_ptr<Device>> device = Device::open(options);
+    ASSERT_TRUE(device) << device.error().message;
+    std::shared_ptr<Module> module = loadArtifact(**device, "stateful.twa");
+    // Grown, written over (the data segment too), globals moved on by
+    // launches where the device runs code, and a launch that trapped.
+    bool runsCode = kind != DeviceKind::Mock;
+    std::unique_ptr<Instance> used = makeState(*module, runsCode);
+    ASSERT_EQ(used->memoryBytes(), 16 * 65536u);
+    ASSERT_TRUE(used->reset());
+    std::unique_ptr<Instance> fresh = instantiate(*module);
+    expectSameState(*module, *used, *module, *fresh);
+    EXPECT_EQ(memoryOf(*used).substr(16, 12), "initial data");
+    // And it runs as a new one does.
+    step(*used, 4096, runsCode);
+    step(*fresh, 4096, runsCode);
+    expectSameState(*module, *used, *module, *fresh);
+  }
+}
+
+//===----------------------------------------------------------------------===//
 // Round trips
 //===----------------------------------------------------------------------===//
 
