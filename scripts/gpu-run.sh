@@ -78,28 +78,42 @@ if [[ $what == snapshot || $what == all ]]; then
   done
 fi
 if [[ $what == tenancy || $what == all ]]; then
+  # The tenancy tests with the full stress run, with linear memory in
+  # managed and in device memory; then resets of instances on the GPU.
+  for memory in managed device; do
+    TWASM_TEST_DEVICE=cuda TWASM_TEST_MEMORY=$memory \
+      TWASM_TEST_KERNEL_DIR="$bundle/runtime" \
+      TWASM_PASETO_VECTORS="$bundle/paseto/v4-public.json" \
+      TWASM_TENANCY_STRESS_LAUNCHES=1000 timeout 600 \
+      "$bundle/bin/twasm-tenancy-tests" \
+      --gtest_output="json:$out/tenancy-tests-$memory.json" 2>&1 |
+      tee "$out/tenancy-tests-$memory.txt"
+    status=$((status | PIPESTATUS[0]))
+  done
   TWASM_TEST_DEVICE=cuda TWASM_TEST_KERNEL_DIR="$bundle/runtime" \
-    TWASM_PASETO_VECTORS="$bundle/paseto/v4-public.json" \
-    TWASM_TENANCY_STRESS_LAUNCHES=1000 "$bundle/bin/twasm-tenancy-tests" \
-    --gtest_output="json:$out/tenancy-tests.json" 2>&1 |
-    tee "$out/tenancy-tests.txt"
+    TWASM_SNAPSHOT_GOLDEN_DIR="$bundle/snapshots" timeout 300 \
+    "$bundle/bin/twasm-snapshot-tests" --gtest_filter='InstanceReset.*' \
+    2>&1 | tee "$out/instance-reset-tests.txt"
   status=$((status | PIPESTATUS[0]))
   run=0
-  # Memory bombs are left out on the GPU: every instance made or freed
-  # waits for the launches in flight (docs/tenancy.md, "Not yet").
-  gpuAttacks="--attackers looper,trapper,crowd"
-  for options in "--device cuda $gpuAttacks" \
-    "--device cuda --sm-group-size 16 $gpuAttacks" \
-    "--device cuda --sm-group-size 16 --attackers looper" \
-    "--device cuda --sm-group-size 16 --attackers crowd" "--device cpu" \
+  # Each attack alone and all together, each tenant on its own group of 16
+  # SMs with device memory from its own capped pool; the same in managed
+  # memory; the whole GPU shared; and this machine's CPU.
+  groups="--device cuda --memory device --sm-group-size 16"
+  for options in "$groups" "$groups --attackers looper" \
+    "$groups --attackers trapper" "$groups --attackers crowd" \
+    "$groups --attackers bomber" \
+    "--device cuda --memory managed --sm-group-size 16" \
+    "--device cuda --memory device" "--device cpu" \
     "--device cpu --cpu-slice-us 0 --launches 200"; do
     run=$((run + 1))
+    echo "== twasm-bench-tenancy $options" | tee "$out/bench-tenancy-$run.txt"
     # shellcheck disable=SC2086 # the options are words
-    timeout 300 "$bundle/bin/twasm-bench-tenancy" \
+    timeout 60 "$bundle/bin/twasm-bench-tenancy" \
       "$bundle/runtime/tenancy_kernels.twa" \
       "$bundle/runtime/tenancy_kernels-publisher.pub" $options \
       --json "$out/bench-tenancy-$run.json" 2>&1 |
-      tee "$out/bench-tenancy-$run.txt"
+      tee -a "$out/bench-tenancy-$run.txt"
     status=$((status | PIPESTATUS[0]))
   done
 fi

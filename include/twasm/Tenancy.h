@@ -180,8 +180,11 @@ struct TenantQuota {
 
 /// A tenant's use and history, for monitoring.
 struct TenantUsage {
+  /// Linear memory charged: of live instances and of pooled ones.
   uint64_t memoryBytes = 0;
   unsigned instances = 0;
+  /// Instances kept ready for the tenant (GatewayOptions::instancePool).
+  unsigned pooledInstances = 0;
   unsigned runningLaunches = 0;
   uint64_t launchesCompleted = 0;
   uint64_t launchesTrapped = 0;
@@ -236,6 +239,9 @@ private:
   /// The memory bytes charged to the tenant for this instance: what its
   /// linear memory holds, whatever a manifest said.
   uint64_t charged = 0;
+  /// Whether it came from, or was made for, the tenant's instance pool
+  /// without use yet (prewarm()): it needs no reset to go back.
+  bool pristine = false;
 };
 
 struct GatewayOptions {
@@ -260,6 +266,16 @@ struct GatewayOptions {
   /// that one tenant's kernels occupy only its own SMs (gpuSmGroup is
   /// ignored; docs/tenancy.md says what is still shared).
   std::optional<DeviceOptions> tenantDevices;
+  /// Instances kept ready per tenant and artifact (an instance pool), up
+  /// to this many: when a tenant's instance goes, it is reset
+  /// (Instance::reset(): memory back to its initial size and zeroed, data
+  /// segments, globals and the start function applied again) and kept for
+  /// that tenant's next instantiate() of the same artifact, which then
+  /// allocates nothing; prewarm() makes them ahead. A pooled instance is
+  /// the tenant's alone, stays charged to its memory quota (it holds the
+  /// memory) but not to its instance count, and goes back to the device
+  /// when the tenant needs that memory for something else. Zero: none.
+  unsigned instancePool = 0;
 };
 
 /// The tenants' way in: checks tokens, keeps quotas, makes instances from
@@ -288,6 +304,12 @@ public:
   /// instance and memory quotas.
   Result<std::unique_ptr<TenantInstance>>
   instantiate(const Capability &caller, std::string_view reference);
+  /// Fills the tenant's instance pool for `reference` up to `count`
+  /// instances (at most GatewayOptions::instancePool), as instantiate()
+  /// would make them and within the same quotas; returns how many are
+  /// pooled now.
+  Result<unsigned> prewarm(const Capability &caller, std::string_view reference,
+                           unsigned count);
 
   /// Snapshots `instance` (Operation::Snapshot on its artifact) with the
   /// instance's tenant recorded in it (include/twasm/Snapshot.h); the
@@ -328,11 +350,19 @@ private:
   Result<std::shared_ptr<Module>> moduleFor(Device &device,
                                             const Artifact &artifact);
   /// An instance of `reference` for `caller` (its token covering
-  /// `operation`), within its quotas: `make` makes it from the module,
-  /// reserving its memory through the function it is given first.
+  /// `operation`), within its quotas: from the tenant's pool if `fromPool`
+  /// and it has one, else `make` makes it from the module, reserving its
+  /// memory through the function it is given first.
+  /// Takes an instance of `digest` from the tenant's pool (within its
+  /// quotas), or null when the pool has none.
+  Result<std::unique_ptr<TenantInstance>> takePooled(TenantState &state,
+                                                     const std::string &digest);
+  /// Keeps `instance` (reset unless it is pristine) in its tenant's pool,
+  /// if there is room; returns whether it did.
+  bool keepPooled(TenantInstance &instance);
   Result<std::unique_ptr<TenantInstance>>
   makeInstance(const Capability &caller, std::string_view reference,
-               Operation operation,
+               Operation operation, bool fromPool,
                const std::function<Result<std::unique_ptr<Instance>>(
                    Module &, const std::function<Status(uint64_t)> &)> &make);
 

@@ -28,7 +28,22 @@ constexpr uint64_t kPageBytes = 65536;
 constexpr std::initializer_list<Operation> kMemoryAccess = {
     Operation::Launch, Operation::Instantiate};
 
-struct TenantState {
+/// An instance in a tenant's pool: reset, ready for the tenant's next
+/// instantiate() of its artifact.
+struct PooledInstance {
+  std::shared_ptr<const Artifact> source;
+  std::shared_ptr<Module> module;
+  std::unique_ptr<Instance> instance;
+  uint64_t charged = 0;
+};
+
+/// On a tenant's own GPU device in device memory, the driver caps its
+/// memory at the quota plus this much per instance the quota allows: each
+/// instance's globals block is an allocation of its own, which the driver
+/// may round up to its granularity (2 MiB on current GPUs).
+constexpr uint64_t kDriverCapPerInstance = uint64_t(2) << 20;
+
+struct TenantState : std::enable_shared_from_this<TenantState> {
   explicit TenantState(std::string name, TenantQuota quota)
       : name(std::move(name)), quota(quota),
         bucket(static_cast<double>(quota.launchBurst)),
@@ -42,6 +57,30 @@ struct TenantState {
   std::chrono::steady_clock::time_point refilled;
   /// Null until the tenant's first instance.
   std::shared_ptr<Device> device;
+  /// The driver's cap on the device's memory (0: none).
+  uint64_t deviceMemoryCap = 0;
+  /// Instances kept ready, by artifact digest.
+  std::map<std::string, std::vector<PooledInstance>, std::less<>> pool;
+
+  /// Whether `bytes` more fit in the memory quota, after giving back the
+  /// pooled instances if they do not fit otherwise (moved to `evicted`,
+  /// which the caller frees once it no longer holds `mutex`).
+  bool makeRoom(uint64_t bytes, std::vector<PooledInstance> &evicted) {
+    auto fits = [&] {
+      return bytes <=
+             quota.memoryBytes - std::min(quota.memoryBytes, usage.memoryBytes);
+    };
+    if (fits() || usage.pooledInstances == 0)
+      return fits();
+    for (auto &[digest, kept] : pool)
+      for (PooledInstance &pooled : kept) {
+        usage.memoryBytes -= pooled.charged;
+        evicted.push_back(std::move(pooled));
+      }
+    pool.clear();
+    usage.pooledInstances = 0;
+    return fits();
+  }
 
   Error overQuota(const std::string &what) {
     ++usage.refusedForQuota;
@@ -100,6 +139,19 @@ Status checkQuota(const TenantQuota &quota) {
   return {};
 }
 
+/// What instantiate() makes: a new instance of the module, its initial
+/// memory reserved first.
+Result<std::unique_ptr<Instance>>
+instantiateModule(Module &module,
+                  const std::function<Status(uint64_t)> &reserve) {
+  uint64_t initialBytes = 0;
+  if (const auto &memory = module.artifact()->manifest().memory)
+    initialBytes = memory->minimumPages * kPageBytes;
+  if (Status status = reserve(initialBytes); !status)
+    return status.error();
+  return module.instantiate();
+}
+
 std::string mebibytes(uint64_t bytes) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f MiB",
@@ -144,8 +196,18 @@ Status TenantGateway::setQuota(std::string_view tenant,
   if (auto found = shared->tenants.find(tenant);
       found != shared->tenants.end()) {
     // What the tenant holds now stays; only new requests see the new quota.
-    std::lock_guard<std::mutex> tenantLock(found->second->mutex);
-    found->second->quota = quota;
+    TenantState &state = *found->second;
+    std::vector<PooledInstance> evicted;
+    std::lock_guard<std::mutex> tenantLock(state.mutex);
+    state.quota = quota;
+    // The driver's cap was fixed when the tenant's device opened: with no
+    // instance alive, the device goes (with the pool) and the next one
+    // opens under the new cap. Otherwise the old cap holds until then.
+    if (state.deviceMemoryCap && state.usage.instances == 0) {
+      state.makeRoom(~uint64_t(0), evicted);
+      state.device.reset();
+      state.deviceMemoryCap = 0;
+    }
   }
   return {};
 }
@@ -233,6 +295,12 @@ Result<std::shared_ptr<Device>> TenantGateway::deviceFor(TenantState &state) {
   }
   // Tenants' code is verified artifacts only, whatever the template says.
   options->allowUnsignedCode = false;
+  // In device memory the driver caps what the tenant's instances hold
+  // together, whatever this process's accounting says.
+  if (options->kind != DeviceKind::Cpu && options->memory == MemoryMode::Device)
+    options->gpuMemoryLimit =
+        state.quota.memoryBytes +
+        uint64_t(state.quota.instances + 1) * kDriverCapPerInstance;
   // Groups go to tenants in turn; one whose device fails to open takes
   // none.
   std::lock_guard<std::mutex> groupLock(shared->smGroupMutex);
@@ -246,6 +314,8 @@ Result<std::shared_ptr<Device>> TenantGateway::deviceFor(TenantState &state) {
   if (options->gpuSmGroupSize > 0)
     ++shared->nextSmGroup;
   state.device = *opened;
+  if ((*opened)->kind() != DeviceKind::Cpu)
+    state.deviceMemoryCap = options->gpuMemoryLimit;
   return state.device;
 }
 
@@ -305,6 +375,7 @@ Result<RegistryEntry> TenantGateway::publish(const Capability &caller,
 
 Result<std::unique_ptr<TenantInstance>> TenantGateway::makeInstance(
     const Capability &caller, std::string_view reference, Operation operation,
+    bool fromPool,
     const std::function<Result<std::unique_ptr<Instance>>(
         Module &, const std::function<Status(uint64_t)> &)> &make) {
   std::shared_ptr<TenantState> state = tenantState(caller.tenant());
@@ -320,6 +391,13 @@ Result<std::unique_ptr<TenantInstance>> TenantGateway::makeInstance(
                                       entry->digest, {}, state.get());
       !status)
     return status.error();
+  // A pooled instance of the entry's digest was verified when it was made.
+  if (fromPool && shared->options.instancePool) {
+    Result<std::unique_ptr<TenantInstance>> pooled =
+        takePooled(*state, entry->digest);
+    if (!pooled || *pooled)
+      return pooled;
+  }
   Result<Artifact> artifact = shared->registry.fetch(
       entry->name + "@" + std::to_string(entry->version), VerifyOptions{now()});
   if (!artifact)
@@ -342,10 +420,10 @@ Result<std::unique_ptr<TenantInstance>> TenantGateway::makeInstance(
   // Memory is reserved by `make`, through `reserve`, before it allocates.
   uint64_t charged = 0;
   auto reserve = [&](uint64_t bytes) -> Status {
+    std::vector<PooledInstance> evicted; // freed after the lock
     std::lock_guard<std::mutex> lock(state->mutex);
     const TenantQuota &quota = state->quota;
-    if (bytes > quota.memoryBytes -
-                    std::min(quota.memoryBytes, state->usage.memoryBytes))
+    if (!state->makeRoom(bytes, evicted))
       return state->overQuota("an instance of '" + entry->name + "' needs " +
                               mebibytes(bytes) + " of linear memory; it uses " +
                               mebibytes(state->usage.memoryBytes) + " of " +
@@ -397,17 +475,97 @@ Result<std::unique_ptr<TenantInstance>> TenantGateway::makeInstance(
 Result<std::unique_ptr<TenantInstance>>
 TenantGateway::instantiate(const Capability &caller,
                            std::string_view reference) {
-  return makeInstance(
-      caller, reference, Operation::Instantiate,
-      [](Module &module, const std::function<Status(uint64_t)> &reserve)
-          -> Result<std::unique_ptr<Instance>> {
-        uint64_t initialBytes = 0;
-        if (const auto &memory = module.artifact()->manifest().memory)
-          initialBytes = memory->minimumPages * kPageBytes;
-        if (Status status = reserve(initialBytes); !status)
-          return status.error();
-        return module.instantiate();
-      });
+  return makeInstance(caller, reference, Operation::Instantiate,
+                      /*fromPool=*/true, instantiateModule);
+}
+
+Result<unsigned> TenantGateway::prewarm(const Capability &caller,
+                                        std::string_view reference,
+                                        unsigned count) {
+  Result<RegistryEntry> entry = shared->registry.find(reference);
+  if (!entry)
+    return entry.error();
+  std::shared_ptr<TenantState> state = tenantState(caller.tenant());
+  if (!state)
+    return Error{ErrorCode::Untrusted,
+                 "tenant '" + caller.tenant() + "' is not known here"};
+  count = std::min(count, shared->options.instancePool);
+  auto pooled = [&]() -> unsigned {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    auto found = state->pool.find(entry->digest);
+    return found == state->pool.end()
+               ? 0
+               : static_cast<unsigned>(found->second.size());
+  };
+  // The version found, not the reference: a newer push meanwhile does not
+  // fill this pool with another artifact.
+  std::string exact = entry->name + "@" + std::to_string(entry->version);
+  while (pooled() < count) {
+    Result<std::unique_ptr<TenantInstance>> made =
+        makeInstance(caller, exact, Operation::Instantiate, /*fromPool=*/false,
+                     instantiateModule);
+    if (!made)
+      return made.error();
+    (*made)->pristine = true;
+    if (!keepPooled(**made))
+      break;
+  }
+  return pooled();
+}
+
+Result<std::unique_ptr<TenantInstance>>
+TenantGateway::takePooled(TenantState &state, const std::string &digest) {
+  std::lock_guard<std::mutex> lock(state.mutex);
+  auto found = state.pool.find(digest);
+  if (found == state.pool.end() || found->second.empty())
+    return std::unique_ptr<TenantInstance>();
+  // The quota's other limits hold as for a new instance.
+  if (state.usage.instances >= state.quota.instances)
+    return state.overQuota(std::to_string(state.usage.instances) +
+                           " instances alive, its limit");
+  if (Status status = state.takeCall(); !status)
+    return status.error();
+  PooledInstance pooled = std::move(found->second.back());
+  found->second.pop_back();
+  --state.usage.pooledInstances;
+  ++state.usage.instances;
+  std::unique_ptr<TenantInstance> made(new TenantInstance());
+  made->gateway = shared_from_this();
+  made->owner = state.shared_from_this();
+  made->source = std::move(pooled.source);
+  made->module = std::move(pooled.module);
+  made->instance = std::move(pooled.instance);
+  made->charged = pooled.charged;
+  made->pristine = true;
+  return made;
+}
+
+bool TenantGateway::keepPooled(TenantInstance &instance) {
+  unsigned limit = shared->options.instancePool;
+  TenantState &state = *instance.owner;
+  const std::string &digest = instance.source->digest();
+  auto roomFor = [&] {
+    auto found = state.pool.find(digest);
+    return found == state.pool.end() || found->second.size() < limit;
+  };
+  {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    if (!limit || !roomFor())
+      return false;
+  }
+  // Reset outside the tenant's lock: it writes the whole memory.
+  if (!instance.pristine && !instance.instance->reset())
+    return false;
+  std::lock_guard<std::mutex> lock(state.mutex);
+  if (!roomFor())
+    return false;
+  uint64_t actual = instance.instance->memoryBytes();
+  state.usage.memoryBytes = state.usage.memoryBytes - instance.charged + actual;
+  --state.usage.instances;
+  ++state.usage.pooledInstances;
+  state.pool[digest].push_back(
+      {instance.source, instance.module, std::move(instance.instance), actual});
+  return true;
 }
 
 Result<std::string> TenantGateway::snapshot(const Capability &caller,
@@ -427,7 +585,7 @@ TenantGateway::restore(const Capability &caller, std::string_view reference,
                        std::string_view bytes, const SnapshotKeyring &keys,
                        uint64_t minimumCounter) {
   return makeInstance(
-      caller, reference, Operation::Restore,
+      caller, reference, Operation::Restore, /*fromPool=*/false,
       [&](Module &module, const std::function<Status(uint64_t)> &reserve)
           -> Result<std::unique_ptr<Instance>> {
         RestoreOptions options;
@@ -456,13 +614,14 @@ TenantUsage TenantGateway::usage(std::string_view tenant) const {
 //===----------------------------------------------------------------------===//
 
 TenantInstance::~TenantInstance() {
-  // The memory goes back to the device before the quota is given back.
+  // Kept in the tenant's pool (which takes over its charge), or its
+  // memory goes back to the device before the quota is given back.
+  if (!owner || !instance || gateway->keepPooled(*this))
+    return;
   instance.reset();
-  if (owner) {
-    std::lock_guard<std::mutex> lock(owner->mutex);
-    --owner->usage.instances;
-    owner->usage.memoryBytes -= charged;
-  }
+  std::lock_guard<std::mutex> lock(owner->mutex);
+  --owner->usage.instances;
+  owner->usage.memoryBytes -= charged;
 }
 
 const std::string &TenantInstance::tenant() const { return owner->name; }
@@ -483,6 +642,7 @@ Status TenantInstance::write(const Capability &caller, uint64_t address,
   std::lock_guard<std::mutex> turn(calls);
   if (Status status = admit(caller, kMemoryAccess, {}); !status)
     return status;
+  pristine = false;
   return instance->write(address, data, bytes);
 }
 
@@ -500,11 +660,12 @@ Result<uint32_t> TenantInstance::grow(const Capability &caller,
   if (Status status = admit(caller, kMemoryAccess, {}); !status)
     return status.error();
   uint64_t bytes = uint64_t(pages) * kPageBytes;
+  pristine = false;
   {
+    std::vector<PooledInstance> evicted; // freed after the lock
     std::lock_guard<std::mutex> lock(owner->mutex);
     const TenantQuota &quota = owner->quota;
-    if (bytes > quota.memoryBytes -
-                    std::min(quota.memoryBytes, owner->usage.memoryBytes))
+    if (!owner->makeRoom(bytes, evicted))
       return owner->overQuota(
           "growing linear memory by " + std::to_string(pages) + " pages (" +
           mebibytes(bytes) + ") with " + mebibytes(owner->usage.memoryBytes) +
@@ -531,6 +692,7 @@ TenantInstance::launch(const Capability &caller, std::string_view kernel,
   std::lock_guard<std::mutex> turn(calls);
   if (Status status = admit(caller, {Operation::Launch}, kernel); !status)
     return status.error();
+  pristine = false;
   {
     std::lock_guard<std::mutex> lock(owner->mutex);
     const TenantQuota &quota = owner->quota;

@@ -16,6 +16,7 @@
 
 #include "twasm/Tenancy.h"
 #include "TestSupport.h"
+#include "cuda/MockDriver.h"
 #include "tenant/Paseto.h"
 
 #include <nlohmann/json.hpp>
@@ -305,6 +306,12 @@ protected:
     DeviceOptions options;
     options.kind = testedKind();
     options.cpuWorkers = 2;
+    // On a GPU, TWASM_TEST_MEMORY=device runs every test with linear
+    // memory in device memory (from the device's stream-ordered pool).
+    const char *memory = std::getenv("TWASM_TEST_MEMORY");
+    options.memory = memory && std::string(memory) == "device"
+                         ? MemoryMode::Device
+                         : MemoryMode::Managed;
     Result<std::shared_ptr<Device>> opened = Device::open(options);
     ASSERT_TRUE(opened) << opened.error().message;
     device = *opened;
@@ -497,6 +504,131 @@ TEST_F(Gateway, EachTenantIsHeldToItsOwnQuota) {
   EXPECT_EQ(gateway->usage("small").instances, 1u);
   EXPECT_TRUE(instantiate(smallTenant, "test/runtime-kernels"));
   EXPECT_EQ(gateway->usage("small").refusedForQuota, 2u);
+}
+
+TEST_F(Gateway, AnInstancePoolHandsItsTenantZeroedInstancesAndNoOneElse) {
+  CapabilityVerifier verifier;
+  verifier.trustIssuer(issuer.publicKey());
+  GatewayOptions options;
+  options.clock = [this] { return clock.load(); };
+  options.instancePool = 2;
+  gateway = TenantGateway::create(device, *registry, verifier, options);
+  TenantQuota quota;
+  quota.memoryBytes = 4 * 65536;
+  ASSERT_TRUE(gateway->setQuota("acme", quota));
+  Capability acme = everything("acme");
+
+  // Made ahead, at most the pool's size; charged to memory, not instances.
+  Result<unsigned> warmed = gateway->prewarm(acme, "test/runtime-kernels", 5);
+  ASSERT_TRUE(warmed) << warmed.error().message;
+  EXPECT_EQ(*warmed, 2u);
+  EXPECT_EQ(gateway->usage("acme").pooledInstances, 2u);
+  EXPECT_EQ(gateway->usage("acme").instances, 0u);
+  EXPECT_EQ(gateway->usage("acme").memoryBytes, 2u * 65536);
+
+  // A pooled instance serves, grows, writes a secret, and goes back reset.
+  std::unique_ptr<TenantInstance> used =
+      instantiate(acme, "test/runtime-kernels");
+  ASSERT_TRUE(used);
+  EXPECT_EQ(gateway->usage("acme").pooledInstances, 1u);
+  EXPECT_TRUE(scaleIsCorrect(*used, acme, 1000, 5));
+  ASSERT_TRUE(used->grow(acme, 1));
+  std::vector<uint8_t> secret(2 * 65536, 0xa5);
+  ASSERT_TRUE(used->write(acme, 0, secret.data(), secret.size()));
+  used.reset();
+  EXPECT_EQ(gateway->usage("acme").pooledInstances, 2u);
+  EXPECT_EQ(gateway->usage("acme").instances, 0u);
+  EXPECT_EQ(gateway->usage("acme").memoryBytes, 2u * 65536)
+      << "the grown page went back with the reset";
+
+  // Whichever instance comes next, nothing of the secret is in it.
+  std::unique_ptr<TenantInstance> a = instantiate(acme, "test/runtime-kernels");
+  std::unique_ptr<TenantInstance> b = instantiate(acme, "test/runtime-kernels");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(gateway->usage("acme").pooledInstances, 0u);
+  for (TenantInstance *instance : {a.get(), b.get()}) {
+    ASSERT_EQ(instance->memoryBytes(), 65536u);
+    std::vector<uint8_t> memory(65536, 1);
+    ASSERT_TRUE(instance->read(acme, 0, memory.data(), memory.size()));
+    EXPECT_EQ(memory, std::vector<uint8_t>(65536, 0));
+    EXPECT_TRUE(scaleIsCorrect(*instance, acme, 500, 11));
+  }
+  a.reset();
+  b.reset();
+
+  // Another tenant's instantiate never takes acme's instances.
+  Capability other = everything("other");
+  std::unique_ptr<TenantInstance> theirs =
+      instantiate(other, "test/runtime-kernels");
+  ASSERT_TRUE(theirs);
+  EXPECT_EQ(gateway->usage("acme").pooledInstances, 2u);
+  EXPECT_EQ(gateway->usage("other").pooledInstances, 0u);
+
+  // The pool never holds memory its tenant needs: making a module of 2
+  // pages beside 2 pooled pages fits, the next one gives the pool back.
+  std::unique_ptr<TenantInstance> stateful1 =
+      instantiate(acme, "test/stateful");
+  ASSERT_TRUE(stateful1);
+  EXPECT_EQ(gateway->usage("acme").pooledInstances, 2u);
+  std::unique_ptr<TenantInstance> stateful2 =
+      instantiate(acme, "test/stateful");
+  ASSERT_TRUE(stateful2);
+  EXPECT_EQ(gateway->usage("acme").pooledInstances, 0u);
+  EXPECT_EQ(gateway->usage("acme").memoryBytes, 4u * 65536);
+  EXPECT_EQ(gateway->usage("acme").refusedForQuota, 0u);
+
+  // Prewarming is making instances: the token must allow it.
+  Capability launchOnly = capability("acme", {Operation::Launch}, {"test/*"});
+  EXPECT_FALSE(gateway->prewarm(launchOnly, "test/runtime-kernels", 1));
+}
+
+TEST_F(Gateway, TenantGpuDevicesInDeviceMemoryAreCappedByTheDriver) {
+  cuda::mock::reset();
+  CapabilityVerifier verifier;
+  verifier.trustIssuer(issuer.publicKey());
+  GatewayOptions options;
+  options.clock = [this] { return clock.load(); };
+  DeviceOptions perTenant;
+  perTenant.kind = DeviceKind::Mock;
+  perTenant.memory = MemoryMode::Device;
+  perTenant.cubinCache = "none";
+  options.tenantDevices = perTenant;
+  gateway = TenantGateway::create(device, *registry, verifier, options);
+  TenantQuota quota;
+  quota.memoryBytes = 8 << 20;
+  quota.instances = 3;
+  ASSERT_TRUE(gateway->setQuota("acme", quota));
+  ASSERT_TRUE(gateway->setQuota("bravo", quota));
+  Capability acme = everything("acme"), bravo = everything("bravo");
+  std::unique_ptr<TenantInstance> mine =
+      instantiate(acme, "test/runtime-kernels");
+  std::unique_ptr<TenantInstance> theirs =
+      instantiate(bravo, "test/runtime-kernels");
+  ASSERT_TRUE(mine && theirs);
+  // Each tenant's device has its own pool, capped by the driver at the
+  // quota and room for each instance's globals block.
+  const size_t cap = (8 << 20) + 4 * (2 << 20);
+  EXPECT_EQ(cuda::mock::poolLimits(), (std::vector<size_t>{cap, cap}));
+  // The accounting refuses first; the driver's cap is what is left if the
+  // accounting were wrong (MockDevice.DeviceMemoryComesFromAPoolTheDriverCaps
+  // shows it refusing).
+  Result<uint32_t> bomb = mine->grow(acme, 200);
+  ASSERT_FALSE(bomb);
+  EXPECT_EQ(bomb.error().code, ErrorCode::ResourceExhausted);
+  mine.reset();
+  theirs.reset();
+  // A new quota opens the tenant's device again under a new cap once
+  // nothing of it is alive.
+  quota.memoryBytes = 16 << 20;
+  ASSERT_TRUE(gateway->setQuota("acme", quota));
+  EXPECT_EQ(cuda::mock::poolLimits(), (std::vector<size_t>{cap}));
+  mine = instantiate(acme, "test/runtime-kernels");
+  ASSERT_TRUE(mine);
+  EXPECT_EQ(cuda::mock::poolLimits(),
+            (std::vector<size_t>{cap, (16 << 20) + 4 * (2 << 20)}));
+  mine.reset();
+  gateway.reset();
+  EXPECT_EQ(cuda::mock::live(), cuda::mock::LiveObjects());
 }
 
 TEST_F(Gateway, LaunchesAreLimitedInTimeRateAndConcurrency) {
