@@ -366,13 +366,8 @@ public:
         allocate(kSlotsPerBlock * kControlWordBytes, false, "control words");
     if (!words)
       return fail(words.error());
+    // Each word is zeroed on its instance's stream when it is taken.
     block.controlWords = *words;
-    if (Status status =
-            check(driver->memsetD8(block.controlWords, 0,
-                                   kSlotsPerBlock * kControlWordBytes),
-                  "cuMemsetD8");
-        !status)
-      return fail(status);
     for (unsigned i = 0; i < kSlotsPerBlock; ++i) {
       LaunchSlot slot;
       slot.trapRecord = block.trapRecords + i;
@@ -609,9 +604,7 @@ public:
                        std::to_string(module->initialGlobals.size())};
     if (Status status = gpu.enter(); !status)
       return status;
-    return gpu.check(
-        gpu.driver->memcpyHtoD(globals, block.data(), block.size()),
-        "cuMemcpyHtoD");
+    return copyIn(globals, block.data(), block.size());
   }
   const uint8_t *hostMemory() const override { return nullptr; }
   Result<std::unique_ptr<MemoryLoader>> memoryLoader(unsigned workers) override;
@@ -625,8 +618,7 @@ public:
       return status;
     if (Status status = gpu.enter(); !status)
       return status;
-    return gpu.check(gpu.driver->memcpyHtoD(memory + address, data, bytes),
-                     "cuMemcpyHtoD");
+    return copyIn(memory + address, data, bytes);
   }
 
   Status read(uint64_t address, void *data, size_t bytes) const override {
@@ -682,6 +674,19 @@ private:
   /// record cleared, the globals block, linear memory zeroed and (unless
   /// `blank`) the data segments; then waits.
   Status applyInitialState(bool blank);
+  /// Copies host bytes in and waits: on the instance's stream, so that the
+  /// copy is ordered with the stream's frees and memsets (a synchronous
+  /// copy from pageable memory may still be under way when it returns, on
+  /// the legacy stream, which orders nothing with this one).
+  Status copyIn(CUdeviceptr to, const void *from, size_t bytes) {
+    Driver &driver = *gpu.driver;
+    if (Status status =
+            gpu.check(driver.memcpyHtoDAsync(to, from, bytes, stream),
+                      "cuMemcpyHtoDAsync");
+        !status)
+      return status;
+    return gpu.check(driver.streamSynchronize(stream), "cuStreamSynchronize");
+  }
   /// Zeroes device memory and waits: on the instance's stream, which the
   /// launches and a restore's copies (other non-blocking streams) come
   /// after; a memset on the legacy stream would not be ordered before them.
@@ -848,17 +853,18 @@ Status CudaInstance::reset() {
   if (hasMemory())
     initialBytes = module->description.memory->minPages * abi::kPageBytes;
   if (memorySize != initialBytes) {
-    // Grown: the memory of the initial size takes the grown one's place.
-    CUdeviceptr initial = 0;
+    // Grown: memory of the initial size takes the grown one's place (freed
+    // first: nothing in it is kept, and the peak stays at the larger one).
+    gpu.freeForInstance(memory, stream);
+    memory = 0;
+    memorySize = 0;
     if (initialBytes) {
       Result<CUdeviceptr> allocated = gpu.allocateForInstance(
           initialBytes, gpu.managedMemory, stream, "linear memory");
       if (!allocated)
         return allocated.error();
-      initial = *allocated;
+      memory = *allocated;
     }
-    gpu.freeForInstance(memory, stream);
-    memory = initial;
     memorySize = initialBytes;
     if (Status status = placeOnGpu(); !status)
       return status;
@@ -1481,7 +1487,6 @@ openCudaDevice(const DeviceOptions &options,
       return grouped.error();
     smNote = "; " + *grouped;
   }
-  managing.reset();
   gpu->arch = "sm_" + std::to_string(major * 10 + minor);
   std::string memoryNote;
   if (options.memory == MemoryMode::Managed && !managed)
@@ -1501,25 +1506,34 @@ openCudaDevice(const DeviceOptions &options,
             &pools, CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED, gpu->device);
         r != CUDA_SUCCESS)
       return fail(r, "cuDeviceGetAttribute");
-    if (!pools && options.gpuMemoryLimit)
+    // A pool's maximum size is honoured from CUDA 12.2 on.
+    if ((!pools || gpu->driverVersion < 12020) && options.gpuMemoryLimit)
       return Error{ErrorCode::Unsupported,
-                   "this GPU's driver has no memory pools, so it cannot cap "
-                   "the device's memory (DeviceOptions::gpuMemoryLimit)"};
+                   "this GPU's driver has no memory pools with a maximum "
+                   "size (CUDA 12.2), so it cannot cap the device's memory "
+                   "(DeviceOptions::gpuMemoryLimit)"};
     if (pools) {
       CUmemPoolProps properties{};
       properties.allocType = CU_MEM_ALLOCATION_TYPE_PINNED;
       properties.handleTypes = CU_MEM_HANDLE_TYPE_NONE;
       properties.location = {CU_MEM_LOCATION_TYPE_DEVICE, gpu->device};
-      properties.maxSize = options.gpuMemoryLimit;
+      // A cap past the GPU's memory caps nothing.
+      size_t totalBytes = 0;
+      if (CUresult r = d.deviceTotalMem(&totalBytes, gpu->device);
+          r != CUDA_SUCCESS)
+        return fail(r, "cuDeviceTotalMem");
+      properties.maxSize =
+          std::min<uint64_t>(options.gpuMemoryLimit, totalBytes);
       if (CUresult r = d.memPoolCreate(&gpu->pool, &properties);
           r != CUDA_SUCCESS)
         return fail(r, "cuMemPoolCreate");
-      gpu->memoryLimit = options.gpuMemoryLimit;
+      gpu->memoryLimit = properties.maxSize;
       if (gpu->memoryLimit)
         memoryNote += " (at most " + std::to_string(gpu->memoryLimit >> 20) +
                       " MiB, a cap of the driver's)";
     }
   }
+  managing.reset();
   gpu->cache = CubinCache::open(options.cubinCache);
   gpu->about = why + ": " + name + " (" + gpu->arch + ", driver " +
                std::to_string(gpu->driverVersion / 1000) + "." +

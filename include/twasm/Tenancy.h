@@ -349,10 +349,6 @@ private:
   Result<std::shared_ptr<Device>> deviceFor(TenantState &state);
   Result<std::shared_ptr<Module>> moduleFor(Device &device,
                                             const Artifact &artifact);
-  /// An instance of `reference` for `caller` (its token covering
-  /// `operation`), within its quotas: from the tenant's pool if `fromPool`
-  /// and it has one, else `make` makes it from the module, reserving its
-  /// memory through the function it is given first.
   /// Takes an instance of `digest` from the tenant's pool (within its
   /// quotas), or null when the pool has none.
   Result<std::unique_ptr<TenantInstance>> takePooled(TenantState &state,
@@ -360,9 +356,22 @@ private:
   /// Keeps `instance` (reset unless it is pristine) in its tenant's pool,
   /// if there is room; returns whether it did.
   bool keepPooled(TenantInstance &instance);
+  /// What making an instance may do with the tenant's instance pool.
+  enum class PoolUse {
+    /// Take a pooled instance, or give pooled ones back for memory.
+    TakeOrEvict,
+    /// Give pooled ones back for memory (a restore).
+    Evict,
+    /// Neither (filling the pool).
+    Neither,
+  };
+  /// An instance of `reference` for `caller` (its token covering
+  /// `operation`), within its quotas: from the tenant's pool where
+  /// `poolUse` allows and it has one, else `make` makes it from the module,
+  /// reserving its memory through the function it is given first.
   Result<std::unique_ptr<TenantInstance>>
   makeInstance(const Capability &caller, std::string_view reference,
-               Operation operation, bool fromPool,
+               Operation operation, PoolUse poolUse,
                const std::function<Result<std::unique_ptr<Instance>>(
                    Module &, const std::function<Status(uint64_t)> &)> &make);
 

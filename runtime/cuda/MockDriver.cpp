@@ -31,11 +31,20 @@ struct MockStream {
   uint32_t *controlWord = nullptr;
   abi::TrapRecord *trapRecord = nullptr;
 };
-/// A stream-ordered pool: what it may hold in all, and holds now.
+/// A stream-ordered pool: what it may hold in all, and holds now; and the
+/// blocks freed to it, which it hands out again as they are (as the
+/// driver's pools reuse memory without clearing it).
 struct MockPool {
   size_t maxSize;
   size_t usedBytes = 0;
+  std::multimap<size_t, void *> freedBlocks;
+  ~MockPool() {
+    for (auto &[bytes, block] : freedBlocks)
+      std::free(block);
+  }
 };
+/// What new device memory holds: not zeroes, as the driver promises none.
+constexpr unsigned char kUninitialised = 0xcd;
 struct PlannedFailure {
   unsigned remaining;
   CUresult result;
@@ -229,9 +238,10 @@ CUresult allocateDevice(State &gpu, CUdeviceptr *pointer, size_t bytes) {
     return misuse(gpu, "an allocation of 0 bytes or with no output");
   if (bytes > gpu.totalBytes - gpu.allocatedBytes)
     return CUDA_ERROR_OUT_OF_MEMORY;
-  void *memory = std::calloc(1, bytes);
+  void *memory = std::malloc(bytes);
   if (!memory)
     return CUDA_ERROR_OUT_OF_MEMORY;
+  std::memset(memory, kUninitialised, bytes);
   gpu.deviceMemory[reinterpret_cast<uintptr_t>(memory)] = bytes;
   gpu.allocatedBytes += bytes;
   *pointer = reinterpret_cast<CUdeviceptr>(memory);
@@ -288,7 +298,7 @@ CUresult mockMemPoolCreate(CUmemoryPool *pool,
       properties->location.id != 0)
     return misuse(gpu, "cuMemPoolCreate with no output, or not of pinned "
                        "memory on the GPU");
-  auto *made = new MockPool{properties->maxSize};
+  auto *made = new MockPool{properties->maxSize, 0, {}};
   gpu.pools.insert(made);
   *pool = reinterpret_cast<CUmemoryPool>(made);
   return CUDA_SUCCESS;
@@ -319,9 +329,17 @@ CUresult mockMemAllocFromPoolAsync(CUdeviceptr *pointer, size_t bytes,
   // The driver's cap: a pool never holds more than its maximum size.
   if (from->maxSize && bytes > from->maxSize - from->usedBytes)
     return CUDA_ERROR_OUT_OF_MEMORY;
-  if (CUresult result = allocateDevice(gpu, pointer, bytes);
-      result != CUDA_SUCCESS)
+  if (auto reused = from->freedBlocks.find(bytes);
+      reused != from->freedBlocks.end() && pointer) {
+    // Whatever the block's last user left in it is still there.
+    *pointer = reinterpret_cast<CUdeviceptr>(reused->second);
+    from->freedBlocks.erase(reused);
+    gpu.deviceMemory[static_cast<uintptr_t>(*pointer)] = bytes;
+    gpu.allocatedBytes += bytes;
+  } else if (CUresult result = allocateDevice(gpu, pointer, bytes);
+             result != CUDA_SUCCESS) {
     return result;
+  }
   gpu.pooledMemory[static_cast<uintptr_t>(*pointer)] = from;
   from->usedBytes += bytes;
   return CUDA_SUCCESS;
@@ -337,12 +355,16 @@ CUresult mockMemFreeAsync(CUdeviceptr pointer, CUstream stream) {
       },
       [&](State &gpu) {
         size_t bytes = gpu.deviceMemory[address];
-        if (MockPool *pool = gpu.pooledMemory[address])
-          pool->usedBytes -= bytes;
+        MockPool *pool = gpu.pooledMemory[address];
         gpu.pooledMemory.erase(address);
         gpu.allocatedBytes -= bytes;
         gpu.deviceMemory.erase(address);
-        std::free(reinterpret_cast<void *>(address));
+        if (pool) {
+          pool->usedBytes -= bytes;
+          pool->freedBlocks.insert({bytes, reinterpret_cast<void *>(address)});
+        } else {
+          std::free(reinterpret_cast<void *>(address));
+        }
       });
 }
 CUresult mockMemAdvise(CUdeviceptr pointer, size_t bytes, int advice,
@@ -369,9 +391,10 @@ CUresult mockMemAllocHost(void **pointer, size_t bytes) {
   MOCK_ENTER("cuMemAllocHost_v2");
   if (!pointer || bytes == 0)
     return misuse(gpu, "cuMemAllocHost of 0 bytes or with no output");
-  void *memory = std::calloc(1, bytes);
+  void *memory = std::malloc(bytes);
   if (!memory)
     return CUDA_ERROR_OUT_OF_MEMORY;
+  std::memset(memory, kUninitialised, bytes);
   gpu.hostMemory.insert(memory);
   *pointer = memory;
   return CUDA_SUCCESS;

@@ -37,11 +37,19 @@ struct PooledInstance {
   uint64_t charged = 0;
 };
 
-/// On a tenant's own GPU device in device memory, the driver caps its
-/// memory at the quota plus this much per instance the quota allows: each
-/// instance's globals block is an allocation of its own, which the driver
-/// may round up to its granularity (2 MiB on current GPUs).
-constexpr uint64_t kDriverCapPerInstance = uint64_t(2) << 20;
+/// The driver's cap on a tenant's own GPU device in device memory: twice
+/// the memory quota, because growing copies into a new allocation before
+/// the old one is freed, plus 2 MiB for each instance the quota allows
+/// and one more, because each instance's globals block is an allocation of
+/// its own that the driver may round up to its granularity (2 MiB on
+/// current GPUs). Saturating: a quota of "everything" caps nothing.
+uint64_t driverMemoryCap(const TenantQuota &quota) {
+  constexpr uint64_t kGlobalsBlock = uint64_t(2) << 20;
+  uint64_t slack = (uint64_t(quota.instances) + 1) * kGlobalsBlock;
+  uint64_t doubled =
+      quota.memoryBytes > UINT64_MAX / 2 ? UINT64_MAX : quota.memoryBytes * 2;
+  return doubled > UINT64_MAX - slack ? UINT64_MAX : doubled + slack;
+}
 
 struct TenantState : std::enable_shared_from_this<TenantState> {
   explicit TenantState(std::string name, TenantQuota quota)
@@ -59,6 +67,8 @@ struct TenantState : std::enable_shared_from_this<TenantState> {
   std::shared_ptr<Device> device;
   /// The driver's cap on the device's memory (0: none).
   uint64_t deviceMemoryCap = 0;
+  /// The SM group of the tenant's own GPU device, kept when it reopens.
+  std::optional<unsigned> smGroup;
   /// Instances kept ready, by artifact digest.
   std::map<std::string, std::vector<PooledInstance>, std::less<>> pool;
 
@@ -70,15 +80,18 @@ struct TenantState : std::enable_shared_from_this<TenantState> {
       return bytes <=
              quota.memoryBytes - std::min(quota.memoryBytes, usage.memoryBytes);
     };
-    if (fits() || usage.pooledInstances == 0)
-      return fits();
-    for (auto &[digest, kept] : pool)
-      for (PooledInstance &pooled : kept) {
-        usage.memoryBytes -= pooled.charged;
-        evicted.push_back(std::move(pooled));
-      }
-    pool.clear();
-    usage.pooledInstances = 0;
+    // Pooled instances go, the largest first, until the bytes fit.
+    while (!fits() && usage.pooledInstances > 0) {
+      std::vector<PooledInstance> *largest = nullptr;
+      for (auto &[digest, kept] : pool)
+        if (!kept.empty() &&
+            (!largest || kept.back().charged > largest->back().charged))
+          largest = &kept;
+      usage.memoryBytes -= largest->back().charged;
+      evicted.push_back(std::move(largest->back()));
+      largest->pop_back();
+      --usage.pooledInstances;
+    }
     return fits();
   }
 
@@ -195,19 +208,10 @@ Status TenantGateway::setQuota(std::string_view tenant,
   shared->quotas[std::string(tenant)] = quota;
   if (auto found = shared->tenants.find(tenant);
       found != shared->tenants.end()) {
-    // What the tenant holds now stays; only new requests see the new quota.
-    TenantState &state = *found->second;
-    std::vector<PooledInstance> evicted;
-    std::lock_guard<std::mutex> tenantLock(state.mutex);
-    state.quota = quota;
-    // The driver's cap was fixed when the tenant's device opened: with no
-    // instance alive, the device goes (with the pool) and the next one
-    // opens under the new cap. Otherwise the old cap holds until then.
-    if (state.deviceMemoryCap && state.usage.instances == 0) {
-      state.makeRoom(~uint64_t(0), evicted);
-      state.device.reset();
-      state.deviceMemoryCap = 0;
-    }
+    // What the tenant holds now stays; only new requests see the new quota
+    // (and the driver's cap, deviceFor()).
+    std::lock_guard<std::mutex> tenantLock(found->second->mutex);
+    found->second->quota = quota;
   }
   return {};
 }
@@ -278,9 +282,11 @@ Status TenantGateway::checkCapability(const Capability &caller,
 }
 
 Result<std::shared_ptr<Device>> TenantGateway::deviceFor(TenantState &state) {
+  // What goes is closed after the locks: closing a GPU device waits for
+  // launches in flight.
+  std::shared_ptr<Device> retired;
+  std::vector<PooledInstance> evicted;
   std::lock_guard<std::mutex> lock(state.mutex);
-  if (state.device)
-    return state.device;
   std::optional<DeviceOptions> options = shared->options.tenantDevices;
   if (!options && target->kind() == DeviceKind::Cpu &&
       shared->options.cpuSlice.count() > 0) {
@@ -290,32 +296,42 @@ Result<std::shared_ptr<Device>> TenantGateway::deviceFor(TenantState &state) {
     options->cpuDemoteAfter = shared->options.cpuSlice;
   }
   if (!options) {
-    state.device = target;
+    if (!state.device)
+      state.device = target;
     return state.device;
   }
-  // Tenants' code is verified artifacts only, whatever the template says.
-  options->allowUnsignedCode = false;
   // In device memory the driver caps what the tenant's instances hold
   // together, whatever this process's accounting says.
-  if (options->kind != DeviceKind::Cpu && options->memory == MemoryMode::Device)
-    options->gpuMemoryLimit =
-        state.quota.memoryBytes +
-        uint64_t(state.quota.instances + 1) * kDriverCapPerInstance;
-  // Groups go to tenants in turn; one whose device fails to open takes
-  // none.
+  uint64_t cap =
+      options->kind != DeviceKind::Cpu && options->memory == MemoryMode::Device
+          ? driverMemoryCap(state.quota)
+          : 0;
+  if (state.device) {
+    // The cap follows the quota: a device under another cap opens again
+    // once nothing of the tenant's is on it (the instance being made, the
+    // one counted, is not yet).
+    if (state.deviceMemoryCap == cap || state.usage.instances > 1)
+      return state.device;
+    state.makeRoom(UINT64_MAX, evicted);
+    retired = std::move(state.device);
+  }
+  options->gpuMemoryLimit = cap;
+  // Tenants' code is verified artifacts only, whatever the template says.
+  options->allowUnsignedCode = false;
+  // Groups go to tenants in turn, and stay theirs; one whose device fails
+  // to open takes none.
   std::lock_guard<std::mutex> groupLock(shared->smGroupMutex);
   if (options->gpuSmGroupSize > 0)
-    options->gpuSmGroup = shared->nextSmGroup;
+    options->gpuSmGroup = state.smGroup.value_or(shared->nextSmGroup);
   Result<std::shared_ptr<Device>> opened = Device::open(*options);
   if (!opened)
     return Error{opened.error().code,
                  "cannot open tenant '" + state.name +
                      "''s device: " + opened.error().message};
-  if (options->gpuSmGroupSize > 0)
-    ++shared->nextSmGroup;
+  if (options->gpuSmGroupSize > 0 && !state.smGroup)
+    state.smGroup = shared->nextSmGroup++;
   state.device = *opened;
-  if ((*opened)->kind() != DeviceKind::Cpu)
-    state.deviceMemoryCap = options->gpuMemoryLimit;
+  state.deviceMemoryCap = cap;
   return state.device;
 }
 
@@ -375,7 +391,7 @@ Result<RegistryEntry> TenantGateway::publish(const Capability &caller,
 
 Result<std::unique_ptr<TenantInstance>> TenantGateway::makeInstance(
     const Capability &caller, std::string_view reference, Operation operation,
-    bool fromPool,
+    PoolUse poolUse,
     const std::function<Result<std::unique_ptr<Instance>>(
         Module &, const std::function<Status(uint64_t)> &)> &make) {
   std::shared_ptr<TenantState> state = tenantState(caller.tenant());
@@ -391,13 +407,6 @@ Result<std::unique_ptr<TenantInstance>> TenantGateway::makeInstance(
                                       entry->digest, {}, state.get());
       !status)
     return status.error();
-  // A pooled instance of the entry's digest was verified when it was made.
-  if (fromPool && shared->options.instancePool) {
-    Result<std::unique_ptr<TenantInstance>> pooled =
-        takePooled(*state, entry->digest);
-    if (!pooled || *pooled)
-      return pooled;
-  }
   Result<Artifact> artifact = shared->registry.fetch(
       entry->name + "@" + std::to_string(entry->version), VerifyOptions{now()});
   if (!artifact)
@@ -407,6 +416,15 @@ Result<std::unique_ptr<TenantInstance>> TenantGateway::makeInstance(
     return Error{ErrorCode::Untrusted,
                  "the registry's entry for '" + std::string(reference) +
                      "' changed while it was being fetched; try again"};
+  // A pooled instance is of an artifact verified just now, as a new one
+  // would be (it may have expired, or its signer lost the registry's
+  // trust, since the instance was made).
+  if (poolUse == PoolUse::TakeOrEvict && shared->options.instancePool) {
+    Result<std::unique_ptr<TenantInstance>> pooled =
+        takePooled(*state, entry->digest);
+    if (!pooled || *pooled)
+      return pooled;
+  }
 
   {
     std::lock_guard<std::mutex> lock(state->mutex);
@@ -423,7 +441,9 @@ Result<std::unique_ptr<TenantInstance>> TenantGateway::makeInstance(
     std::vector<PooledInstance> evicted; // freed after the lock
     std::lock_guard<std::mutex> lock(state->mutex);
     const TenantQuota &quota = state->quota;
-    if (!state->makeRoom(bytes, evicted))
+    if (!state->makeRoom(poolUse == PoolUse::Neither ? 0 : bytes, evicted) ||
+        bytes > quota.memoryBytes -
+                    std::min(quota.memoryBytes, state->usage.memoryBytes))
       return state->overQuota("an instance of '" + entry->name + "' needs " +
                               mebibytes(bytes) + " of linear memory; it uses " +
                               mebibytes(state->usage.memoryBytes) + " of " +
@@ -476,7 +496,7 @@ Result<std::unique_ptr<TenantInstance>>
 TenantGateway::instantiate(const Capability &caller,
                            std::string_view reference) {
   return makeInstance(caller, reference, Operation::Instantiate,
-                      /*fromPool=*/true, instantiateModule);
+                      PoolUse::TakeOrEvict, instantiateModule);
 }
 
 Result<unsigned> TenantGateway::prewarm(const Capability &caller,
@@ -500,14 +520,19 @@ Result<unsigned> TenantGateway::prewarm(const Capability &caller,
   // The version found, not the reference: a newer push meanwhile does not
   // fill this pool with another artifact.
   std::string exact = entry->name + "@" + std::to_string(entry->version);
-  while (pooled() < count) {
-    Result<std::unique_ptr<TenantInstance>> made =
-        makeInstance(caller, exact, Operation::Instantiate, /*fromPool=*/false,
+  // It never gives back pooled instances to make room for more, and stops
+  // at the first refusal (the quota's, usually).
+  for (unsigned made = 0; pooled() < count; ++made) {
+    Result<std::unique_ptr<TenantInstance>> instance =
+        makeInstance(caller, exact, Operation::Instantiate, PoolUse::Neither,
                      instantiateModule);
-    if (!made)
-      return made.error();
-    (*made)->pristine = true;
-    if (!keepPooled(**made))
+    if (!instance) {
+      if (made == 0)
+        return instance.error();
+      break;
+    }
+    (*instance)->pristine = true;
+    if (!keepPooled(**instance))
       break;
   }
   return pooled();
@@ -585,7 +610,7 @@ TenantGateway::restore(const Capability &caller, std::string_view reference,
                        std::string_view bytes, const SnapshotKeyring &keys,
                        uint64_t minimumCounter) {
   return makeInstance(
-      caller, reference, Operation::Restore, /*fromPool=*/false,
+      caller, reference, Operation::Restore, PoolUse::Evict,
       [&](Module &module, const std::function<Status(uint64_t)> &reserve)
           -> Result<std::unique_ptr<Instance>> {
         RestoreOptions options;

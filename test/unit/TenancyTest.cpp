@@ -580,6 +580,17 @@ TEST_F(Gateway, AnInstancePoolHandsItsTenantZeroedInstancesAndNoOneElse) {
   // Prewarming is making instances: the token must allow it.
   Capability launchOnly = capability("acme", {Operation::Launch}, {"test/*"});
   EXPECT_FALSE(gateway->prewarm(launchOnly, "test/runtime-kernels", 1));
+
+  // Past the quota, prewarming stops at the first refusal and keeps what
+  // it made (it never gives back pooled instances to make more).
+  quota.memoryBytes = 65536;
+  ASSERT_TRUE(gateway->setQuota("zeta", quota));
+  Capability zeta = everything("zeta");
+  Result<unsigned> partly = gateway->prewarm(zeta, "test/runtime-kernels", 2);
+  ASSERT_TRUE(partly) << partly.error().message;
+  EXPECT_EQ(*partly, 1u);
+  EXPECT_EQ(gateway->usage("zeta").pooledInstances, 1u);
+  EXPECT_EQ(gateway->usage("zeta").refusedForQuota, 1u);
 }
 
 TEST_F(Gateway, TenantGpuDevicesInDeviceMemoryAreCappedByTheDriver) {
@@ -605,9 +616,10 @@ TEST_F(Gateway, TenantGpuDevicesInDeviceMemoryAreCappedByTheDriver) {
   std::unique_ptr<TenantInstance> theirs =
       instantiate(bravo, "test/runtime-kernels");
   ASSERT_TRUE(mine && theirs);
-  // Each tenant's device has its own pool, capped by the driver at the
-  // quota and room for each instance's globals block.
-  const size_t cap = (8 << 20) + 4 * (2 << 20);
+  // Each tenant's device has its own pool, capped by the driver at twice
+  // the quota (growth copies before it frees) and room for each instance's
+  // globals block.
+  const size_t cap = 2 * (8 << 20) + 4 * (2 << 20);
   EXPECT_EQ(cuda::mock::poolLimits(), (std::vector<size_t>{cap, cap}));
   // The accounting refuses first; the driver's cap is what is left if the
   // accounting were wrong (MockDevice.DeviceMemoryComesFromAPoolTheDriverCaps
@@ -617,15 +629,21 @@ TEST_F(Gateway, TenantGpuDevicesInDeviceMemoryAreCappedByTheDriver) {
   EXPECT_EQ(bomb.error().code, ErrorCode::ResourceExhausted);
   mine.reset();
   theirs.reset();
-  // A new quota opens the tenant's device again under a new cap once
-  // nothing of it is alive.
+  // A new quota opens the tenant's device again under a new cap, with its
+  // next instance, once nothing of it is alive.
+  const size_t raised = 2 * (16 << 20) + 4 * (2 << 20);
   quota.memoryBytes = 16 << 20;
   ASSERT_TRUE(gateway->setQuota("acme", quota));
-  EXPECT_EQ(cuda::mock::poolLimits(), (std::vector<size_t>{cap}));
   mine = instantiate(acme, "test/runtime-kernels");
   ASSERT_TRUE(mine);
-  EXPECT_EQ(cuda::mock::poolLimits(),
-            (std::vector<size_t>{cap, (16 << 20) + 4 * (2 << 20)}));
+  EXPECT_EQ(cuda::mock::poolLimits(), (std::vector<size_t>{cap, raised}));
+  // While an instance lives, the device and its cap stay.
+  ASSERT_TRUE(gateway->setQuota("acme", TenantQuota{}));
+  std::unique_ptr<TenantInstance> second =
+      instantiate(acme, "test/runtime-kernels");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(cuda::mock::poolLimits(), (std::vector<size_t>{cap, raised}));
+  second.reset();
   mine.reset();
   gateway.reset();
   EXPECT_EQ(cuda::mock::live(), cuda::mock::LiveObjects());
