@@ -278,8 +278,20 @@ public:
                                           const char *purpose) {
     if (!pool)
       return allocate(bytes, managed, purpose);
-    if (Status status = checkFree(bytes, purpose); !status)
-      return status.error();
+    // What the pool holds and has not handed out is free for this device.
+    uint64_t reserved = 0, used = 0;
+    for (auto [attribute, value] :
+         {std::pair{CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT, &reserved},
+          std::pair{CU_MEMPOOL_ATTR_USED_MEM_CURRENT, &used}})
+      if (Status status =
+              check(driver->memPoolGetAttribute(pool, attribute, value),
+                    "cuMemPoolGetAttribute");
+          !status)
+        return status.error();
+    uint64_t idle = reserved - std::min(reserved, used);
+    if (bytes > idle)
+      if (Status status = checkFree(bytes - idle, purpose); !status)
+        return status.error();
     CUdeviceptr pointer = 0;
     CUresult result =
         driver->memAllocFromPoolAsync(&pointer, bytes, pool, stream);
@@ -323,7 +335,7 @@ public:
   /// Slots are made this many at a time: one pinned block of trap records,
   /// one device block of control words.
   static constexpr unsigned kSlotsPerBlock = 16;
-  static constexpr uint64_t kControlWordBytes = 8;
+  static constexpr uint64_t kControlWordBytes = abi::kControlBytes;
 
   Result<LaunchSlot> takeSlot() {
     {
@@ -1527,6 +1539,15 @@ openCudaDevice(const DeviceOptions &options,
       if (CUresult r = d.memPoolCreate(&gpu->pool, &properties);
           r != CUDA_SUCCESS)
         return fail(r, "cuMemPoolCreate");
+      // The pool keeps what its allocations freed until the device closes:
+      // at the default threshold (0) it would give memory back to the
+      // system at each synchronize, and giving physical memory back may
+      // wait for the whole GPU, another tenant's endless kernel included.
+      uint64_t keepAll = UINT64_MAX;
+      if (CUresult r = d.memPoolSetAttribute(
+              gpu->pool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, &keepAll);
+          r != CUDA_SUCCESS)
+        return fail(r, "cuMemPoolSetAttribute");
       gpu->memoryLimit = properties.maxSize;
       if (gpu->memoryLimit)
         memoryNote += " (at most " + std::to_string(gpu->memoryLimit >> 20) +

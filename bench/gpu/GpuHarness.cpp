@@ -289,7 +289,7 @@ void WasmInstance::instantiate(const std::string &manifestPath,
   globals = gpu.allocate(globalsSize);
   gpu.upload(globals, block.data(), block.size());
 
-  state = gpu.allocate(sizeof(abi::TrapRecord) + 8);
+  state = gpu.allocate(sizeof(abi::TrapRecord) + abi::kControlBytes);
   clearTrap();
 
   for (const nlohmann::json &kernel : manifest["kernels"]) {
@@ -418,7 +418,8 @@ abi::TrapRecord WasmInstance::trapRecord() {
 }
 
 void WasmInstance::clearTrap() {
-  gpu.check(gpu.driver().memsetD8(state, 0, sizeof(abi::TrapRecord) + 8),
+  gpu.check(gpu.driver().memsetD8(state, 0,
+                                  sizeof(abi::TrapRecord) + abi::kControlBytes),
             "cuMemsetD8");
 }
 

@@ -112,6 +112,12 @@ static_assert(offsetof(TrapRecord, thread) == 24, "ABI layout");
 inline constexpr uint32_t kControlRun = 0;
 inline constexpr uint32_t kControlInterrupt = 1;
 inline constexpr uint32_t kControlTrapped = 2;
+/// On the GPU the control word is the first u32 of 8 bytes; the second is
+/// the claim word, 0 before a launch, which the first thread to record a
+/// trap sets (so that the record, in host memory, is written by one thread
+/// and no other touches it). Both are zeroed before a launch.
+inline constexpr uint32_t kControlClaimOffset = 4;
+inline constexpr uint32_t kControlBytes = 8;
 
 /// Hidden parameters, in order, before a kernel's own.
 enum HiddenParameter : unsigned {

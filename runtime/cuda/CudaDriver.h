@@ -97,6 +97,9 @@ inline constexpr unsigned CU_GREEN_CTX_DEFAULT_STREAM = 1;
 inline constexpr int CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED = 115;
 inline constexpr int CU_MEM_ALLOCATION_TYPE_PINNED = 1;
 inline constexpr int CU_MEM_HANDLE_TYPE_NONE = 0;
+inline constexpr int CU_MEMPOOL_ATTR_RELEASE_THRESHOLD = 4;
+inline constexpr int CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT = 5;
+inline constexpr int CU_MEMPOOL_ATTR_USED_MEM_CURRENT = 7;
 
 // X(member, symbol exported by libcuda.so.1, parameter list). Versioned
 // symbols are named explicitly: cuda.h maps the plain names onto them.
@@ -198,7 +201,11 @@ inline constexpr int CU_MEM_HANDLE_TYPE_NONE = 0;
   X(memPoolDestroy, "cuMemPoolDestroy", (CUmemoryPool pool))                   \
   X(memAllocFromPoolAsync, "cuMemAllocFromPoolAsync",                          \
     (CUdeviceptr * pointer, size_t bytes, CUmemoryPool pool, CUstream stream)) \
-  X(memFreeAsync, "cuMemFreeAsync", (CUdeviceptr pointer, CUstream stream))
+  X(memFreeAsync, "cuMemFreeAsync", (CUdeviceptr pointer, CUstream stream))    \
+  X(memPoolSetAttribute, "cuMemPoolSetAttribute",                              \
+    (CUmemoryPool pool, int attribute, void *value))                           \
+  X(memPoolGetAttribute, "cuMemPoolGetAttribute",                              \
+    (CUmemoryPool pool, int attribute, void *value))
 
 /// The loaded driver: one function pointer per symbol of the table.
 class Driver {

@@ -38,6 +38,13 @@ struct MockPool {
   size_t maxSize;
   size_t usedBytes = 0;
   std::multimap<size_t, void *> freedBlocks;
+  uint64_t releaseThreshold = 0;
+  size_t reservedBytes() const {
+    size_t bytes = usedBytes;
+    for (const auto &[size, block] : freedBlocks)
+      bytes += size;
+    return bytes;
+  }
   ~MockPool() {
     for (auto &[bytes, block] : freedBlocks)
       std::free(block);
@@ -298,7 +305,7 @@ CUresult mockMemPoolCreate(CUmemoryPool *pool,
       properties->location.id != 0)
     return misuse(gpu, "cuMemPoolCreate with no output, or not of pinned "
                        "memory on the GPU");
-  auto *made = new MockPool{properties->maxSize, 0, {}};
+  auto *made = new MockPool{properties->maxSize, 0, {}, 0};
   gpu.pools.insert(made);
   *pool = reinterpret_cast<CUmemoryPool>(made);
   return CUDA_SUCCESS;
@@ -318,6 +325,39 @@ CUresult mockMemPoolDestroy(CUmemoryPool pool) {
         delete destroyed;
       });
 }
+CUresult mockMemPoolSetAttribute(CUmemoryPool pool, int attribute,
+                                 void *value) {
+  MOCK_ENTER("cuMemPoolSetAttribute");
+  auto *target = reinterpret_cast<MockPool *>(pool);
+  if (!gpu.pools.count(target) || !value ||
+      attribute != CU_MEMPOOL_ATTR_RELEASE_THRESHOLD)
+    return misuse(gpu, "cuMemPoolSetAttribute of an unknown pool or an "
+                       "attribute the mock does not know");
+  target->releaseThreshold = *static_cast<uint64_t *>(value);
+  return CUDA_SUCCESS;
+}
+CUresult mockMemPoolGetAttribute(CUmemoryPool pool, int attribute,
+                                 void *value) {
+  MOCK_ENTER("cuMemPoolGetAttribute");
+  auto *target = reinterpret_cast<MockPool *>(pool);
+  if (!gpu.pools.count(target) || !value)
+    return misuse(gpu, "cuMemPoolGetAttribute of an unknown pool");
+  uint64_t &out = *static_cast<uint64_t *>(value);
+  switch (attribute) {
+  case CU_MEMPOOL_ATTR_RELEASE_THRESHOLD:
+    out = target->releaseThreshold;
+    return CUDA_SUCCESS;
+  case CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT:
+    out = target->reservedBytes();
+    return CUDA_SUCCESS;
+  case CU_MEMPOOL_ATTR_USED_MEM_CURRENT:
+    out = target->usedBytes;
+    return CUDA_SUCCESS;
+  default:
+    return misuse(gpu, "cuMemPoolGetAttribute of an attribute the mock does "
+                       "not know");
+  }
+}
 CUresult mockMemAllocFromPoolAsync(CUdeviceptr *pointer, size_t bytes,
                                    CUmemoryPool pool, CUstream stream) {
   MOCK_ENTER("cuMemAllocFromPoolAsync");
@@ -327,10 +367,21 @@ CUresult mockMemAllocFromPoolAsync(CUdeviceptr *pointer, size_t bytes,
     return misuse(gpu, "cuMemAllocFromPoolAsync from an unknown pool or on "
                        "an unknown stream");
   // The driver's cap: a pool never holds more than its maximum size.
-  if (from->maxSize && bytes > from->maxSize - from->usedBytes)
+  // The driver's cap, on what the pool reserves: freed blocks it keeps
+  // count until they are handed out again.
+  auto reused = from->freedBlocks.find(bytes);
+  size_t reserved = from->reservedBytes();
+  if (from->maxSize && reused == from->freedBlocks.end() &&
+      bytes > from->maxSize - std::min(from->maxSize, reserved))
     return CUDA_ERROR_OUT_OF_MEMORY;
-  if (auto reused = from->freedBlocks.find(bytes);
-      reused != from->freedBlocks.end() && pointer) {
+  // A pool whose threshold is below what it keeps gives the rest back to
+  // the system at a synchronize; the mock gives it back here.
+  while (reused == from->freedBlocks.end() && !from->freedBlocks.empty() &&
+         from->reservedBytes() > from->releaseThreshold) {
+    std::free(from->freedBlocks.begin()->second);
+    from->freedBlocks.erase(from->freedBlocks.begin());
+  }
+  if (reused != from->freedBlocks.end() && pointer) {
     // Whatever the block's last user left in it is still there.
     *pointer = reinterpret_cast<CUdeviceptr>(reused->second);
     from->freedBlocks.erase(reused);
@@ -785,6 +836,8 @@ std::unique_ptr<Driver> mock::load() {
   driver->memPoolDestroy = mockMemPoolDestroy;
   driver->memAllocFromPoolAsync = mockMemAllocFromPoolAsync;
   driver->memFreeAsync = mockMemFreeAsync;
+  driver->memPoolSetAttribute = mockMemPoolSetAttribute;
+  driver->memPoolGetAttribute = mockMemPoolGetAttribute;
   driver->getErrorName = mockGetErrorName;
   driver->getErrorString = mockGetErrorString;
   return driver;

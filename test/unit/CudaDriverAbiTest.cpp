@@ -69,6 +69,13 @@ static_assert(ours::CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED ==
 static_assert(ours::CU_MEM_ALLOCATION_TYPE_PINNED ==
               ::CU_MEM_ALLOCATION_TYPE_PINNED);
 static_assert(ours::CU_MEM_HANDLE_TYPE_NONE == ::CU_MEM_HANDLE_TYPE_NONE);
+static_assert(ours::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD ==
+              ::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD);
+static_assert(ours::CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT ==
+              ::CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT);
+static_assert(ours::CU_MEMPOOL_ATTR_USED_MEM_CURRENT ==
+              ::CU_MEMPOOL_ATTR_USED_MEM_CURRENT);
+static_assert(sizeof(int) == sizeof(::CUmemPool_attribute));
 
 // Types: the same size (and signedness where it matters), so a value passed
 // through our declarations is what the driver reads.

@@ -80,6 +80,12 @@ public:
 /// raises the control word, so the others stop at their next check. The
 /// thread itself then stops with `exit` (emitStopInPlace), not with a device
 /// trap instruction, which would take the whole context down.
+///
+/// The first is elected with a compare-and-swap on the claim word, the u32
+/// after the control word in device memory (docs/kernel-abi.md section 7),
+/// not on the record: the runtime keeps the record in host memory, and a
+/// compare-and-swap over the bus from each of a grid's trapping threads
+/// held up every other tenant's launches (1 ms each, on an H100).
 void buildTrapFunction(OpBuilder &builder, Location loc, Type pointer) {
   MLIRContext *context = builder.getContext();
   Type i32 = builder.getI32Type();
@@ -98,9 +104,13 @@ void buildTrapFunction(OpBuilder &builder, Location loc, Type pointer) {
   Block *stop = builder.createBlock(&func.getBody());
 
   builder.setInsertionPointToEnd(entry);
+  Value claim = LLVM::GEPOp::create(
+      builder, loc, pointer, builder.getI8Type(), control,
+      ValueRange{constantInt(builder, loc, i64, abi::kControlClaimOffset)});
   auto exchange = LLVM::AtomicCmpXchgOp::create(
-      builder, loc, record, constantInt(builder, loc, i32, 0), code,
-      LLVM::AtomicOrdering::monotonic, LLVM::AtomicOrdering::monotonic);
+      builder, loc, claim, constantInt(builder, loc, i32, 0),
+      constantInt(builder, loc, i32, 1), LLVM::AtomicOrdering::monotonic,
+      LLVM::AtomicOrdering::monotonic);
   Value won = LLVM::ExtractValueOp::create(builder, loc, exchange, 1);
   LLVM::CondBrOp::create(builder, loc, won, write, stop);
 
@@ -111,6 +121,7 @@ void buildTrapFunction(OpBuilder &builder, Location loc, Type pointer) {
                             ValueRange{constantInt(builder, loc, i64, offset)});
     LLVM::StoreOp::create(builder, loc, value, field, 4);
   };
+  storeField(code, offsetof(abi::TrapRecord, code));
   storeField(entry->getArgument(3), offsetof(abi::TrapRecord, function));
   storeField(entry->getArgument(4), offsetof(abi::TrapRecord, offset));
   int64_t block = offsetof(abi::TrapRecord, block);

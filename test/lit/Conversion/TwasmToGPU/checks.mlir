@@ -1,5 +1,23 @@
 // RUN: twasm-opt %s --split-input-file --convert-twasm-to-gpu | FileCheck %s
 
+// The out-of-line trap function elects the first trapping thread with a
+// compare-and-swap on the claim word, 4 bytes after the control word in
+// device memory, not on the record (host memory on the runtime's GPU
+// device); the winner writes the whole record, the code included; every
+// trapping thread raises the control word (code 2, trapped).
+// CHECK-LABEL: llvm.func internal @__twasm_record_trap(%arg0: !llvm.ptr<1>, %arg1: !llvm.ptr<1>
+// CHECK:         %[[FOUR:.+]] = llvm.mlir.constant(4 : i64) : i64
+// CHECK:         %[[CLAIM:.+]] = llvm.getelementptr %arg1[%[[FOUR]]]
+// CHECK:         %[[SWAP:.+]] = llvm.cmpxchg %[[CLAIM]], %{{.+}}, %{{.+}} monotonic monotonic
+// CHECK:         %[[WON:.+]] = llvm.extractvalue %[[SWAP]][1]
+// CHECK:         llvm.cond_br %[[WON]], ^[[WRITE:bb[0-9]+]], ^[[RAISE:bb[0-9]+]]
+// CHECK:       ^[[WRITE]]:
+// CHECK:         %[[CODEFIELD:.+]] = llvm.getelementptr %arg0[%{{.+}}]
+// CHECK-NEXT:    llvm.store %arg2, %[[CODEFIELD]]
+// CHECK:       ^[[RAISE]]:
+// CHECK:         %[[TRAPPED:.+]] = llvm.mlir.constant(2 : i32) : i32
+// CHECK-NEXT:    llvm.store volatile %[[TRAPPED]], %arg1
+
 // A load: one branch on "aligned and in bounds" to the plain access; the
 // rest goes to a cold path that traps (code 2, out of bounds) with the record
 // and an in-place exit, or else reads the misaligned bytes. The bounds test
