@@ -12,7 +12,8 @@ CLANG_TIDY   ?= clang-tidy-22
 SOURCES       = $(shell git ls-files '*.cpp' '*.h' | grep -v '^build/')
 
 .PHONY: all deps configure build test bench bench-host fmt fmt-check lint \
-        check doc doc-check ci clean demo test-asan test-tsan fuzz-smoke fuzz
+        check doc doc-check ci clean demo test-asan test-tsan fuzz-smoke fuzz \
+        fuzz-server bench-server
 
 all: build
 
@@ -94,11 +95,26 @@ fuzz-smoke:
 # A longer fuzzing run, e.g. `make fuzz FUZZ_SECONDS=1800`.
 fuzz: fuzz-smoke
 
+# The HTTP API fuzzed from its OpenAPI document by Schemathesis on the cpu
+# device: at least 1,000 generated requests, no server error, every answer
+# as documented (test/server/fuzz.py; about 2 minutes).
+fuzz-server: build
+	python3 test/server/fuzz.py --twasm $(BUILD)/bin/twasm \
+	  --kernels $(BUILD)/test/unit --openapi docs/openapi.yaml --examples 100
+
+# 64 clients invoking saxpy through the HTTP API for 30 s on the cpu device:
+# latency, throughput, errors, memory (bench/server/load_bench.py).
+bench-server: build
+	python3 bench/server/load_bench.py --serve $(BUILD)/bin/twasm-serve \
+	  --twasm $(BUILD)/bin/twasm --artifact $(BUILD)/bench/server/saxpy.twa \
+	  --publisher $(BUILD)/bench/server/saxpy-publisher.pub --seconds 30
+
 ci: deps
 	$(MAKE) build test check
 	$(MAKE) test-asan
 	$(MAKE) test-tsan
 	$(MAKE) fuzz-smoke
+	$(MAKE) fuzz-server
 
 clean:
 	rm -rf build

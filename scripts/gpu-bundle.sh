@@ -8,8 +8,11 @@
 # tests' stateful module and golden files), of saxpy and of the
 # artifact benchmark's kernel with the public keys that check them, and the
 # demo (demo.sh with twasm-run, which runs the signed saxpy without the
-# compiler). Run it there with
-# `bash BUNDLE/run.sh OUTDIR [tests|bench|runtime|demo|all]`.
+# compiler), and the server (twasm-serve with the shared libraries it and
+# wrk need, the load benchmark and what it runs on, prepared here). The
+# folder is also packed into BUNDLE.tar.xz, which is what travels (a run
+# carries at most 64 MiB). Run it there with
+# `tar xJf BUNDLE.tar.xz && bash bundle/run.sh OUTDIR [tests|...|all]`.
 set -euo pipefail
 
 build=${1:-build/default}
@@ -58,9 +61,27 @@ cp "$build"/test/gpu/kernels/traps.ptx "$build"/test/gpu/kernels/traps.json \
 if compgen -G "$build/bench/twins/*.cubin" >/dev/null; then
   cp "$build"/bench/twins/*.cubin "$bundle/twins/"
 fi
-# Debug information and symbols are most of their size, and the bundle must
-# travel (a run carries at most 64 MiB).
+# The server, its load benchmark and wrk, with the shared libraries that a
+# machine without our dependencies lacks (cpp-httplib and what it links,
+# wrk's LuaJIT).
+cp "$build/bin/twasm-serve" "$(command -v wrk)" "$bundle/bin/"
+mkdir -p "$bundle/lib"
+for binary in "$build/bin/twasm-serve" "$(command -v wrk)"; do
+  ldd "$binary" | awk '/=> \// { print $3 }' |
+    grep -E 'httplib|brotli|luajit|libssl|libcrypto' |
+    xargs -r -I{} cp -L {} "$bundle/lib/"
+done
+cp "$root/bench/server/load_bench.py" "$bundle/"
+python3 "$root/bench/server/load_bench.py" --twasm "$build/bin/twasm" \
+  --artifact "$build/bench/server/saxpy.twa" \
+  --publisher "$build/bench/server/saxpy-publisher.pub" \
+  --prepare "$bundle/server"
+# Debug information and symbols are most of their size.
 strip --strip-all "$bundle"/bin/*
 cp "$root/scripts/gpu-run.sh" "$bundle/run.sh"
 cp "$root/scripts/demo.sh" "$bundle/demo.sh"
-echo "bundle: $bundle ($(du -sh "$bundle" | cut -f1))"
+rm -f "$bundle.tar.xz"
+tar -C "$(dirname "$bundle")" -cf - "$(basename "$bundle")" |
+  xz -T2 -6 >"$bundle.tar.xz"
+echo "bundle: $bundle ($(du -sh "$bundle" | cut -f1)), packed in" \
+  "$bundle.tar.xz ($(du -sh "$bundle.tar.xz" | cut -f1))"

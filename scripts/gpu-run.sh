@@ -8,7 +8,7 @@
 # tests with GPU -> CPU -> GPU round trips, and the snapshot benchmark in
 # managed and device memory), `tenancy` (the tenancy tests with the full
 # stress run, and the tenancy benchmark with and without SM groups, and on
-# this machine's CPU) or `all`.
+# this machine's CPU), `server` (the HTTP API's load benchmark) or `all`.
 set -uo pipefail
 
 bundle=$(cd "$(dirname "$0")" && pwd)
@@ -116,6 +116,16 @@ if [[ $what == tenancy || $what == all ]]; then
       tee -a "$out/bench-tenancy-$run.txt"
     status=$((status | PIPESTATUS[0]))
   done
+fi
+if [[ $what == server || $what == all ]]; then
+  # 64 clients invoking saxpy through the HTTP API for 30 s, on the GPU in
+  # device memory (bench/server/load_bench.py).
+  PATH="$bundle/bin:$PATH" LD_LIBRARY_PATH="$bundle/lib" timeout 300 \
+    python3 "$bundle/load_bench.py" --serve "$bundle/bin/twasm-serve" \
+    --prepared "$bundle/server" --device cuda --memory device \
+    --seconds 30 --json "$out/bench-server.json" 2>&1 |
+    tee "$out/bench-server.txt"
+  status=$((status | PIPESTATUS[0]))
 fi
 if [[ $what == demo || $what == all ]]; then
   TWASM_RUN_COMPILED=1 TWASM_RUN="$bundle/bin/twasm-run" \

@@ -20,6 +20,8 @@ DEBIAN_PACKAGES=(
   libssl-dev
   # Snapshot compression (zstd), linked statically
   libzstd-dev
+  # `twasm serve`: the HTTP server library; wrk loads it in the benchmark
+  libcpp-httplib-dev wrk
 )
 
 # The CPU benchmark against Wasmtime and V8 (bench/host/): node runs V8, a
@@ -27,7 +29,6 @@ DEBIAN_PACKAGES=(
 # nvm, ...) is kept; pip comes from Debian only where python3 has none.
 command -v node >/dev/null || DEBIAN_PACKAGES+=(nodejs)
 python3 -m pip --version >/dev/null 2>&1 || DEBIAN_PACKAGES+=(python3-pip)
-WASMTIME_VERSION=50.0.1
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
@@ -44,19 +45,27 @@ else
   echo "install-deps: all Debian packages present"
 fi
 
-# Wasmtime's Python embedding bundles the engine (a prebuilt library in the
-# wheel), so pip is all it needs. Pinned, so that the benchmark's figures
-# compare with the same engine.
-if python3 -c "import sys, importlib.metadata as m, wasmtime; sys.exit(m.version('wasmtime') != '$WASMTIME_VERSION')" 2>/dev/null; then
-  echo "install-deps: wasmtime $WASMTIME_VERSION present"
-else
-  echo "install-deps: installing wasmtime $WASMTIME_VERSION (pip)"
+# Python packages, pinned so that figures and results compare: Wasmtime's
+# embedding (it bundles the engine) for the CPU benchmark; PyYAML, which the
+# server's API test reads docs/openapi.yaml with; Schemathesis, which fuzzes
+# the running server from that document.
+PIP_PACKAGES=("wasmtime==50.0.1" "PyYAML==6.0.3" "schemathesis==4.32.5")
+missing_pip=()
+for requirement in "${PIP_PACKAGES[@]}"; do
+  name=${requirement%%==*} version=${requirement##*==}
+  python3 -c "import sys, importlib.metadata as m; sys.exit(m.version('$name') != '$version')" 2>/dev/null ||
+    missing_pip+=("$requirement")
+done
+if ((${#missing_pip[@]})); then
+  echo "install-deps: installing ${missing_pip[*]} (pip)"
   pip_flags=(--quiet --disable-pip-version-check --root-user-action=ignore)
   # Debian's own python3 refuses pip installs into it (PEP 668) unless told.
   if python3 -c "import sys, sysconfig, os; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED')))"; then
     pip_flags+=(--break-system-packages)
   fi
-  python3 -m pip install "${pip_flags[@]}" "wasmtime==$WASMTIME_VERSION"
+  python3 -m pip install "${pip_flags[@]}" "${missing_pip[@]}"
+else
+  echo "install-deps: ${PIP_PACKAGES[*]} present"
 fi
 
 echo "install-deps: done"

@@ -13,6 +13,7 @@
 #include "ArtifactCommands.h"
 #include "Compile.h"
 #include "RunKernel.h"
+#include "ServeCommand.h"
 #include "SnapshotCommands.h"
 #include "TokenCommands.h"
 #include "twasm/Artifact.h"
@@ -57,6 +58,8 @@ static cl::SubCommand
 static cl::SubCommand
     tokenCommand("token", "Issue, verify and revoke capability tokens of "
                           "tenants");
+static cl::SubCommand serveCommand(
+    "serve", "Serve the runtime's HTTP/JSON API to tenants (docs/serve.md)");
 
 static cl::SubCommand compileCommand(
     "compile", "Compile a Wasm module's kernels to PTX, with their manifest");
@@ -308,6 +311,8 @@ int main(int argc, char **argv) {
     return tensorwasm::tool::snapshotMain(argc - 1, argv + 1, compileForRun);
   if (argc > 1 && llvm::StringRef(argv[1]) == "token")
     return tensorwasm::tool::tokenMain(argc - 1, argv + 1);
+  if (argc > 1 && llvm::StringRef(argv[1]) == "serve")
+    return tensorwasm::tool::serveMain(argc - 1, argv + 1);
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "TensorWasm: compile WebAssembly kernels for GPUs and CPUs, and run "
