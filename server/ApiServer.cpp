@@ -272,12 +272,19 @@ int64_t unixNow() {
 
 } // namespace
 
+/// The capability the pre-routing check verified for the request this
+/// thread is serving: httplib runs the pre-routing handler and the route's
+/// handler of one request on one thread, before the next request.
+thread_local std::optional<Capability> verifiedCaller;
+
 struct ApiServer::State {
   std::shared_ptr<TenantGateway> gateway;
   std::optional<Registry> registry;
   ServerOptions options;
   httplib::Server http;
   std::atomic<bool> draining{false};
+  /// Set when serve() returns.
+  std::atomic<bool> finished{false};
   server::Metrics metrics;
 
   std::mutex auditMutex;
@@ -311,6 +318,13 @@ struct ApiServer::State {
                  const Handler &handler, const httplib::Request &request,
                  httplib::Response &response);
   void authenticate(Call &call);
+  /// Counts and audits an answer made outside serveCall().
+  void answered(const httplib::Request &request,
+                const httplib::Response &response, const std::string &name,
+                const std::optional<Capability> &caller) {
+    metrics.request(name, response.status, 0);
+    writeAudit(request, response.status, caller, response.body.size(), 0);
+  }
   void writeAudit(const httplib::Request &request, int status,
                   const std::optional<Capability> &caller, size_t responseBytes,
                   double seconds);
@@ -364,8 +378,12 @@ void ApiServer::State::serveCall(const std::string &name, bool authenticated,
   Clock::time_point start = Clock::now();
   Call call{request, response, std::nullopt};
   try {
-    if (authenticated)
+    if (authenticated && verifiedCaller) {
+      call.caller = std::move(*verifiedCaller);
+      verifiedCaller.reset();
+    } else if (authenticated) {
       authenticate(call);
+    }
     handler(call);
   } catch (const HttpError &error) {
     if (error.status == 401)
@@ -387,22 +405,27 @@ void ApiServer::State::serveCall(const std::string &name, bool authenticated,
 void ApiServer::State::authenticate(Call &call) {
   const std::string &address = call.request.remote_addr;
   Clock::time_point now = Clock::now();
-  {
-    // An address that keeps failing is refused before its token costs a
-    // signature check.
-    std::lock_guard<std::mutex> lock(bucketsMutex);
-    Bucket &bucket = addressBuckets[address];
-    Bucket probe = bucket;
-    if (!probe.take(options.unauthenticatedPerSecond,
-                    options.unauthenticatedBurst, now))
-      throw HttpError{429, "rate_limited",
-                      "too many requests without a valid token from this "
-                      "address"};
-  }
+  // A request without a valid token takes from its address's bucket; an
+  // address whose bucket is empty is answered 429. Valid tokens never
+  // wait on it, so failing clients behind a shared address cannot lock
+  // out the others there.
   auto refuse = [&](const std::string &message) {
     std::lock_guard<std::mutex> lock(bucketsMutex);
-    addressBuckets[address].take(options.unauthenticatedPerSecond,
-                                 options.unauthenticatedBurst, now);
+    // Bounded: past this many addresses, those that have not failed
+    // lately (their buckets full again) are forgotten.
+    if (addressBuckets.size() > 10000)
+      for (auto it = addressBuckets.begin(); it != addressBuckets.end();) {
+        bool quiet =
+            std::chrono::duration<double>(now - it->second.refilled).count() *
+                options.unauthenticatedPerSecond >=
+            options.unauthenticatedBurst;
+        it = quiet ? addressBuckets.erase(it) : std::next(it);
+      }
+    if (!addressBuckets[address].take(options.unauthenticatedPerSecond,
+                                      options.unauthenticatedBurst, now))
+      return HttpError{429, "rate_limited",
+                       "too many requests without a valid token from this "
+                       "address"};
     return HttpError{401, "unauthenticated", message};
   };
   std::string header = call.request.get_header_value("Authorization");
@@ -437,6 +460,7 @@ void ApiServer::State::writeAudit(const httplib::Request &request, int status,
                {"remote", request.remote_addr},
                {"method", request.method},
                {"path", request.path},
+               {"target", request.target},
                {"status", status},
                {"request_bytes", request.body.size()},
                {"response_bytes", responseBytes},
@@ -453,18 +477,22 @@ void ApiServer::State::writeAudit(const httplib::Request &request, int status,
   audit.flush();
 }
 
+/// Whether `caller`'s token names any operation on `entry`.
+static bool visibleTo(const Capability &caller, const RegistryEntry &entry) {
+  for (Operation operation :
+       {Operation::Publish, Operation::Instantiate, Operation::Launch,
+        Operation::Snapshot, Operation::Restore})
+    if (caller.covers(operation, entry.name, entry.digest))
+      return true;
+  return false;
+}
+
 RegistryEntry ApiServer::State::findVisible(Call &call,
                                             const std::string &reference) {
   Result<RegistryEntry> entry = registry->find(reference);
-  bool visible = false;
-  if (entry)
-    for (Operation operation :
-         {Operation::Publish, Operation::Instantiate, Operation::Launch,
-          Operation::Snapshot, Operation::Restore})
-      visible |= call.caller->covers(operation, entry->name, entry->digest);
   // Unknown and not covered read the same: what is in the registry is not
   // disclosed to tenants whose tokens name none of it.
-  if (!visible)
+  if (!entry || !visibleTo(*call.caller, *entry))
     throw HttpError{404, "not_found", "no kernel '" + reference + "'"};
   return *entry;
 }
@@ -512,18 +540,18 @@ void ApiServer::State::addRoutes() {
                               httplib::Response &response) {
     bool down = draining.load();
     reply(response, down ? 503 : 200, {{"status", down ? "draining" : "ok"}});
-    metrics.request("healthz", response.status, 0);
-    writeAudit(request, response.status, std::nullopt, response.body.size(), 0);
+    answered(request, response, "healthz", std::nullopt);
   });
   http.Get("/metrics", [this](const httplib::Request &request,
                               httplib::Response &response) {
     // Tenant names and usage: for the operator's scraper, with the metrics
     // secret, or on this machine.
-    bool allowed =
-        options.metricsToken.empty()
-            ? request.remote_addr == "127.0.0.1" || request.remote_addr == "::1"
-            : sameSecret(request.get_header_value("Authorization"),
-                         "Bearer " + options.metricsToken);
+    bool allowed = options.metricsToken.empty()
+                       ? request.remote_addr == "127.0.0.1" ||
+                             request.remote_addr == "::1" ||
+                             request.remote_addr == "::ffff:127.0.0.1"
+                       : sameSecret(request.get_header_value("Authorization"),
+                                    "Bearer " + options.metricsToken);
     if (!allowed) {
       reply(response, 403,
             {{"error",
@@ -531,8 +559,7 @@ void ApiServer::State::addRoutes() {
                {"message", options.metricsToken.empty()
                                ? "metrics are served to loopback clients only"
                                : "metrics need the server's metrics token"}}}});
-      metrics.request("metrics", 403, 0);
-      writeAudit(request, 403, std::nullopt, response.body.size(), 0);
+      answered(request, response, "metrics", std::nullopt);
       return;
     }
     std::vector<std::string> tenants;
@@ -543,33 +570,46 @@ void ApiServer::State::addRoutes() {
     }
     response.set_content(metrics.render(*gateway, tenants),
                          "text/plain; version=0.0.4");
-    metrics.request("metrics", 200, 0);
-    writeAudit(request, 200, std::nullopt, response.body.size(), 0);
+    answered(request, response, "metrics", std::nullopt);
   });
 
   // Kernels (registry entries) the caller's token covers.
   route("GET", "/v1/kernels", "list_kernels", true, [this](Call &call) {
+    size_t pageSize = queryNumber(call.request, "page_size", 100, 1000);
+    if (pageSize == 0)
+      throw HttpError{400, "invalid_argument", "page_size is at least 1"};
     ListQuery query;
     query.prefix = call.request.get_param_value("prefix");
-    query.limit = queryNumber(call.request, "page_size", 100, 1000);
-    if (query.limit == 0)
-      throw HttpError{400, "invalid_argument", "page_size is at least 1"};
     query.after = call.request.get_param_value("page_token");
-    Result<ListPage> page = registry->list(query);
-    if (!page)
-      throw HttpError{400, "invalid_argument", page.error().message};
+    query.limit = 1000;
+    // Pages hold only what the token covers, and the cursor is the last
+    // entry shown: entries the tenant may not see are never named, not
+    // even as a cursor.
     json items = json::array();
-    for (const RegistryEntry &entry : page->entries)
-      for (Operation operation :
-           {Operation::Publish, Operation::Instantiate, Operation::Launch,
-            Operation::Snapshot, Operation::Restore})
-        if (call.caller->covers(operation, entry.name, entry.digest)) {
-          items.push_back(entryJson(entry));
+    std::string next;
+    for (bool more = true; more && next.empty();) {
+      Result<ListPage> page = registry->list(query);
+      if (!page) {
+        HttpError error = refusal(page.error());
+        error.status = 400;
+        error.code = "invalid_argument";
+        throw error;
+      }
+      for (const RegistryEntry &entry : page->entries) {
+        if (!visibleTo(*call.caller, entry))
+          continue;
+        items.push_back(entryJson(entry));
+        if (items.size() == pageSize) {
+          next = entry.name + "@" + std::to_string(entry.version);
           break;
         }
+      }
+      more = !page->next.empty();
+      query.after = page->next;
+    }
     json body = {{"items", items}};
-    if (!page->next.empty())
-      body["next_page_token"] = page->next;
+    if (!next.empty())
+      body["next_page_token"] = next;
     reply(call.response, 200, body);
   });
 
@@ -640,7 +680,7 @@ void ApiServer::State::addRoutes() {
             std::lock_guard<std::mutex> lock(objectsMutex);
             instances.erase(id);
           }
-          // A launch running on it ends first; then the instance goes.
+          // Answered now; a launch running on it holds it until it ends.
           hosted.reset();
           call.response.status = 204;
         });
@@ -837,7 +877,13 @@ void ApiServer::State::addRoutes() {
           std::shared_ptr<StoredSnapshot> kept = snapshotOf(call);
           call.response.status = 200;
           call.response.set_header("X-Twasm-Kernel", kept->kernel);
-          call.response.set_content(kept->bytes, "application/octet-stream");
+          // Streamed from the kept snapshot, not copied (up to 1 GiB).
+          call.response.set_content_provider(
+              kept->bytes.size(), "application/octet-stream",
+              [kept](size_t offset, size_t length, httplib::DataSink &sink) {
+                return sink.write(kept->bytes.data() + offset,
+                                  std::min<size_t>(length, 1 << 20));
+              });
         });
 
   route("DELETE", R"(/v1/snapshots/([0-9a-f]{32}))", "delete_snapshot", true,
@@ -877,12 +923,58 @@ void ApiServer::State::addRoutes() {
   });
 
   // Unknown routes answer in the API's own shape.
+  // Before a request's body is read: a body on a request that has none
+  // (httplib leaves it unread, to be read as the next request on the
+  // connection) is refused; a call to the API is authenticated, so that a
+  // client without a valid token never has its body read into memory.
+  http.set_pre_routing_handler([this](const httplib::Request &request,
+                                      httplib::Response &response) {
+    verifiedCaller.reset();
+    bool bodiless = request.method == "GET" || request.method == "HEAD" ||
+                    request.method == "OPTIONS";
+    std::string length = request.get_header_value("Content-Length");
+    if (bodiless && (request.has_header("Transfer-Encoding") ||
+                     (!length.empty() && length != "0"))) {
+      response.set_header("Connection", "close");
+      reply(response, 400,
+            {{"error",
+              {{"code", "bad_request"},
+               {"message", "a " + request.method + " request has no body"}}}});
+      answered(request, response, "before_routing", std::nullopt);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (request.path.rfind("/v1/", 0) != 0)
+      return httplib::Server::HandlerResponse::Unhandled;
+    Call call{request, response, std::nullopt};
+    try {
+      authenticate(call);
+    } catch (const HttpError &error) {
+      // Its body, if any, is unread: the connection cannot be reused.
+      response.set_header("Connection", "close");
+      if (error.status == 401)
+        response.set_header("WWW-Authenticate", "Bearer");
+      reply(response, error.status,
+            {{"error", {{"code", error.code}, {"message", error.message}}}});
+      answered(request, response, "before_routing", std::nullopt);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    verifiedCaller = std::move(call.caller);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
   routes.push_back({std::regex("/healthz"), "GET"});
   routes.push_back({std::regex("/metrics"), "GET"});
   http.set_error_handler([this](const httplib::Request &request,
                                 httplib::Response &response) {
     if (!response.body.empty())
       return;
+    // Every answer is audited and counted, those httplib makes too.
+    struct Answered {
+      State &state;
+      const httplib::Request &request;
+      httplib::Response &response;
+      ~Answered() { state.answered(request, response, "unrouted", {}); }
+    } answered{*this, request, response};
     // A request httplib could not take (400: a method it does not know,
     // such as TRACE, or a malformed request) may have left a body
     // unread on the connection: it is closed, so that the body is not
@@ -918,13 +1010,14 @@ void ApiServer::State::addRoutes() {
                        : notFound ? "no such route"
                                   : "the request is not well-formed HTTP"}}}});
   });
-  http.set_exception_handler([](const httplib::Request &,
-                                httplib::Response &response,
-                                std::exception_ptr) {
+  http.set_exception_handler([this](const httplib::Request &request,
+                                    httplib::Response &response,
+                                    std::exception_ptr) {
     reply(response, 500,
           {{"error",
             {{"code", "internal"},
              {"message", "the server failed on this request"}}}});
+    answered(request, response, "exception", std::nullopt);
   });
 }
 
@@ -973,17 +1066,25 @@ Result<int> ApiServer::bind() {
 }
 
 Status ApiServer::serve() {
-  if (!state->http.listen_after_bind())
-    if (!state->draining.load())
-      return Error{ErrorCode::DeviceFailure,
-                   "the server stopped listening unexpectedly"};
+  // A shutdown that came first (a signal during start-up) stops it at once.
+  bool listened = state->draining.load() || state->http.listen_after_bind();
+  state->finished = true;
+  if (!listened && !state->draining.load())
+    return Error{ErrorCode::DeviceFailure,
+                 "the server stopped listening unexpectedly"};
   return {};
 }
 
 void ApiServer::shutdown() {
   state->draining = true;
-  std::this_thread::sleep_for(state->options.drainGrace);
-  state->http.stop();
+  if (!state->finished.load())
+    std::this_thread::sleep_for(state->options.drainGrace);
+  // httplib's stop() does nothing before its listener runs: asked again
+  // until serve() has returned.
+  while (!state->finished.load()) {
+    state->http.stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 } // namespace tensorwasm

@@ -22,6 +22,7 @@
 #include "twasm/Runtime.h"
 #include "twasm/Snapshot.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -208,7 +209,8 @@ public:
   const std::string &tenant() const;
   /// The verified artifact the instance's module came from.
   const Artifact &artifact() const { return *source; }
-  uint64_t memoryBytes() const { return instance->memoryBytes(); }
+  /// Its linear memory's size; read without waiting for a call in flight.
+  uint64_t memoryBytes() const { return memorySize.load(); }
   Status write(const Capability &caller, uint64_t address, const void *data,
                size_t bytes);
   Status read(const Capability &caller, uint64_t address, void *data,
@@ -242,6 +244,8 @@ private:
   /// Whether it came from, or was made for, the tenant's instance pool
   /// without use yet (prewarm()): it needs no reset to go back.
   bool pristine = false;
+  /// The memory's size as of the last call that changed it.
+  std::atomic<uint64_t> memorySize{0};
 };
 
 struct GatewayOptions {

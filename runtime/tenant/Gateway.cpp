@@ -489,6 +489,7 @@ Result<std::unique_ptr<TenantInstance>> TenantGateway::makeInstance(
   made->module = std::move(*module);
   made->instance = std::move(*instance);
   made->charged = charged;
+  made->memorySize = made->instance->memoryBytes();
   return made;
 }
 
@@ -561,6 +562,7 @@ TenantGateway::takePooled(TenantState &state, const std::string &digest) {
   made->module = std::move(pooled.module);
   made->instance = std::move(pooled.instance);
   made->charged = pooled.charged;
+  made->memorySize = made->instance->memoryBytes();
   made->pristine = true;
   return made;
 }
@@ -597,6 +599,9 @@ Result<std::string> TenantGateway::snapshot(const Capability &caller,
                                             TenantInstance &instance,
                                             const SnapshotKey &key,
                                             SnapshotOptions options) {
+  // A snapshot reads the instance: it takes its turn with the instance's
+  // other calls (a growth beside it would free the memory it reads).
+  std::lock_guard<std::mutex> turn(instance.calls);
   if (Status status = instance.admit(caller, {Operation::Snapshot}, {});
       !status)
     return status.error();
@@ -707,6 +712,7 @@ Result<uint32_t> TenantInstance::grow(const Capability &caller,
   uint64_t actual = instance->memoryBytes();
   owner->usage.memoryBytes = owner->usage.memoryBytes - charged + actual;
   charged = actual;
+  memorySize = actual;
   return grown;
 }
 

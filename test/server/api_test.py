@@ -240,6 +240,26 @@ def main():
             if names != ["test/runtime-kernels", "test/stateful"]:
                 checker.failures.append(f"list_kernels: {names}")
             call("list_kernels", "/v1/kernels?page_size=0", 400, acme)
+            # A token that names one kernel sees it alone, and its cursor
+            # names nothing else.
+            narrow = token("acme", ["instantiate"], ["test/stateful"])
+            status, data, _ = call("list_kernels", "/v1/kernels?page_size=1",
+                                   200, narrow)
+            page = json.loads(data)
+            if [i["name"] for i in page["items"]] != ["test/stateful"] or \
+                    "runtime-kernels" in page.get("next_page_token", ""):
+                checker.failures.append(f"list_kernels leaks: {page}")
+            # A body on a GET would be read as the next request: refused.
+            connection = http.client.HTTPConnection("127.0.0.1", port)
+            connection.request("GET", "/v1/instances", body=b"GET /x HTTP/1.1",
+                               headers={"Authorization": "Bearer " + acme})
+            answer = connection.getresponse()
+            answer.read()
+            if answer.status != 400 or \
+                    answer.getheader("Connection") != "close":
+                checker.failures.append("a GET with a body: "
+                                        f"{answer.status}")
+            connection.close()
             call("get_kernel", "/v1/kernels/test/runtime-kernels", 200, acme)
             call("get_kernel", "/v1/kernels/test%2Fstateful@1", 200, acme)
             call("get_kernel", "/v1/kernels/test/none", 404, acme)
@@ -351,6 +371,8 @@ def main():
             snapshot = json.loads(data)["id"]
             kept = "/v1/snapshots/" + snapshot
             call("create_snapshot", base + "/snapshots", 403, publish_only)
+            call("create_snapshot", base + "/snapshots", 413, acme, oversized,
+                 "application/octet-stream")
             call("create_snapshot", "/v1/instances/" + none + "/snapshots",
                  404, acme)
             call("list_snapshots", "/v1/snapshots", 200, acme)
@@ -366,6 +388,8 @@ def main():
             if data[:4] != (0).to_bytes(4, "little") or len(data) != 256:
                 checker.failures.append("restore: memory differs")
             call("restore_snapshot", kept + "/restore", 403, publish_only)
+            call("restore_snapshot", kept + "/restore", 413, acme, oversized,
+                 "application/octet-stream")
             call("restore_snapshot", "/v1/snapshots/" + none + "/restore",
                  404, acme)
             call("restore_upload", "/v1/restore?kernel=test/runtime-kernels",

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <pthread.h>
@@ -144,6 +145,7 @@ in flight, running launches included.
   sigemptyset(&stopSignals);
   sigaddset(&stopSignals, SIGINT);
   sigaddset(&stopSignals, SIGTERM);
+  sigaddset(&stopSignals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
   CapabilityVerifier verifier;
@@ -289,23 +291,44 @@ in flight, running launches included.
               *port);
   std::fflush(stdout);
 
+  // SIGHUP reads the revocation list again; SIGINT and SIGTERM stop.
   ApiServer *serving = server->get();
-  std::thread stopper([&stopSignals, serving] {
-    int signal = 0;
-    sigwait(&stopSignals, &signal);
-    std::fprintf(stderr, "twasm serve: %s, finishing the requests in flight\n",
-                 signal == SIGINT ? "SIGINT" : "SIGTERM");
-    serving->shutdown();
+  std::atomic<bool> served{false};
+  std::string revocations = line->last("revocations");
+  std::thread stopper([&stopSignals, &served, &revocations, &gateway, serving] {
+    for (;;) {
+      int signal = 0;
+      sigwait(&stopSignals, &signal);
+      if (served.load())
+        return; // woken because serving ended by itself
+      if (signal == SIGHUP) {
+        if (revocations.empty())
+          continue;
+        Result<RevocationList> list = RevocationList::readFile(revocations);
+        if (!list) {
+          std::fprintf(stderr,
+                       "twasm serve: SIGHUP: %s; the list in use "
+                       "stays\n",
+                       list.error().message.c_str());
+          continue;
+        }
+        gateway->setRevocations(std::move(*list));
+        std::fprintf(stderr, "twasm serve: SIGHUP: revocations read again\n");
+        continue;
+      }
+      std::fprintf(stderr,
+                   "twasm serve: %s, finishing the requests in flight\n",
+                   signal == SIGINT ? "SIGINT" : "SIGTERM");
+      serving->shutdown();
+      return;
+    }
   });
-  Status served = (*server)->serve();
-  // Served to the end without a signal (a listen failure): wake the
-  // stopper so that it returns.
-  if (stopper.joinable()) {
-    pthread_kill(stopper.native_handle(), SIGTERM);
-    stopper.join();
-  }
-  if (!served)
-    return error(served.error().message);
+  Status outcome = (*server)->serve();
+  served = true;
+  pthread_kill(stopper.native_handle(), SIGTERM);
+  stopper.join();
+  if (!outcome)
+    return error(outcome.error().message);
   std::fprintf(stderr, "twasm serve: stopped\n");
   return 0;
 }
