@@ -1047,6 +1047,10 @@ ApiServer::create(std::shared_ptr<TenantGateway> gateway, Registry registry,
   state.http.set_read_timeout(10, 0);
   state.http.set_write_timeout(10, 0);
   state.http.set_keep_alive_max_count(10000);
+  // Answers go out when written: with Nagle's algorithm a small answer on a
+  // kept-alive connection waits for the client's delayed acknowledgement
+  // (40 ms on Linux), which was the median latency under load.
+  state.http.set_tcp_nodelay(true);
   state.addRoutes();
   return server;
 }

@@ -26,6 +26,8 @@ import time
 
 import yaml
 
+from fixture import run, test_registry
+
 # Codes the document gives that this test cannot produce, and why.
 NOT_PRODUCED = {
     # DeviceFailure comes from a failing GPU only (the cuda device's error
@@ -144,11 +146,6 @@ class Checker:
                                          f"{status} never came back")
 
 
-def run(tool, *args):
-    result = subprocess.run([tool, *args], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(args)}: {result.stderr}")
-    return result.stdout
 
 
 def main():
@@ -165,12 +162,8 @@ def main():
     twasm = options.twasm
 
     with tempfile.TemporaryDirectory() as work:
-        registry = os.path.join(work, "registry")
-        run(twasm, "registry", "--registry", registry, "trust", "add",
-            os.path.join(options.kernels, "test-publisher.pub"), "--names",
-            "test/*")
-        run(twasm, "registry", "--registry", registry, "push",
-            os.path.join(options.kernels, "stateful.twa"))
+        registry = test_registry(twasm, options.kernels, work,
+                                 ["stateful.twa"])
         run(twasm, "keygen", "-o", os.path.join(work, "issuer"))
         issuer_key = os.path.join(work, "issuer.key")
         issuer = os.path.join(work, "issuer.pub")

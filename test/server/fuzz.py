@@ -25,12 +25,9 @@ import sys
 import tempfile
 import urllib.request
 
+from fixture import run, test_registry
 
-def run(tool, *args):
-    result = subprocess.run([tool, *args], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(args)}: {result.stderr}")
-    return result.stdout
+
 
 
 def main():
@@ -53,13 +50,8 @@ def main():
     twasm = options.twasm
 
     with tempfile.TemporaryDirectory() as work:
-        registry = os.path.join(work, "registry")
-        run(twasm, "registry", "--registry", registry, "trust", "add",
-            os.path.join(options.kernels, "test-publisher.pub"), "--names",
-            "test/*")
-        for artifact in ("runtime-kernels.twa", "stateful.twa"):
-            run(twasm, "registry", "--registry", registry, "push",
-                os.path.join(options.kernels, artifact))
+        registry = test_registry(twasm, options.kernels, work,
+                                 ["runtime-kernels.twa", "stateful.twa"])
         run(twasm, "keygen", "-o", os.path.join(work, "issuer"))
         snapshot_key = os.path.join(work, "snapshots.key")
         run(twasm, "snapshot", "keygen", "--id", "fuzz", "-o", snapshot_key)

@@ -9,6 +9,7 @@
 
 #include "ServeCommand.h"
 #include "CommandLine.h"
+#include "TokenCommands.h"
 
 #include "support/Files.h"
 #include "twasm/Server.h"
@@ -148,20 +149,9 @@ in flight, running launches included.
   sigaddset(&stopSignals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
-  CapabilityVerifier verifier;
-  for (const std::string &path : line->all("issuer")) {
-    Result<PublicKey> key = PublicKey::readFile(path);
-    if (!key)
-      return error(key.error().message);
-    verifier.trustIssuer(*key);
-  }
-  if (line->has("revocations")) {
-    Result<RevocationList> revoked =
-        RevocationList::readFile(line->last("revocations"));
-    if (!revoked)
-      return error(revoked.error().message);
-    verifier.setRevocations(std::move(*revoked));
-  }
+  Result<CapabilityVerifier> verifier = verifierFromLine(*line);
+  if (!verifier)
+    return error(verifier.error().message);
 
   ServerOptions options;
   std::string listen = line->last("listen", "127.0.0.1:8080");
@@ -274,7 +264,7 @@ in flight, running launches included.
   if (!registry)
     return error(registry.error().message);
   std::shared_ptr<TenantGateway> gateway = TenantGateway::create(
-      *device, *registry, std::move(verifier), gatewayOptions);
+      *device, *registry, std::move(*verifier), gatewayOptions);
   for (const auto &[name, quota] : quotas)
     if (Status set = gateway->setQuota(name, quota); !set)
       return error("tenant '" + name + "': " + set.error().message);

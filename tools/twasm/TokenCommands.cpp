@@ -193,21 +193,10 @@ int verifyMain(int argc, char **argv) {
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r'))
       token.pop_back();
   }
-  CapabilityVerifier verifier;
-  for (const std::string &path : line->all("issuer")) {
-    Result<PublicKey> key = PublicKey::readFile(path);
-    if (!key)
-      return error(key.error().message);
-    verifier.trustIssuer(*key);
-  }
-  if (line->has("revocations")) {
-    Result<RevocationList> list =
-        RevocationList::readFile(line->last("revocations"));
-    if (!list)
-      return error(list.error().message);
-    verifier.setRevocations(std::move(*list));
-  }
-  Result<Capability> capability = verifier.verify(token, now());
+  Result<CapabilityVerifier> verifier = verifierFromLine(*line);
+  if (!verifier)
+    return error(verifier.error().message);
+  Result<Capability> capability = verifier->verify(token, now());
   if (!capability)
     return error(capability.error().message);
   nlohmann::json claims = claimsJson(*capability);
@@ -268,6 +257,24 @@ int revokeMain(int argc, char **argv) {
 }
 
 } // namespace
+
+Result<CapabilityVerifier> verifierFromLine(const ParsedLine &line) {
+  CapabilityVerifier verifier;
+  for (const std::string &path : line.all("issuer")) {
+    Result<PublicKey> key = PublicKey::readFile(path);
+    if (!key)
+      return key.error();
+    verifier.trustIssuer(*key);
+  }
+  if (line.has("revocations")) {
+    Result<RevocationList> list =
+        RevocationList::readFile(line.last("revocations"));
+    if (!list)
+      return list.error();
+    verifier.setRevocations(std::move(*list));
+  }
+  return verifier;
+}
 
 int tokenMain(int argc, char **argv) {
   if (argc < 2 || std::string_view(argv[1]) == "--help" ||
