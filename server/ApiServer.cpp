@@ -568,6 +568,7 @@ void ApiServer::State::addRoutes() {
       for (const auto &[id, hosted] : instances)
         tenants.push_back(hosted->tenant);
     }
+    response.status = 200;
     response.set_content(metrics.render(*gateway, tenants),
                          "text/plain; version=0.0.4");
     answered(request, response, "metrics", std::nullopt);

@@ -43,6 +43,10 @@ def main():
     parser.add_argument("--report", default=None,
                         help="keep Schemathesis' reports here")
     options = parser.parse_args()
+    # Schemathesis runs in a scratch directory (its cache goes there).
+    options.openapi = os.path.abspath(options.openapi)
+    if options.report:
+        options.report = os.path.abspath(options.report)
     schemathesis = shutil.which("schemathesis") or shutil.which("st")
     if not schemathesis:
         raise SystemExit("schemathesis is not installed: run "
@@ -115,6 +119,9 @@ def main():
         for entry in lines:
             statuses[entry["status"]] = statuses.get(entry["status"], 0) + 1
         server_errors = {s: n for s, n in statuses.items() if s >= 500}
+        unanswered = [entry for entry in lines if entry["status"] < 100]
+        for entry in unanswered:
+            print(f"audited without a status: {entry}")
 
     print(f"requests answered: {len(lines)}; by status: "
           f"{dict(sorted(statuses.items()))}")
@@ -135,6 +142,8 @@ def main():
     # The cpu device never fails as a device: any 5xx here is a bug.
     if server_errors:
         problems.append(f"server errors: {server_errors}")
+    if unanswered:
+        problems.append(f"{len(unanswered)} audit lines without a status")
     if problems:
         print("FAILED: " + "; ".join(problems))
         return 1
