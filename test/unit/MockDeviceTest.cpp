@@ -71,6 +71,17 @@ LaunchOptions oneBlock(std::chrono::nanoseconds timeout = 0ns) {
 const std::vector<Value> kScaleArguments = {Value::i32(100), Value::i32(3),
                                             Value::i32(1024), Value::i32(8192)};
 
+/// The test kernels' manifest with their memory declared up to 4 GiB
+/// (65536 pages) instead of 4 pages.
+std::string manifestUpTo4GiB() {
+  std::string manifest = kernelsManifest();
+  size_t maxPages = manifest.find("\"max_pages\": 4");
+  EXPECT_NE(maxPages, std::string::npos);
+  if (maxPages != std::string::npos)
+    manifest.replace(maxPages, 14, "\"max_pages\": 65536");
+  return manifest;
+}
+
 /// Nothing alive but the device's own context.
 mock::LiveObjects onlyTheContext() {
   mock::LiveObjects objects;
@@ -274,11 +285,7 @@ TEST_F(MockDevice, AllocationsBeyondFreeMemoryAreRefusedBeforeTheDriver) {
   ASSERT_TRUE(device);
   // A module whose memory is declared up to 4 GiB: growth is bounded by
   // the GPU's free memory.
-  std::string manifest = kernelsManifest();
-  size_t maxPages = manifest.find("\"max_pages\": 4");
-  ASSERT_NE(maxPages, std::string::npos);
-  manifest.replace(maxPages, 14, "\"max_pages\": 65536");
-  auto module = (*device)->loadModule(kernelsPtx(), manifest);
+  auto module = (*device)->loadModule(kernelsPtx(), manifestUpTo4GiB());
   ASSERT_TRUE(module) << module.error().message;
   auto instance = (*module)->instantiate();
   ASSERT_TRUE(instance) << instance.error().message;
@@ -459,11 +466,7 @@ TEST_F(MockDevice, DeviceMemoryComesFromAPoolTheDriverCaps) {
       << (*device)->description();
   EXPECT_EQ(mock::live().memoryPools, 1u);
   // Memory declared up to 4 GiB: only the cap stops growth.
-  std::string manifest = kernelsManifest();
-  size_t maxPages = manifest.find("\"max_pages\": 4");
-  ASSERT_NE(maxPages, std::string::npos);
-  manifest.replace(maxPages, 14, "\"max_pages\": 65536");
-  auto module = (*device)->loadModule(kernelsPtx(), manifest);
+  auto module = (*device)->loadModule(kernelsPtx(), manifestUpTo4GiB());
   ASSERT_TRUE(module) << module.error().message;
   auto instance = (*module)->instantiate();
   ASSERT_TRUE(instance) << instance.error().message;

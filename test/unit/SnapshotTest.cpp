@@ -65,13 +65,15 @@ DeviceKind otherKind() {
                                              : DeviceKind::Mock;
 }
 
-std::shared_ptr<Device> openDevice(DeviceKind kind) {
+std::shared_ptr<Device> openDevice(DeviceKind kind,
+                                   MemoryMode memory = MemoryMode::Managed) {
   if (kind == DeviceKind::Mock)
     cuda::mock::reset();
   DeviceOptions options;
   options.kind = kind;
   options.cpuWorkers = 2;
   options.cubinCache = "none";
+  options.memory = memory;
   Result<std::shared_ptr<Device>> device = Device::open(options);
   EXPECT_TRUE(device) << device.error().message;
   return device ? *device : nullptr;
@@ -240,16 +242,9 @@ TEST(InstanceReset, GivesBackExactlyTheStateOfANewInstance) {
                               std::pair{otherKind(), MemoryMode::Device}}) {
     SCOPED_TRACE(std::string(deviceKindName(kind)) +
                  (memory == MemoryMode::Device ? ", device memory" : ""));
-    if (kind == DeviceKind::Mock)
-      cuda::mock::reset();
-    DeviceOptions options;
-    options.kind = kind;
-    options.cpuWorkers = 2;
-    options.cubinCache = "none";
-    options.memory = memory;
-    Result<std::shared_ptr<Device>> device = Device::open(options);
-    ASSERT_TRUE(device) << device.error().message;
-    std::shared_ptr<Module> module = loadArtifact(**device, "stateful.twa");
+    std::shared_ptr<Device> device = openDevice(kind, memory);
+    ASSERT_TRUE(device);
+    std::shared_ptr<Module> module = loadArtifact(*device, "stateful.twa");
     // Grown, written over (the data segment too), and globals moved on by
     // launches where the device runs code.
     bool runsCode = kind != DeviceKind::Mock;
