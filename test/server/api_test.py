@@ -197,7 +197,11 @@ def main():
         server = Server(twasm, work, registry, issuer,
                         ["--snapshot-key", snapshot_key, "--max-body",
                          str(1 << 20), "--quotas", quotas, "--metrics-token",
-                         metrics_secret, "--drain-grace-ms", "1500"])
+                         metrics_secret, "--drain-grace-ms", "1500",
+                         # Refilled slowly enough that the 429 check
+                         # cannot race the refill, however slow the build.
+                         "--failed-auth-per-minute", "6",
+                         "--failed-auth-burst", "100"])
         port = server.port
         call = lambda *a, **k: checker.call(port, *a, **k)
         none = "00000000000000000000000000000000"
@@ -464,10 +468,9 @@ def main():
                         checker.operations.items():
                     if wanted not in operation.get("responses", {}):
                         continue
-                    # Emptied again right before each call: the bucket
-                    # refills (20 a second), and a slow build (ASan) may
-                    # take longer than that between two calls.
-                    for _ in range(100 if wanted == "429" else 0):
+                    # Emptied right before each call (a token every 10 s
+                    # comes back).
+                    for _ in range(200 if wanted == "429" else 0):
                         if call("list_instances", "/v1/instances", None,
                                 "bad")[0] == "429":
                             break

@@ -122,6 +122,12 @@ int serveMain(int argc, char **argv) {
        {"max-body", "BYTES", "The largest request body (default 80 MiB)"},
        {"requests-per-second", "N",
         "Requests per second per tenant (default 500, bursts of twice that)"},
+       {"failed-auth-per-minute", "N",
+        "Requests a minute per client address without a valid token "
+        "(default 1200); more are answered 429"},
+       {"failed-auth-burst", "N",
+        "Requests without a valid token an address may send at once "
+        "(default 40)"},
        {"help", nullptr, "Print this help and exit"}},
       R"(
 Tenants call with `Authorization: Bearer TOKEN`, a capability token of an
@@ -173,8 +179,12 @@ in flight, running launches included.
                           rate = number(*line, "requests-per-second", 500),
                           smGroups = number(*line, "tenant-sm-groups", 0),
                           pool = number(*line, "instance-pool", 0),
-                          grace = number(*line, "drain-grace-ms", 0);
-  if (!threads || !maxBody || !rate || !smGroups || !pool || !grace)
+                          grace = number(*line, "drain-grace-ms", 0),
+                          failedPerMinute =
+                              number(*line, "failed-auth-per-minute", 1200),
+                          failedBurst = number(*line, "failed-auth-burst", 40);
+  if (!threads || !maxBody || !rate || !smGroups || !pool || !grace ||
+      !failedPerMinute || !failedBurst)
     return 1;
   options.drainGrace =
       std::chrono::milliseconds(std::min<uint64_t>(*grace, 600000));
@@ -197,6 +207,9 @@ in flight, running launches included.
   options.requestsPerSecond = static_cast<double>(*rate);
   options.requestBurst =
       static_cast<unsigned>(std::min<uint64_t>(2 * *rate, UINT32_MAX));
+  options.unauthenticatedPerSecond = static_cast<double>(*failedPerMinute) / 60;
+  options.unauthenticatedBurst = static_cast<unsigned>(
+      std::max<uint64_t>(1, std::min<uint64_t>(*failedBurst, UINT32_MAX)));
   options.auditPath = line->last("audit");
   if (line->has("snapshot-key")) {
     Result<SnapshotKey> key = SnapshotKey::readFile(line->last("snapshot-key"));
