@@ -335,6 +335,7 @@ struct ConvertTwasmToGPUPass
 
     LoweringOptions options;
     options.boundsChecks = boundsChecks;
+    options.roundingAsIntrinsicCalls = true;
     NVVMLoweringTarget target(layout, options);
     llvm::SmallVector<Operation *> toLower;
     for (FuncOp func : reachability.functions()) {

@@ -61,6 +61,11 @@ struct LoweringOptions {
   bool alignedAccessOnly = true;
   /// The device's arithmetic NaN is not Wasm's canonical NaN.
   bool canonicalizeNaNs = true;
+  /// Emit square roots and roundings (sqrt, ceil, floor, nearest) as
+  /// generic intrinsic calls: the GPU's conversion to NVVM refuses LLVM's
+  /// ops for them (it wants them as math ops, for libdevice), while the
+  /// NVPTX backend lowers the intrinsics to exact instructions.
+  bool roundingAsIntrinsicCalls = false;
   /// LLVM address space of linear memory and the instance's blocks.
   unsigned memoryAddressSpace = 1;
   /// The LLVM sync scope of Wasm atomics: all threads of a launch ("device"

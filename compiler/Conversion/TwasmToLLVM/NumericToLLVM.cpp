@@ -52,6 +52,44 @@ struct DirectPattern : OpConversionPattern<SourceOp> {
   const LoweringTarget &target;
 };
 
+/// An op that is one LLVM intrinsic, as a generic call of it
+/// (LoweringOptions::roundingAsIntrinsicCalls).
+template <typename SourceOp>
+struct IntrinsicCallPattern : OpConversionPattern<SourceOp> {
+  IntrinsicCallPattern(const TypeConverter &converter, MLIRContext *context,
+                       const LoweringTarget &target, StringRef intrinsic)
+      : OpConversionPattern<SourceOp>(converter, context), target(target),
+        intrinsic(intrinsic) {}
+
+  LogicalResult
+  matchAndRewrite(SourceOp op, typename SourceOp::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value result = LLVM::CallIntrinsicOp::create(
+                       rewriter, op.getLoc(), op->getResult(0).getType(),
+                       rewriter.getStringAttr(intrinsic), adaptor.getOperands())
+                       .getResult(0);
+    result = canonicalizeNaN(rewriter, op.getLoc(), op, result, target);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  const LoweringTarget &target;
+  std::string intrinsic;
+};
+
+/// Adds the pattern of `SourceOp`: LLVM's `TargetOp`, or the generic call of
+/// `intrinsic` where the target wants those.
+template <typename SourceOp, typename TargetOp>
+void addRounding(RewritePatternSet &patterns, const TypeConverter &converter,
+                 const LoweringTarget &target, StringRef intrinsic) {
+  if (target.options.roundingAsIntrinsicCalls)
+    patterns.add<IntrinsicCallPattern<SourceOp>>(
+        converter, patterns.getContext(), target, intrinsic);
+  else
+    patterns.add<DirectPattern<SourceOp, TargetOp>>(
+        converter, patterns.getContext(), target);
+}
+
 /// A comparison: icmp/fcmp, widened to the i32 Wasm uses for booleans.
 template <typename SourceOp, typename CmpOp, typename Predicate,
           Predicate predicate>
@@ -439,6 +477,22 @@ void mlir::twasm::populateNumericToLLVMPatterns(const TypeConverter &converter,
 
   // Floats. No fast-math flags anywhere: every operation rounds on its own
   // (no contraction into fma) and keeps subnormals.
+  addRounding<F32SqrtOp, LLVM::SqrtOp>(patterns, converter, target,
+                                       "llvm.sqrt");
+  addRounding<F64SqrtOp, LLVM::SqrtOp>(patterns, converter, target,
+                                       "llvm.sqrt");
+  addRounding<F32CeilOp, LLVM::FCeilOp>(patterns, converter, target,
+                                        "llvm.ceil");
+  addRounding<F64CeilOp, LLVM::FCeilOp>(patterns, converter, target,
+                                        "llvm.ceil");
+  addRounding<F32FloorOp, LLVM::FFloorOp>(patterns, converter, target,
+                                          "llvm.floor");
+  addRounding<F64FloorOp, LLVM::FFloorOp>(patterns, converter, target,
+                                          "llvm.floor");
+  addRounding<F32NearestOp, LLVM::RoundEvenOp>(patterns, converter, target,
+                                               "llvm.roundeven");
+  addRounding<F64NearestOp, LLVM::RoundEvenOp>(patterns, converter, target,
+                                               "llvm.roundeven");
   patterns.add<DirectPattern<F32AddOp, LLVM::FAddOp>,
                DirectPattern<F64AddOp, LLVM::FAddOp>,
                DirectPattern<F32SubOp, LLVM::FSubOp>,
@@ -451,16 +505,8 @@ void mlir::twasm::populateNumericToLLVMPatterns(const TypeConverter &converter,
                DirectPattern<F64MinOp, LLVM::MinimumOp>,
                DirectPattern<F32MaxOp, LLVM::MaximumOp>,
                DirectPattern<F64MaxOp, LLVM::MaximumOp>,
-               DirectPattern<F32SqrtOp, LLVM::SqrtOp>,
-               DirectPattern<F64SqrtOp, LLVM::SqrtOp>,
-               DirectPattern<F32CeilOp, LLVM::FCeilOp>,
-               DirectPattern<F64CeilOp, LLVM::FCeilOp>,
-               DirectPattern<F32FloorOp, LLVM::FFloorOp>,
-               DirectPattern<F64FloorOp, LLVM::FFloorOp>,
                DirectPattern<F32TruncOp, LLVM::FTruncOp>,
                DirectPattern<F64TruncOp, LLVM::FTruncOp>,
-               DirectPattern<F32NearestOp, LLVM::RoundEvenOp>,
-               DirectPattern<F64NearestOp, LLVM::RoundEvenOp>,
                CastPattern<F32DemoteF64Op, LLVM::FPTruncOp>,
                CastPattern<F64PromoteF32Op, LLVM::FPExtOp>,
                CastPattern<I32WrapI64Op, LLVM::TruncOp>,
