@@ -7,13 +7,15 @@ BUILD        := build/$(PRESET)
 JOBS         ?= $(shell nproc)
 SPEC_SUITE   ?= $(abspath ../shared/wasm-spec-testsuite)
 FUZZ_SECONDS ?= 60
+ORACLE_CASES ?= 100000
+ORACLE_SEED  ?= $(shell date +%s)
 CLANG_FORMAT ?= clang-format-22
 CLANG_TIDY   ?= clang-tidy-22
 SOURCES       = $(shell git ls-files '*.cpp' '*.h' | grep -v '^build/')
 
 .PHONY: all deps configure build test bench bench-host fmt fmt-check lint \
         check doc doc-check ci clean demo test-asan test-tsan fuzz-smoke fuzz \
-        fuzz-server bench-server
+        fuzz-server bench-server oracle oracle-gpu
 
 all: build
 
@@ -108,6 +110,24 @@ bench-server: build
 	python3 bench/server/load_bench.py --serve $(BUILD)/bin/twasm-serve \
 	  --twasm $(BUILD)/bin/twasm --artifact $(BUILD)/bench/server/saxpy.twa \
 	  --publisher $(BUILD)/bench/server/saxpy-publisher.pub --seconds 30
+
+# The differential oracle at scale (docs/testing.md): ORACLE_CASES random
+# kernels on the CPU backend against wabt's interpreter, one process per
+# core; divergences, shrunk, in build/oracle/failures-*. `make test` runs
+# 2,000 of a fixed seed (ctest oracle-cpu).
+oracle: configure
+	cmake --build --preset $(PRESET) -j $(JOBS) --target twasm-oracle
+	scripts/oracle.sh $(BUILD) $(ORACLE_CASES) $(ORACLE_SEED) $(JOBS) cpu \
+	  build/oracle
+
+# The same cases compiled for an H100 with wabt's outcomes, packed for the
+# GPU machine (build/oracle-gpu/batches.tar.xz), where
+# test/oracle/replay-on-gpu.sh runs them with twasm-oracle-replay.
+oracle-gpu: configure
+	cmake --build --preset $(PRESET) -j $(JOBS) \
+	  --target twasm-oracle twasm-oracle-replay
+	scripts/oracle.sh $(BUILD) $(ORACLE_CASES) $(ORACLE_SEED) $(JOBS) sm_90 \
+	  build/oracle-gpu
 
 ci: deps
 	$(MAKE) build test check

@@ -114,21 +114,27 @@ compileGPUCode(MLIRContext &context, OwningOpRef<ModuleOp> wasm,
 
 llvm::Expected<CompiledModule> compileModule(llvm::StringRef path,
                                              const CompileSettings &settings) {
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(path, &error);
+  if (!input)
+    return failure(error);
+  return compileModuleBytes(path, input->getBuffer(), settings);
+}
+
+llvm::Expected<CompiledModule>
+compileModuleBytes(llvm::StringRef name, llvm::StringRef bytes,
+                   const CompileSettings &settings) {
   auto started = Clock::now();
   DialectRegistry registry;
   registerAllDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
-  std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(path, &error);
-  if (!input)
-    return failure(error);
   ImportOptions options;
   options.kernels = settings.kernels;
   std::string binary;
   options.binary = &binary;
-  auto imported = importWasmModule(context, path, input->getBuffer(), options);
+  auto imported = importWasmModule(context, name, bytes, options);
   if (!imported)
     return imported.takeError();
   CompiledModule compiled;

@@ -59,6 +59,12 @@ struct CompiledModule {
 llvm::Expected<CompiledModule> compileModule(llvm::StringRef path,
                                              const CompileSettings &settings);
 
+/// The same for a module in memory (binary or text); `name` stands for it
+/// in diagnostics.
+llvm::Expected<CompiledModule>
+compileModuleBytes(llvm::StringRef name, llvm::StringRef bytes,
+                   const CompileSettings &settings);
+
 } // namespace mlir::twasm::tool
 
 #endif // TWASM_TOOLS_TWASM_COMPILE_H
