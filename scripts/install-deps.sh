@@ -8,6 +8,9 @@ DEBIAN_PACKAGES=(
   # LLVM/MLIR 22 (compiler), clang/lld 22 (kernels in C -> wasm32; libFuzzer)
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   clang-22 lld-22 libclang-rt-22-dev clang-format-22 clang-tidy-22
+  # Programs in C (host code + kernels, `twasm run`): wasi-libc and the
+  # compiler-rt builtins of wasm32 (printf's long double)
+  wasi-libc libclang-rt-22-dev-wasm32
   # Wasm front end: wabt's library (text/binary reader, validator, reference
   # interpreter) and its tools (wast2json for the spec suite)
   wabt

@@ -3,6 +3,8 @@
 import ctypes
 import os
 import shutil
+import subprocess
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -34,6 +36,23 @@ if clang and wasm_ld:
         ("%clang_wasm", clang + " --target=wasm32 -nostdlib -O2 -matomics"
          " -mbulk-memory -Wl,--no-entry -I " +
          os.path.join(config.twasm_src_root, "include")))
+# C programs with wasi-libc (Debian's wasi-libc keeps its headers under the
+# wasm32-wasi multiarch name, hence that target).
+if clang and wasm_ld and os.path.exists("/usr/include/wasm32-wasi/stdio.h"):
+    config.available_features.add("clang-wasi")
+    config.substitutions.append(
+        ("%clang_wasi", clang + " --target=wasm32-wasi -Wno-deprecated"
+         " --sysroot=/usr -O2 -I " +
+         os.path.join(config.twasm_src_root, "include")))
+# The reference for WASI programs: Wasmtime's embedding (pip, `make deps`),
+# in the python3 on the PATH (which pip installed it for; lit itself may run
+# on another).
+python = shutil.which("python3") or sys.executable
+if subprocess.run([python, "-c", "import wasmtime"],
+                  stdout=subprocess.DEVNULL,
+                  stderr=subprocess.DEVNULL).returncode == 0:
+    config.available_features.add("wasmtime")
+config.substitutions.append(("%wasmtime_python", python))
 ptxas = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
 if os.path.exists(ptxas):
     config.available_features.add("ptxas")

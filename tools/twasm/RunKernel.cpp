@@ -18,6 +18,8 @@
 #include "twasm/Runtime.h"
 #include "twasm/Snapshot.h"
 
+#include "cpu/Program.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -64,6 +66,12 @@ little endian; ADDR and COUNT in decimal or 0x hex):
                                   integers are the low bytes of its outputs,
                                   f32 the top 24 bits * 2^-24 and f64 the top
                                   53 bits * 2^-53, uniform in [0, 1)
+
+PROGRAMS: a .wasm or .wat that exports _start (or whose --invoke names an
+exported function that is not a kernel) runs as a program: its host code on
+the CPU with WASI's arguments (those after the module), --env, stdout,
+stderr, clocks and random bytes, launching its own kernels through
+twasm_host (docs/host-programs.md). Its exit status is the program's.
 
 OUTPUT: one line saying how the launch ended ("completed in 1.234 ms (1024
 threads) on cpu", "trapped: <where and why>" or "interrupted after ..."),
@@ -653,6 +661,8 @@ struct Options {
   std::string counterText;
   bool compress = false;
   bool noLaunch = false;
+  /// A program's WASI environment (--env).
+  std::vector<std::string> environment;
 };
 
 struct OptionHelp {
@@ -682,8 +692,11 @@ constexpr OptionHelp optionHelps[] = {
     {"grow", "PAGES",
      "Grow linear memory by PAGES of 64 KiB before the fills and the launch"},
     {"help", nullptr, "Print this help and exit"},
+    {"env", "NAME=VALUE",
+     "A program's environment variable (repeatable; none by default)"},
     {"invoke", "NAME",
-     "The kernel to launch (needed when the module has more than one)"},
+     "The kernel to launch (needed when the module has more than one), or a "
+     "program's exported function to call instead of _start"},
     {"key", "KEY.pub",
      "Trust this public key for every name (repeatable; instead of the "
      "registry's trusted keys)"},
@@ -870,6 +883,12 @@ bool parseCommandLine(int argc, char **argv, Options &options) {
         return false;
     } else if (name == "invoke") {
       options.kernelName = value;
+    } else if (name == "env") {
+      if (value.find('=') == std::string::npos) {
+        error("--env " + value + ": expected NAME=VALUE");
+        return false;
+      }
+      options.environment.push_back(value);
     } else if (name == "grid") {
       options.gridText = value;
     } else if (name == "block") {
@@ -1240,6 +1259,128 @@ bool saveInstance(const Module &module, Instance &instance,
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// Programs: a module's entry run as host code (docs/host-programs.md)
+//===----------------------------------------------------------------------===//
+
+/// Runs the module as a program when it is one: a .wasm or .wat that
+/// exports `_start` (and no kernel was asked for), or whose --invoke names
+/// an exported function that is not a kernel. Returns the exit status, or
+/// nothing when the module is to be run as a kernel.
+std::optional<int> runIfProgram(const Options &options,
+                                const CompileFunction &compile) {
+  std::string_view extension = extensionOf(options.inputFile);
+  if (!compile || (extension != ".wasm" && extension != ".wat") ||
+      !options.gridText.empty() || !options.blockText.empty() ||
+      !options.fillTexts.empty() || !options.printTexts.empty() ||
+      !options.outTexts.empty() || options.noLaunch ||
+      !options.saveSnapshot.empty() || !options.restoreSnapshot.empty())
+    return std::nullopt;
+  CompiledCode compiled = compile(options.inputFile, "host");
+  if (!compiled.error.empty())
+    return std::nullopt; // the kernel path reports it, for its device
+  cpu::Expected<cpu::ModuleDescription> description =
+      cpu::ModuleDescription::parse(compiled.manifest);
+  if (!description)
+    return std::nullopt;
+  std::string entry =
+      options.kernelName.empty() ? "_start" : options.kernelName;
+  const cpu::ModuleDescription::Export *exported =
+      description->findExport(entry);
+  if (!exported || exported->kind != cpu::ModuleDescription::ExportKind::Func ||
+      description->findKernel(entry))
+    return std::nullopt;
+
+  // Kernels a program launches run where its host code runs, for now.
+  if (options.deviceName == "cuda" || options.deviceName == "mock")
+    return error("--device " + options.deviceName +
+                 ": a program's kernels run on the cpu device for now; "
+                 "launching them on a GPU from host code is not built yet "
+                 "(docs/host-programs.md)");
+  if (options.deviceName != "auto" && options.deviceName != "cpu")
+    return error("--device " + options.deviceName +
+                 ": expected auto, cuda, cpu or mock");
+
+  cpu::ProgramOptions programOptions;
+  std::vector<uint64_t> arguments;
+  if (entry == "_start") {
+    size_t slash = options.inputFile.find_last_of('/');
+    programOptions.args.push_back(slash == std::string::npos
+                                      ? options.inputFile
+                                      : options.inputFile.substr(slash + 1));
+    for (const std::string &text : options.argumentTexts)
+      programOptions.args.push_back(text);
+  } else {
+    const std::vector<cpu::ValueType> &params = exported->signature.params;
+    if (options.argumentTexts.size() != params.size())
+      return error("'" + entry + "' takes " + std::to_string(params.size()) +
+                   " arguments, " +
+                   std::to_string(options.argumentTexts.size()) + " given");
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (params[i] == cpu::ValueType::FuncRef ||
+          params[i] == cpu::ValueType::ExternRef)
+        return error("'" + entry +
+                     "' takes a reference, which --invoke "
+                     "cannot pass");
+      ValueType type = static_cast<ValueType>(params[i]);
+      std::optional<Value> value =
+          parseArgument(type, options.argumentTexts[i]);
+      if (!value)
+        return error("argument " + std::to_string(i + 1) + " '" +
+                     options.argumentTexts[i] + "': expected " +
+                     expectedForm(type));
+      arguments.push_back(value->bits);
+    }
+    programOptions.args.push_back(entry);
+  }
+  programOptions.environment = options.environment;
+  programOptions.kernelWorkers = options.cpuWorkers;
+  programOptions.kernelTimeout = std::chrono::milliseconds(options.timeoutMs);
+  if (!options.quiet)
+    std::fprintf(stderr, "device: cpu (a program: host code and its kernels "
+                         "on the CPU)\n");
+  cpu::Expected<std::unique_ptr<cpu::Program>> program =
+      cpu::Program::load(compiled.code, compiled.manifest, programOptions);
+  if (!program)
+    return error(options.inputFile + ": " + program.error().message);
+  cpu::Expected<cpu::ProgramOutcome> outcome =
+      (*program)->run(entry, std::move(arguments));
+  std::fflush(stdout);
+  if (!outcome)
+    return error(options.inputFile + ": " + outcome.error().message);
+  switch (outcome->kind) {
+  case cpu::ProgramOutcome::Kind::Exited:
+    return static_cast<int>(outcome->exitStatus & 0xff);
+  case cpu::ProgramOutcome::Kind::Trapped:
+    std::fprintf(stderr, "trapped: %s in function %u at offset 0x%x\n",
+                 abi::trapMessage(outcome->trap.trap), outcome->trap.function,
+                 outcome->trap.offset);
+    return 2;
+  case cpu::ProgramOutcome::Kind::Returned:
+    break;
+  }
+  const std::vector<cpu::ValueType> &results = exported->signature.results;
+  for (size_t i = 0; i < results.size(); ++i) {
+    switch (results[i]) {
+    case cpu::ValueType::I32:
+      printLine(formatElement(Element::I32, outcome->results[i]));
+      break;
+    case cpu::ValueType::I64:
+      printLine(formatElement(Element::I64, outcome->results[i]));
+      break;
+    case cpu::ValueType::F32:
+      printLine(formatElement(Element::F32, outcome->results[i]));
+      break;
+    case cpu::ValueType::F64:
+      printLine(formatElement(Element::F64, outcome->results[i]));
+      break;
+    default:
+      printLine(outcome->results[i] ? "ref" : "null");
+    }
+  }
+  return 0;
+}
+
 int runMain(int argc, char **argv, const CompileFunction &compile) {
   Options options;
   std::string_view self = argc > 0 ? argv[0] : "twasm-run";
@@ -1257,6 +1398,8 @@ int runMain(int argc, char **argv, const CompileFunction &compile) {
     return 0;
   }
   const std::string &inputFile = options.inputFile;
+  if (std::optional<int> status = runIfProgram(options, compile))
+    return *status;
 
   // Everything that can be checked before the device opens.
   std::optional<DeviceKind> kind = parseDeviceKind(options.deviceName);

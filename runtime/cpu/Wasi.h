@@ -1,0 +1,61 @@
+//===- Wasi.h - the WASI preview1 subset for host code -----------*- C++
+//-*-===//
+//
+// What a C program built with clang and wasi-libc needs to run as host code
+// (docs/host-programs.md): its arguments and environment, writes to standard
+// output and error, reads from standard input, clocks, random bytes and
+// proc_exit. Everything else of WASI (files, sockets, polling) is not
+// provided: a module that imports it does not link, and the error names the
+// import.
+//
+// Plain C++ over the host loader (HostModule.h); no LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TWASM_RUNTIME_CPU_WASI_H
+#define TWASM_RUNTIME_CPU_WASI_H
+
+#include "HostModule.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tensorwasm::cpu {
+
+/// The import module WASI preview1's functions come from.
+inline constexpr const char *kWasiModule = "wasi_snapshot_preview1";
+
+class Wasi {
+public:
+  /// `args` starts with the program's name; `environment` holds
+  /// "NAME=VALUE" strings. Output goes to the process's descriptors 1 and
+  /// 2, input comes from its descriptor 0.
+  Wasi(std::vector<std::string> args, std::vector<std::string> environment);
+
+  /// Binds the import `name` of the WASI module, if it is one of the subset
+  /// and its signature is WASI's; otherwise an error that names it.
+  Expected<abi::host::ImportedFunction> bind(const std::string &name,
+                                             const Signature &signature);
+  /// The instance whose memory the functions read and write; set before
+  /// any of its code runs.
+  void attach(Instance *instance) { this->instance = instance; }
+
+  /// Set when the program called proc_exit: its exit status. The call then
+  /// ends as a trap (the only way out of Wasm code), which the caller
+  /// reports as this exit instead.
+  std::optional<uint32_t> exitStatus() const { return exited; }
+
+  /// The names of the functions provided, for messages and docs.
+  static std::vector<std::string> provided();
+
+private:
+  friend struct WasiCalls;
+  std::vector<std::string> args, environment;
+  Instance *instance = nullptr;
+  std::optional<uint32_t> exited;
+};
+
+} // namespace tensorwasm::cpu
+
+#endif // TWASM_RUNTIME_CPU_WASI_H
