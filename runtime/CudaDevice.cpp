@@ -540,6 +540,8 @@ public:
   const std::vector<KernelInfo> &kernels() const override { return kernelList; }
   Result<std::unique_ptr<Instance>> instantiate() override;
   Result<std::unique_ptr<Instance>> instantiateBlank(uint64_t pages) override;
+  Result<std::unique_ptr<Instance>>
+  instantiateShared(uint64_t capacityBytes) override;
 
   /// The function of kernel `info`, with room for `sharedBytes` of dynamic
   /// shared memory.
@@ -592,8 +594,24 @@ public:
 
   /// Acquires the instance's resources and applies its initial state; or
   /// for a snapshot to fill, `blankPages` pages of zeroes and no data
-  /// segment.
+  /// segment. With `sharedCapacity` set, linear memory is managed memory of
+  /// that many bytes from the start, which never moves (instantiateShared).
   Status create(std::optional<uint64_t> blankPages = std::nullopt);
+
+  uint8_t *sharedMemory() override {
+    return sharedCapacity ? reinterpret_cast<uint8_t *>(memory) : nullptr;
+  }
+  Status sharedMemoryResized(uint64_t bytes) override {
+    if (!sharedCapacity || bytes > maxBytes || bytes % abi::kPageBytes)
+      return Error{ErrorCode::InvalidArgument,
+                   "linear memory of " + std::to_string(bytes) +
+                       " bytes does not fit the shared capacity of " +
+                       std::to_string(maxBytes)};
+    memorySize = bytes;
+    return {};
+  }
+  /// Set before create(): the bytes of a shared instance's memory.
+  uint64_t sharedCapacity = 0;
 
   // InstanceState
   DeviceKind deviceKind() const override { return gpu.kind; }
@@ -797,7 +815,29 @@ Status CudaInstance::create(std::optional<uint64_t> blankPages) {
                        " pages: the module's memory has " +
                        std::to_string(description.memory->minPages) + " to " +
                        std::to_string(maxPages) + " pages"};
-    if (pages) {
+    if (sharedCapacity) {
+      // The host code that shares it reads and writes it where it is, and
+      // grows it in place: managed memory of the whole capacity, taken
+      // now (pages are backed as they are first touched).
+      if (!gpu.managedMemory)
+        return Error{ErrorCode::Unsupported,
+                     "a program shares its memory with its kernels through "
+                     "managed memory; this device uses device memory"};
+      maxBytes = std::min(maxBytes,
+                          sharedCapacity / abi::kPageBytes * abi::kPageBytes);
+      if (pages * abi::kPageBytes > maxBytes)
+        return Error{ErrorCode::ResourceExhausted,
+                     "linear memory of " + std::to_string(pages) +
+                         " pages does not fit in the " +
+                         std::to_string(sharedCapacity) +
+                         " bytes shared with the program"};
+      Result<CUdeviceptr> allocated = gpu.allocateForInstance(
+          maxBytes, /*managed=*/true, stream, "shared linear memory");
+      if (!allocated)
+        return allocated.error();
+      memory = *allocated;
+      memorySize = pages * abi::kPageBytes;
+    } else if (pages) {
       Result<CUdeviceptr> allocated = gpu.allocateForInstance(
           pages * abi::kPageBytes, gpu.managedMemory, stream, "linear memory");
       if (!allocated)
@@ -864,7 +904,10 @@ Status CudaInstance::reset() {
   uint64_t initialBytes = 0;
   if (hasMemory())
     initialBytes = module->description.memory->minPages * abi::kPageBytes;
-  if (memorySize != initialBytes) {
+  if (sharedCapacity) {
+    // Shared memory stays where it is: only its size goes back.
+    memorySize = initialBytes;
+  } else if (memorySize != initialBytes) {
     // Grown: memory of the initial size takes the grown one's place (freed
     // first: nothing in it is kept, and the peak stays at the larger one).
     gpu.freeForInstance(memory, stream);
@@ -921,6 +964,14 @@ Result<uint32_t> CudaInstance::grow(uint32_t pages) {
     return static_cast<uint32_t>(oldPages);
   if (Status status = gpu.enter(); !status)
     return status.error();
+  if (sharedCapacity) {
+    // Grows in place, within the capacity taken at creation.
+    if (Status status = zero(memory + memorySize, newSize - memorySize);
+        !status)
+      return status.error();
+    memorySize = newSize;
+    return static_cast<uint32_t>(oldPages);
+  }
   // Linear memory is one allocation: a larger one takes its place, and the
   // old one is freed only once the new one holds everything.
   Result<CUdeviceptr> allocated = gpu.allocateForInstance(
@@ -1005,6 +1056,17 @@ Result<LaunchResult> CudaInstance::launch(std::string_view kernel,
   for (uint64_t &slot : parameterSlots)
     parameterPointers.push_back(&slot);
 
+  // Shared memory was last written by the host code: its pages move to
+  // the GPU in one prefetch instead of a fault each.
+  if (sharedCapacity && memorySize) {
+    CUmemLocation here{CU_MEM_LOCATION_TYPE_DEVICE, gpu.device};
+    if (Status status = gpu.check(
+            gpu.driver->memPrefetchAsync(memory, memorySize, here, 0, stream),
+            "cuMemPrefetchAsync");
+        !status)
+      return status.error();
+  }
+
   // Past the gate first: a launch waiting there has not started, and its
   // deadline must not run out meanwhile.
   std::optional<LaunchGate::Launch> inFlight(std::in_place, *gpu.gate);
@@ -1072,6 +1134,15 @@ Result<LaunchResult> CudaInstance::launch(std::string_view kernel,
 
 Result<std::unique_ptr<Instance>> CudaModule::instantiate() {
   auto instance = std::make_unique<CudaInstance>(shared_from_this());
+  if (Status status = instance->create(); !status)
+    return status.error();
+  return std::unique_ptr<Instance>(std::move(instance));
+}
+
+Result<std::unique_ptr<Instance>>
+CudaModule::instantiateShared(uint64_t capacityBytes) {
+  auto instance = std::make_unique<CudaInstance>(shared_from_this());
+  instance->sharedCapacity = capacityBytes;
   if (Status status = instance->create(); !status)
     return status.error();
   return std::unique_ptr<Instance>(std::move(instance));
@@ -1175,10 +1246,9 @@ unsupportedFeature(const cpu::ModuleDescription &description) {
     return Error{ErrorCode::Unsupported,
                  what + "; the cuda device does not provide that yet"};
   };
-  if (!description.functionImports.empty())
-    return unsupported("the module imports the function '" +
-                       description.functionImports.front().import.first + "." +
-                       description.functionImports.front().import.second + "'");
+  // Imported functions are never called here: the GPU runs only kernels,
+  // and the compiler refuses a kernel that can reach one (a program's
+  // WASI and twasm_host imports are its host code's).
   if (description.memory && description.memory->import)
     return unsupported("the module imports its linear memory");
   for (const auto &global : description.globals)

@@ -49,6 +49,10 @@ public:
                                                  uint64_t pages) {
     return module.instantiateBlank(pages);
   }
+  static Result<std::unique_ptr<Instance>> shared(Module &module,
+                                                  uint64_t capacityBytes) {
+    return module.instantiateShared(capacityBytes);
+  }
 
   virtual ~InstanceState();
   virtual DeviceKind deviceKind() const = 0;
@@ -63,6 +67,13 @@ public:
   /// A loader of `workers` threads into this instance's memory.
   virtual Result<std::unique_ptr<MemoryLoader>>
   memoryLoader(unsigned workers) = 0;
+  /// For an instance from shared(): where its memory's capacity starts in
+  /// this process (null for any other), and the new size when the host
+  /// code that shares it has grown it (zeroed already).
+  virtual uint8_t *sharedMemory() { return nullptr; }
+  virtual Status sharedMemoryResized(uint64_t bytes) {
+    return Error{ErrorCode::Unsupported, "the instance shares no memory"};
+  }
 };
 
 /// A cpu device; `description` says what it is and why it was chosen.

@@ -16,6 +16,12 @@ namespace tensorwasm {
 
 Instance::~Instance() = default;
 Module::~Module() = default;
+
+Result<std::unique_ptr<Instance>> Module::instantiateShared(uint64_t) {
+  return Error{ErrorCode::Unsupported,
+               "this device cannot share an instance's memory with host "
+               "code (only a GPU with managed memory does)"};
+}
 runtime::InstanceState::~InstanceState() = default;
 runtime::MemoryLoader::~MemoryLoader() = default;
 Device::~Device() = default;

@@ -242,6 +242,58 @@ static llvm::Error applyShapes(twasm::ModuleOp module,
   return llvm::Error::success();
 }
 
+/// The function a wasm-ld command export wraps, if `func` is one. In a
+/// command module (one with _start, a C program's), wasm-ld exports each
+/// other function as "NAME.command_export", which calls the function and
+/// then __wasm_call_dtors (after __wasm_call_ctors, where there are
+/// constructors). A kernel's threads must not run the program's
+/// constructors and destructors, so a kernel's export is taken to the
+/// function itself.
+static FuncOp commandExportTarget(FuncOp func) {
+  if (!func.getSymName().ends_with(".command_export") || func.isImported() ||
+      !func.getBody().hasOneBlock())
+    return {};
+  Block &body = func.getBody().front();
+  FuncOp target;
+  for (Operation &op : body) {
+    if (isa<ReturnOp>(op) && op.getNumOperands() == 0)
+      continue;
+    auto call = dyn_cast<CallOp>(op);
+    if (!call)
+      return {};
+    llvm::StringRef callee = call.getCallee();
+    if ((callee == "__wasm_call_ctors" || callee == "__wasm_call_dtors") &&
+        call.getNumOperands() == 0)
+      continue;
+    if (target || call.getNumResults() != 0 ||
+        !llvm::equal(call.getOperands(), body.getArguments()))
+      return {};
+    target = SymbolTable::lookupNearestSymbolFrom<FuncOp>(func,
+                                                          call.getCalleeAttr());
+    if (!target || target.getFunctionType() != func.getFunctionType())
+      return {};
+  }
+  return target;
+}
+
+/// Takes each kernel's export from a wasm-ld command export to the function
+/// it wraps (commandExportTarget); after locals are promoted, when the
+/// wrapper's body is just its calls.
+static void unwrapCommandExports(twasm::ModuleOp module) {
+  llvm::StringSet<> kernels;
+  for (KernelOp kernel : module.getBody()->getOps<KernelOp>())
+    kernels.insert(kernel.getName());
+  for (ExportOp exportOp : module.getBody()->getOps<ExportOp>()) {
+    if (exportOp.getKind() != ExternKind::Func ||
+        !kernels.contains(exportOp.getName()))
+      continue;
+    auto func = SymbolTable::lookupNearestSymbolFrom<FuncOp>(
+        exportOp, exportOp.getTargetAttr());
+    if (FuncOp wrapped = func ? commandExportTarget(func) : FuncOp())
+      exportOp.setTargetAttr(FlatSymbolRefAttr::get(wrapped.getSymNameAttr()));
+  }
+}
+
 /// Adds a `twasm.kernel` declaration for each name, after checking that it
 /// names an exported function a kernel can be (the verifier would reject the
 /// others too, but as an internal error rather than a user's).
@@ -362,6 +414,7 @@ mlir::twasm::importWasmModule(MLIRContext &context, llvm::StringRef filename,
     if (failed(passes.run(*module)))
       return makeError("internal error: promoting locals failed: " +
                        diagnostic);
+    unwrapCommandExports(*module);
   }
   if (failed(verify(*module)))
     return makeError("internal error: the imported module does not verify: " +

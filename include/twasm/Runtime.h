@@ -219,6 +219,12 @@ private:
   /// no data segment applied and no start function run.
   virtual Result<std::unique_ptr<Instance>>
   instantiateBlank(uint64_t pages) = 0;
+  /// An instance whose linear memory stays at one host-addressable place
+  /// of `capacityBytes` as it grows, for a program's host code to share
+  /// with its kernels (runtime/program/Program.h); Unsupported where the
+  /// device cannot.
+  virtual Result<std::unique_ptr<Instance>>
+  instantiateShared(uint64_t capacityBytes);
   std::shared_ptr<const Artifact> source;
 };
 

@@ -457,12 +457,35 @@ LinearMemory::create(uint64_t minPages, uint64_t maxPages) {
   return memory;
 }
 
+Expected<std::shared_ptr<LinearMemory>>
+LinearMemory::adopt(uint8_t *base, uint64_t capacityBytes, uint64_t minPages,
+                    uint64_t maxPages,
+                    std::function<bool(uint64_t bytes)> resized) {
+  maxPages = std::min(maxPages, capacityBytes / abi::kPageBytes);
+  if (!base || minPages > maxPages)
+    return Error{"linear memory of " + std::to_string(minPages) +
+                 " pages does not fit in " + std::to_string(capacityBytes) +
+                 " bytes"};
+  std::shared_ptr<LinearMemory> memory(new LinearMemory());
+  memory->maximumPages = maxPages;
+  memory->state.base = base;
+  memory->resized = std::move(resized);
+  if (memory->grow(static_cast<uint32_t>(minPages)) < 0)
+    return Error{"cannot take the memory's " + std::to_string(minPages) +
+                 " initial pages"};
+  return memory;
+}
+
 LinearMemory::~LinearMemory() {
-  if (state.base)
+  if (state.base && !resized)
     munmap(state.base, reservedBytes);
 }
 
 void LinearMemory::reset() {
+  if (resized) {
+    std::memset(state.base, 0, state.size);
+    return;
+  }
   // A private anonymous mapping reads as zeroes again once its pages are
   // dropped: no page is written, and none stays resident.
   if (state.size)
@@ -473,6 +496,16 @@ int32_t LinearMemory::grow(uint32_t deltaPages) {
   uint64_t oldPages = pages();
   if (oldPages + deltaPages > maximumPages)
     return -1;
+  if (resized) {
+    uint64_t newSize = state.size + uint64_t(deltaPages) * abi::kPageBytes;
+    if (deltaPages != 0) {
+      std::memset(state.base + state.size, 0, newSize - state.size);
+      if (!resized(newSize))
+        return -1;
+    }
+    state.size = newSize;
+    return static_cast<int32_t>(oldPages);
+  }
   if (deltaPages != 0 &&
       mprotect(state.base + state.size, uint64_t(deltaPages) * abi::kPageBytes,
                PROT_READ | PROT_WRITE) != 0)
@@ -614,6 +647,13 @@ Instance::create(std::shared_ptr<LoadedCode> code,
     if (module.memory->import) {
       if (!imports.memory)
         return Error{"the module imports a memory and none was given"};
+      instance->linearMemory = std::move(imports.memory);
+    } else if (imports.memory) {
+      // The module's own memory in storage the embedder provides (a
+      // program whose kernels share it).
+      if (imports.memory->pages() < module.memory->minPages)
+        return Error{"the memory given holds fewer pages than the module's "
+                     "minimum"};
       instance->linearMemory = std::move(imports.memory);
     } else {
       Expected<std::shared_ptr<LinearMemory>> memory = LinearMemory::create(

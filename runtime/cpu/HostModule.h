@@ -20,6 +20,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -198,6 +199,15 @@ public:
   /// `maxPages` is the memory's declared maximum, capped at 65536 (4 GiB).
   static Expected<std::shared_ptr<LinearMemory>> create(uint64_t minPages,
                                                         uint64_t maxPages);
+  /// Linear memory in `capacityBytes` at `base` that another party owns
+  /// and keeps in place (a GPU's unified memory, which a program's host
+  /// code shares with its kernels): `minPages` pages of it in use, growth
+  /// up to `maxPages` that fit in the capacity, new pages zeroed here (the
+  /// storage may hold anything), and `resized` told every new size before
+  /// the code sees it.
+  static Expected<std::shared_ptr<LinearMemory>>
+  adopt(uint8_t *base, uint64_t capacityBytes, uint64_t minPages,
+        uint64_t maxPages, std::function<bool(uint64_t bytes)> resized);
   ~LinearMemory();
   LinearMemory(const LinearMemory &) = delete;
   LinearMemory &operator=(const LinearMemory &) = delete;
@@ -217,6 +227,8 @@ private:
   abi::host::MemoryState state{};
   uint64_t reservedBytes = 0;
   uint64_t maximumPages = 0;
+  /// Set for adopted storage (adopt()), which is not ours to map.
+  std::function<bool(uint64_t bytes)> resized;
 };
 
 /// The outcome of a call into Wasm code.
@@ -286,6 +298,8 @@ public:
     std::vector<abi::host::ImportedFunction> functions;
     /// For each imported global, its value as 8 bytes.
     std::vector<uint64_t> globals;
+    /// The imported memory; or for a module that defines its memory, the
+    /// storage to use for it (adopted, LinearMemory::adopt), if not its own.
     std::shared_ptr<LinearMemory> memory;
     /// For each imported table, its elements (copied: see
     /// docs/conformance.md).

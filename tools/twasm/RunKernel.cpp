@@ -18,7 +18,7 @@
 #include "twasm/Runtime.h"
 #include "twasm/Snapshot.h"
 
-#include "cpu/Program.h"
+#include "program/Program.h"
 
 #include <algorithm>
 #include <cctype>
@@ -1291,17 +1291,46 @@ std::optional<int> runIfProgram(const Options &options,
       description->findKernel(entry))
     return std::nullopt;
 
-  // Kernels a program launches run where its host code runs, for now.
-  if (options.deviceName == "cuda" || options.deviceName == "mock")
-    return error("--device " + options.deviceName +
-                 ": a program's kernels run on the cpu device for now; "
-                 "launching them on a GPU from host code is not built yet "
-                 "(docs/host-programs.md)");
-  if (options.deviceName != "auto" && options.deviceName != "cpu")
+  // Its kernels run on the GPU where there is one (auto) or one is asked
+  // for, sharing the program's memory; else on the CPU.
+  std::optional<DeviceKind> kind = parseDeviceKind(options.deviceName);
+  if (!kind)
     return error("--device " + options.deviceName +
                  ": expected auto, cuda, cpu or mock");
+  program::ProgramOptions programOptions;
+  std::string deviceLine = "cpu (a program: host code and its kernels on "
+                           "the CPU)";
+  if (*kind != DeviceKind::Cpu) {
+    if (options.memoryMode != MemoryMode::Managed)
+      return error("--memory device: a program shares its memory with its "
+                   "kernels through managed memory");
+    DeviceOptions deviceOptions;
+    deviceOptions.kind = *kind;
+    deviceOptions.memory = MemoryMode::Managed;
+    Result<std::shared_ptr<Device>> device = Device::open(deviceOptions);
+    if (!device)
+      return error("--device " + options.deviceName + ": " +
+                   device.error().message);
+    if ((*device)->kind() != DeviceKind::Cpu) {
+      std::string target = (*device)->codeTarget();
+      CompiledCode kernels = compile(options.inputFile, target);
+      if (!kernels.error.empty())
+        return error(options.inputFile + ": " + kernels.error);
+      Result<Artifact> artifact =
+          signForThisRun(options.inputFile, target, std::move(kernels));
+      if (!artifact)
+        return error(artifact.error().message);
+      Result<std::shared_ptr<Module>> module =
+          (*device)->loadArtifact(*artifact);
+      if (!module)
+        return error(options.inputFile + ": " + module.error().message);
+      programOptions.gpuKernels = *module;
+      programOptions.gpuName = (*device)->description();
+      deviceLine = (*device)->description() +
+                   " (a program: host code on the CPU, its kernels there)";
+    }
+  }
 
-  cpu::ProgramOptions programOptions;
   std::vector<uint64_t> arguments;
   if (entry == "_start") {
     size_t slash = options.inputFile.find_last_of('/');
@@ -1337,26 +1366,25 @@ std::optional<int> runIfProgram(const Options &options,
   programOptions.kernelWorkers = options.cpuWorkers;
   programOptions.kernelTimeout = std::chrono::milliseconds(options.timeoutMs);
   if (!options.quiet)
-    std::fprintf(stderr, "device: cpu (a program: host code and its kernels "
-                         "on the CPU)\n");
-  cpu::Expected<std::unique_ptr<cpu::Program>> program =
-      cpu::Program::load(compiled.code, compiled.manifest, programOptions);
+    std::fprintf(stderr, "device: %s\n", deviceLine.c_str());
+  cpu::Expected<std::unique_ptr<program::Program>> program =
+      program::Program::load(compiled.code, compiled.manifest, programOptions);
   if (!program)
     return error(options.inputFile + ": " + program.error().message);
-  cpu::Expected<cpu::ProgramOutcome> outcome =
+  cpu::Expected<program::ProgramOutcome> outcome =
       (*program)->run(entry, std::move(arguments));
   std::fflush(stdout);
   if (!outcome)
     return error(options.inputFile + ": " + outcome.error().message);
   switch (outcome->kind) {
-  case cpu::ProgramOutcome::Kind::Exited:
+  case program::ProgramOutcome::Kind::Exited:
     return static_cast<int>(outcome->exitStatus & 0xff);
-  case cpu::ProgramOutcome::Kind::Trapped:
+  case program::ProgramOutcome::Kind::Trapped:
     std::fprintf(stderr, "trapped: %s in function %u at offset 0x%x\n",
                  abi::trapMessage(outcome->trap.trap), outcome->trap.function,
                  outcome->trap.offset);
     return 2;
-  case cpu::ProgramOutcome::Kind::Returned:
+  case program::ProgramOutcome::Kind::Returned:
     break;
   }
   const std::vector<cpu::ValueType> &results = exported->signature.results;

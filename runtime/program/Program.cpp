@@ -1,13 +1,25 @@
-//===- Program.cpp - a whole module run as a program on the host ----------===//
+//===- Program.cpp - a whole module run as a program ----------------------===//
 
 #include "Program.h"
+
+#include "Devices.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 
-namespace tensorwasm::cpu {
+namespace tensorwasm::program {
+
+using cpu::CallResult;
+using cpu::Expected;
+using cpu::KernelExecutor;
+using cpu::kWasiModule;
+using cpu::LaunchConfig;
+using cpu::LinearMemory;
+using cpu::LoadedCode;
+using cpu::ModuleDescription;
+using cpu::Signature;
 
 namespace {
 
@@ -18,10 +30,12 @@ enum LaunchError : int32_t {
   kWrongArguments = -2,
   kRefusedShape = -3,
   kOutsideMemory = -4,
+  kDeviceFailure = -5,
 };
 
 /// The device kinds `twasm_host.device_kind` tells apart.
 constexpr int32_t kDeviceCpu = 0;
+constexpr int32_t kDeviceCuda = 1;
 
 } // namespace
 
@@ -67,14 +81,16 @@ struct Program::HostCalls {
       std::memcpy(arguments.data(), argumentBytes, size_t(count) * 8);
     // Narrow parameters take the low half of their 8 bytes.
     for (size_t i = 0; i < count; ++i)
-      if (kernel->params[i] == ValueType::I32 ||
-          kernel->params[i] == ValueType::F32)
+      if (kernel->params[i] == cpu::ValueType::I32 ||
+          kernel->params[i] == cpu::ValueType::F32)
         arguments[i] &= 0xffffffff;
+    if (program.gpuInstance)
+      return launchOnGpu(program, name, *kernel, arguments, values);
     LaunchConfig config;
     config.grid = {arg(values, 2), arg(values, 3), arg(values, 4)};
     config.block = {arg(values, 5), arg(values, 6), arg(values, 7)};
     config.sharedBytes = arg(values, 8);
-    Expected<LaunchResult> launched =
+    Expected<cpu::LaunchResult> launched =
         program.options.kernelTimeout.count() > 0
             ? program.executor->launchWithTimeout(*program.instance, name,
                                                   config, arguments,
@@ -91,6 +107,40 @@ struct Program::HostCalls {
     values[0] = 0;
   }
 
+  /// The launch of launch() on the GPU, over the shared memory.
+  static void launchOnGpu(Program &program, const std::string &name,
+                          const ModuleDescription::Kernel &kernel,
+                          const std::vector<uint64_t> &arguments,
+                          uint64_t *values) {
+    if (!program.shareGlobals()) {
+      values[0] = static_cast<uint32_t>(kDeviceFailure);
+      return;
+    }
+    std::vector<Value> typed;
+    for (size_t i = 0; i < arguments.size(); ++i)
+      typed.push_back(
+          {static_cast<tensorwasm::ValueType>(kernel.params[i]), arguments[i]});
+    LaunchOptions options;
+    options.grid = {arg(values, 2), arg(values, 3), arg(values, 4)};
+    options.block = {arg(values, 5), arg(values, 6), arg(values, 7)};
+    options.sharedBytes = arg(values, 8);
+    options.timeout = program.options.kernelTimeout;
+    Result<tensorwasm::LaunchResult> launched =
+        program.gpuInstance->launch(name, options, typed);
+    if (!launched) {
+      values[0] = static_cast<uint32_t>(
+          launched.error().code == ErrorCode::InvalidArgument ? kRefusedShape
+                                                              : kDeviceFailure);
+      return;
+    }
+    ++program.launches;
+    if (launched->outcome == tensorwasm::LaunchResult::Outcome::Completed)
+      ++program.completedLaunches;
+    else if (program.pendingTrap == 0)
+      program.pendingTrap = static_cast<uint32_t>(launched->trap.code);
+    values[0] = 0;
+  }
+
   /// synchronize() -> i32: 0, or the trap code of the first launch since
   /// the last synchronize that did not complete.
   static void synchronize(void *env, abi::host::ThreadContext *,
@@ -100,8 +150,10 @@ struct Program::HostCalls {
     program.pendingTrap = 0;
   }
 
-  static void deviceKind(void *, abi::host::ThreadContext *, uint64_t *values) {
-    values[0] = static_cast<uint32_t>(kDeviceCpu);
+  static void deviceKind(void *env, abi::host::ThreadContext *,
+                         uint64_t *values) {
+    values[0] =
+        static_cast<uint32_t>(self(env).gpuInstance ? kDeviceCuda : kDeviceCpu);
   }
 
   /// device_name(buffer, capacity) -> i32: the name's length; at most
@@ -110,7 +162,10 @@ struct Program::HostCalls {
                          uint64_t *values) {
     Program &program = self(env);
     std::string name =
-        "cpu (" + std::to_string(program.executor->workerCount()) + " threads)";
+        program.gpuInstance
+            ? program.options.gpuName
+            : "cpu (" + std::to_string(program.executor->workerCount()) +
+                  " threads)";
     uint32_t capacity = arg(values, 1);
     uint32_t written = std::min<uint32_t>(capacity, name.size());
     uint8_t *buffer = at(program, arg(values, 0), written);
@@ -142,13 +197,13 @@ namespace {
 
 struct HostFunction {
   const char *name;
-  std::vector<ValueType> params;
-  std::vector<ValueType> results;
+  std::vector<cpu::ValueType> params;
+  std::vector<cpu::ValueType> results;
   void (*call)(void *, abi::host::ThreadContext *, uint64_t *);
 };
 
 const std::vector<HostFunction> &hostFunctions() {
-  using V = ValueType;
+  using V = cpu::ValueType;
   static const std::vector<HostFunction> table = {
       {"launch",
        std::vector<V>(11, V::I32),
@@ -170,24 +225,42 @@ const std::vector<HostFunction> &hostFunctions() {
 
 Program::Program(ModuleDescription module, ProgramOptions options)
     : module(std::move(module)), options(options),
-      wasi(options.args, options.environment),
-      executor(std::make_unique<KernelExecutor>(options.kernelWorkers)) {}
+      wasi(options.args, options.environment) {
+  if (!this->options.gpuKernels)
+    executor = std::make_unique<KernelExecutor>(options.kernelWorkers);
+}
 
 Program::~Program() = default;
+
+Status Program::shareGlobals() {
+  if (globalPlaces.empty())
+    return {};
+  std::string wanted = gpuGlobals;
+  for (const auto &[hostOffset, gpuOffset] : globalPlaces)
+    std::memcpy(&wanted[gpuOffset], instance->globals() + hostOffset, 8);
+  if (wanted == gpuGlobals)
+    return {};
+  if (Status written =
+          runtime::InstanceState::of(*gpuInstance).writeGlobals(wanted);
+      !written)
+    return written;
+  gpuGlobals = std::move(wanted);
+  return {};
+}
 
 Expected<std::unique_ptr<Program>> Program::load(std::string_view code,
                                                  std::string_view manifest,
                                                  ProgramOptions options) {
   Expected<ModuleDescription> description = ModuleDescription::parse(manifest);
   if (!description)
-    return Error{"manifest: " + description.error().message};
+    return cpu::Error{"manifest: " + description.error().message};
   Expected<std::shared_ptr<LoadedCode>> loaded = LoadedCode::load(code);
   if (!loaded)
     return loaded.error();
   std::unique_ptr<Program> program(
       new Program(std::move(*description), std::move(options)));
 
-  Instance::Imports imports;
+  cpu::Instance::Imports imports;
   for (const ModuleDescription::FunctionImport &import :
        program->module.functionImports) {
     const auto &[moduleName, name] = import.import;
@@ -205,36 +278,77 @@ Expected<std::unique_ptr<Program>> Program::load(std::string_view code,
         if (name == function.name)
           found = &function;
       if (!found)
-        return Error{"the module imports " + moduleName + "." + name +
-                     ", which twasm_host does not have (docs/kernel-abi.md "
-                     "section 9)"};
+        return cpu::Error{
+            "the module imports " + moduleName + "." + name +
+            ", which twasm_host does not have (docs/kernel-abi.md "
+            "section 9)"};
       if (import.signature.params != found->params ||
           import.signature.results != found->results)
-        return Error{moduleName + "." + name +
-                     " is imported with another type than twasm_host's "
-                     "(docs/kernel-abi.md section 9)"};
+        return cpu::Error{moduleName + "." + name +
+                          " is imported with another type than twasm_host's "
+                          "(docs/kernel-abi.md section 9)"};
       imports.functions.push_back({found->call, program.get()});
       continue;
     }
-    return Error{"the module imports " + moduleName + "." + name +
-                 "; a program may import only WASI (" + kWasiModule + ") and " +
-                 kHostModule + " functions"};
+    return cpu::Error{"the module imports " + moduleName + "." + name +
+                      "; a program may import only WASI (" + kWasiModule +
+                      ") and " + kHostModule + " functions"};
   }
   if (program->module.memory && program->module.memory->import)
-    return Error{"the module imports its memory; a program must define it"};
+    return cpu::Error{
+        "the module imports its memory; a program must define it"};
   for (const auto &global : program->module.globals)
     if (global.import)
-      return Error{"the module imports the global " + global.import->first +
-                   "." + global.import->second +
-                   "; a program may import only functions"};
+      return cpu::Error{"the module imports the global " +
+                        global.import->first + "." + global.import->second +
+                        "; a program may import only functions"};
   for (const auto &table : program->module.tables)
     if (table.import)
-      return Error{"the module imports the table " + table.import->first + "." +
-                   table.import->second +
-                   "; a program may import only functions"};
+      return cpu::Error{"the module imports the table " + table.import->first +
+                        "." + table.import->second +
+                        "; a program may import only functions"};
 
-  Expected<std::unique_ptr<Instance>> instance =
-      Instance::create(*loaded, program->module, std::move(imports));
+  if (program->options.gpuKernels) {
+    // The GPU instance first: its managed memory becomes the host code's.
+    if (!program->module.memory)
+      return cpu::Error{"a program whose kernels run on a GPU needs a memory"};
+    Result<std::unique_ptr<tensorwasm::Instance>> shared =
+        runtime::InstanceState::shared(*program->options.gpuKernels,
+                                       program->options.sharedMemoryCapacity);
+    if (!shared)
+      return cpu::Error{"the GPU: " + shared.error().message};
+    program->gpuInstance = std::move(*shared);
+    runtime::InstanceState &state =
+        runtime::InstanceState::of(*program->gpuInstance);
+    tensorwasm::Instance *gpu = program->gpuInstance.get();
+    Expected<std::shared_ptr<LinearMemory>> memory = LinearMemory::adopt(
+        state.sharedMemory(), program->options.sharedMemoryCapacity,
+        program->module.memory->minPages,
+        program->module.memory->maxPages.value_or(65536),
+        [gpu](uint64_t bytes) {
+          return static_cast<bool>(
+              runtime::InstanceState::of(*gpu).sharedMemoryResized(bytes));
+        });
+    if (!memory)
+      return memory.error();
+    imports.memory = std::move(*memory);
+    // Kernels read the host code's globals: where each goes in the GPU's
+    // block (the same module: the same symbols).
+    if (Status read = state.readGlobals(program->gpuGlobals); !read)
+      return cpu::Error{"the GPU: " + read.error().message};
+    for (const ModuleDescription::Global &host : program->module.globals)
+      for (const ModuleDescription::Global &gpuGlobal : state.layout().globals)
+        if (gpuGlobal.symbol == host.symbol &&
+            (host.type == cpu::ValueType::I32 ||
+             host.type == cpu::ValueType::I64 ||
+             host.type == cpu::ValueType::F32 ||
+             host.type == cpu::ValueType::F64) &&
+            gpuGlobal.offset + 8 <= program->gpuGlobals.size())
+          program->globalPlaces.emplace_back(host.offset, gpuGlobal.offset);
+  }
+
+  Expected<std::unique_ptr<cpu::Instance>> instance =
+      cpu::Instance::create(*loaded, program->module, std::move(imports));
   if (!instance)
     return instance.error();
   program->instance = std::move(*instance);
@@ -244,8 +358,8 @@ Expected<std::unique_ptr<Program>> Program::load(std::string_view code,
   if (!started)
     return started.error();
   if (started->trapped())
-    return Error{std::string("the module's start function trapped: ") +
-                 abi::trapMessage(started->trap)};
+    return cpu::Error{std::string("the module's start function trapped: ") +
+                      abi::trapMessage(started->trap)};
   return program;
 }
 
@@ -253,12 +367,12 @@ Expected<ProgramOutcome> Program::run(const std::string &entry,
                                       std::vector<uint64_t> arguments) {
   const ModuleDescription::Export *exported = module.findExport(entry);
   if (!exported || exported->kind != ModuleDescription::ExportKind::Func)
-    return Error{"the module exports no function '" + entry + "'"};
+    return cpu::Error{"the module exports no function '" + entry + "'"};
   const Signature &signature = exported->signature;
   if (arguments.size() != signature.params.size())
-    return Error{"'" + entry + "' takes " +
-                 std::to_string(signature.params.size()) + " arguments, not " +
-                 std::to_string(arguments.size())};
+    return cpu::Error{"'" + entry + "' takes " +
+                      std::to_string(signature.params.size()) +
+                      " arguments, not " + std::to_string(arguments.size())};
   arguments.resize(std::max<size_t>(
       {arguments.size(), signature.results.size(), size_t(1)}));
   std::atomic<uint32_t> controlWord{abi::kControlRun};
@@ -282,4 +396,4 @@ Expected<ProgramOutcome> Program::run(const std::string &entry,
   return outcome;
 }
 
-} // namespace tensorwasm::cpu
+} // namespace tensorwasm::program

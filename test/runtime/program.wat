@@ -1,5 +1,6 @@
 ;; A program that launches its own kernels through twasm_host
-;; (docs/kernel-abi.md section 9), for twasm-run-program-host.test.
+;; (docs/kernel-abi.md section 9): for test/unit/ProgramTest.cpp (on the
+;; CPU, the mock GPU and a real one) and twasm-run-program-host.test.
 (module
   (import "twasm_host" "launch" (func $launch
     (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
@@ -17,7 +18,9 @@
   (data (i32.const 8) "boom")
   (data (i32.const 16) "nope")
   (data (i32.const 24) "a line to log")
-  (@custom "twasm.kernels" "fill\00boom\00")
+  (data (i32.const 40) "copy_global")
+  (global $shared (export "shared") (mut i32) (i32.const 0))
+  (@custom "twasm.kernels" "fill\00boom\00copy_global\00")
 
   ;; fill(n): memory[1024 + 4*i] = 3*i for every thread i < n.
   (func $fill (export "fill") (param $n i32)
@@ -28,6 +31,34 @@
       (then (i32.store offset=1024 (i32.shl (local.get $i) (i32.const 2))
                        (i32.mul (local.get $i) (i32.const 3))))))
   (func $boom (export "boom") unreachable)
+  ;; copy_global(): memory[2048] = the global $shared, as the kernel sees it.
+  (func $copy_global (export "copy_global")
+    (i32.store (i32.const 2048) (global.get $shared)))
+
+  ;; Sets $shared in host code, launches copy_global: (launch status,
+  ;; synchronize status, what the kernel read).
+  (func (export "share_global") (param $value i32) (result i32 i32 i32)
+    (global.set $shared (local.get $value))
+    (call $launch (i32.const 40) (i32.const 11) (i32.const 1) (i32.const 1)
+      (i32.const 1) (i32.const 1) (i32.const 1) (i32.const 1) (i32.const 0)
+      (i32.const 256) (i32.const 0))
+    (call $synchronize)
+    (i32.load (i32.const 2048)))
+
+  ;; Grows memory by 3 pages in host code, then fills its last page's
+  ;; first n elements through a kernel: (old size in pages, synchronize
+  ;; status, the last element written).
+  (func (export "grow_and_fill") (param $n i32) (result i32 i32 i32)
+    (local $old i32)
+    (local.set $old (memory.grow (i32.const 3)))
+    (i64.store (i32.const 256) (i64.extend_i32_u (local.get $n)))
+    (drop (call $launch (i32.const 0) (i32.const 4)
+      (i32.div_u (i32.add (local.get $n) (i32.const 63)) (i32.const 64))
+      (i32.const 1) (i32.const 1) (i32.const 64) (i32.const 1) (i32.const 1)
+      (i32.const 0) (i32.const 256) (i32.const 1)))
+    (local.get $old)
+    (call $synchronize)
+    (i32.load offset=1020 (i32.shl (local.get $n) (i32.const 2))))
 
   ;; Launches fill over n threads: (launch status, synchronize status, the
   ;; last element).
