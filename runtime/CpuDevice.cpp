@@ -155,18 +155,36 @@ private:
   }
 
 public:
+  static void unavailableImport(void *, abi::host::ThreadContext *thread,
+                                uint64_t *) {
+    thread->trap(thread, static_cast<uint32_t>(abi::TrapCode::Unreachable), 0,
+                 0);
+  }
+
   /// An instance, initialised and started; or for a snapshot to fill,
   /// initialised (tables, segment state) without its start function, its
   /// memory then reset to `blankPages` pages of zeroes.
   Result<std::unique_ptr<cpu::Instance>>
   makeInstance(std::optional<uint64_t> blankPages) const {
-    if (!description.functionImports.empty())
-      return Error{ErrorCode::Unsupported,
-                   "the module imports the function '" +
-                       description.functionImports.front().import.first + "." +
-                       description.functionImports.front().import.second +
-                       "'; the runtime does not provide host functions yet"};
-    auto created = cpu::Instance::create(code, description, {});
+    // Only kernels run here, and the compiler refuses a kernel that can
+    // reach an imported function (a program's WASI and twasm_host imports
+    // are its host code's, runtime/program/Program.h): each import is bound
+    // to a stub that traps, which only a start function could reach.
+    cpu::Instance::Imports imports;
+    if (!description.functionImports.empty()) {
+      if (description.start)
+        return Error{ErrorCode::Unsupported,
+                     "the module imports the function '" +
+                         description.functionImports.front().import.first +
+                         "." +
+                         description.functionImports.front().import.second +
+                         "' and has a start function, which may call it; "
+                         "the runtime provides host functions to programs "
+                         "only (twasm run)"};
+      for (size_t i = 0; i < description.functionImports.size(); ++i)
+        imports.functions.push_back({unavailableImport, nullptr});
+    }
+    auto created = cpu::Instance::create(code, description, std::move(imports));
     if (!created)
       return Error{ErrorCode::ResourceExhausted, created.error().message};
     std::atomic<uint32_t> controlWord{abi::kControlRun};

@@ -27,7 +27,8 @@ cp "$build/bin/twasm-gpu-tests" "$build/bin/twasm-bench-kernels" \
   "$build/bin/twasm-bench-runtime" "$build/bin/twasm-bench-artifact" \
   "$build/bin/twasm-run" "$build/bin/twasm-bench-snapshot" \
   "$build/bin/twasm-snapshot-tests" "$build/bin/twasm-tenancy-tests" \
-  "$build/bin/twasm-bench-tenancy" "$bundle/bin/"
+  "$build/bin/twasm-bench-tenancy" "$build/bin/twasm-program-tests" \
+  "$build/bin/twasm-bench-program" "$bundle/bin/"
 # The runtime's tests and benchmark: their kernels beside saxpy's PTX.
 cp "$build"/test/unit/runtime-kernels-gpu.* "$build"/bench/runtime/empty.* \
   "$build"/examples/kernels/saxpy.ptx "$build"/examples/kernels/saxpy.json \
@@ -38,7 +39,13 @@ cp "$build"/test/unit/runtime-kernels-gpu.* "$build"/bench/runtime/empty.* \
   "$build"/test/unit/stateful.twa "$build"/test/unit/runtime-kernels.so \
   "$build"/test/unit/runtime-kernels.json \
   "$build"/bench/runtime/tenancy_kernels.twa \
-  "$build"/bench/runtime/tenancy_kernels-publisher.pub "$bundle/runtime/"
+  "$build"/bench/runtime/tenancy_kernels-publisher.pub \
+  "$build"/test/unit/program.so "$build"/test/unit/program.json \
+  "$build"/test/unit/program-gpu.ptx "$build"/test/unit/program-gpu.json \
+  "$build"/bench/runtime/program_launch.so \
+  "$build"/bench/runtime/program_launch.json \
+  "$build"/bench/runtime/program_launch-gpu.ptx \
+  "$build"/bench/runtime/program_launch-gpu.json "$bundle/runtime/"
 # The PASETO specification's test vectors, for the tenancy tests.
 mkdir -p "$bundle/paseto"
 cp "$root"/test/data/paseto/v4-public.json "$bundle/paseto/"
@@ -52,6 +59,17 @@ rm -f "$build/demo-publisher.key" "$build/demo-publisher.pub"
   --target sm_90 --sign "$build/demo-publisher.key" --name demo/saxpy \
   -o "$bundle/runtime/saxpy.twa" 2>/dev/null
 cp "$build/demo-publisher.pub" "$bundle/runtime/publisher.pub"
+# The example programs (host code and kernels in one artifact each), signed
+# with the same key: run.sh programs runs each on the CPU and the GPU.
+mkdir -p "$bundle/programs"
+for program in saxpy sgemm softmax; do
+  clang-22 --target=wasm32-wasi -Wno-deprecated --sysroot=/usr -O2 \
+    -I "$root/include" "$root/examples/programs/$program.c" \
+    -o "$build/$program-program.wasm"
+  "$build/bin/twasm" compile "$build/$program-program.wasm" \
+    --target host,sm_90 --sign "$build/demo-publisher.key" \
+    --name "examples/$program" -o "$bundle/programs/$program.twa" 2>/dev/null
+done
 cp "$build"/examples/kernels/*.ptx "$build"/examples/kernels/*.json \
   "$bundle/kernels/"
 cp "$build"/examples/kernels/host/*.so "$build"/examples/kernels/host/*.json \

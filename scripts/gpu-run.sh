@@ -8,11 +8,14 @@
 # tests with GPU -> CPU -> GPU round trips, and the snapshot benchmark in
 # managed and device memory), `tenancy` (the tenancy tests with the full
 # stress run, and the tenancy benchmark with and without SM groups, and on
-# this machine's CPU), `server` (the HTTP API's load benchmark) or `all`.
+# this machine's CPU), `server` (the HTTP API's load benchmark),
+# `programs` (programs launching their kernels on the GPU: the program tests,
+# the example programs on the CPU and the GPU side by side, and the launch
+# benchmark from Wasm host code against the C++ API) or `all`.
 set -uo pipefail
 
 bundle=$(cd "$(dirname "$0")" && pwd)
-out=${1:?usage: run.sh OUTDIR [tests|bench|runtime|demo|snapshot|tenancy|all]}
+out=${1:?usage: run.sh OUTDIR [tests|bench|runtime|demo|snapshot|tenancy|server|programs|all]}
 what=${2:-all}
 mkdir -p "$out"
 status=0
@@ -34,6 +37,34 @@ if [[ $what == tests || $what == all ]]; then
   join <(digests "$out/gpu-tests.txt") <(digests "$out/cpu-examples.txt") |
     awk '{ print $1, "gpu", $2, "cpu", $3, ($2 == $3 ? "identical" : "differ") }' |
     tee "$out/cpu-vs-gpu.txt"
+fi
+if [[ $what == programs || $what == all ]]; then
+  TWASM_TEST_DEVICE=cuda TWASM_TEST_KERNEL_DIR="$bundle/runtime" \
+    TWASM_CACHE_DIR="$out/cubin-cache" "$bundle/bin/twasm-program-tests" \
+    2>&1 | tee "$out/program-tests.txt"
+  status=$((status | PIPESTATUS[0]))
+  # Each example program on this machine's CPU and on the GPU: the same
+  # output, byte for byte.
+  for program in saxpy sgemm softmax; do
+    for device in cpu cuda; do
+      TWASM_CACHE_DIR="$out/cubin-cache" "$bundle/bin/twasm-run" \
+        "$bundle/programs/$program.twa" --key "$bundle/runtime/publisher.pub" \
+        --device $device > "$out/program-$program-$device.txt" \
+        2> "$out/program-$program-$device.err"
+      echo "$program on $device: exit $?" | tee -a "$out/programs.txt"
+    done
+    if cmp -s "$out/program-$program-cpu.txt" "$out/program-$program-cuda.txt"
+    then
+      echo "$program: identical on cpu and cuda" | tee -a "$out/programs.txt"
+    else
+      echo "$program: DIFFERS" | tee -a "$out/programs.txt"
+      status=1
+    fi
+    cat "$out/program-$program-cuda.txt" "$out/program-$program-cuda.err"
+  done
+  TWASM_CACHE_DIR="$out/cubin-cache" "$bundle/bin/twasm-bench-program" \
+    "$bundle/runtime" --device cuda --json "$out/bench-program.json" 2>&1 |
+    tee "$out/bench-program.txt"
 fi
 if [[ $what == tests || $what == runtime || $what == all ]]; then
   # The runtime API's tests, the same as CI runs on the cpu device, on the

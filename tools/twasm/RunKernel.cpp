@@ -1270,17 +1270,43 @@ bool saveInstance(const Module &module, Instance &instance,
 std::optional<int> runIfProgram(const Options &options,
                                 const CompileFunction &compile) {
   std::string_view extension = extensionOf(options.inputFile);
-  if (!compile || (extension != ".wasm" && extension != ".wat") ||
-      !options.gridText.empty() || !options.blockText.empty() ||
+  bool source = extension == ".wasm" || extension == ".wat";
+  if ((!source || !compile) && extension != ".twa")
+    return std::nullopt;
+  if (!options.gridText.empty() || !options.blockText.empty() ||
       !options.fillTexts.empty() || !options.printTexts.empty() ||
       !options.outTexts.empty() || options.noLaunch ||
       !options.saveSnapshot.empty() || !options.restoreSnapshot.empty())
     return std::nullopt;
-  CompiledCode compiled = compile(options.inputFile, "host");
-  if (!compiled.error.empty())
-    return std::nullopt; // the kernel path reports it, for its device
+  // The host code: compiled here from a .wasm or .wat, or a signed
+  // artifact's "host" target (`twasm compile --target host,sm_90 --sign`,
+  // one artifact with both, which twasm-run runs without a compiler).
+  std::string hostCode, hostManifest;
+  std::optional<Artifact> signedArtifact;
+  if (source) {
+    CompiledCode compiled = compile(options.inputFile, "host");
+    if (!compiled.error.empty())
+      return std::nullopt; // the kernel path reports it, for its device
+    hostCode = std::move(compiled.code);
+    hostManifest = std::move(compiled.manifest);
+  } else {
+    std::optional<TrustPolicy> policy = trustPolicy(options);
+    if (!policy)
+      return 1;
+    Result<Artifact> artifact = Artifact::readFile(options.inputFile, *policy);
+    if (!artifact)
+      return error(artifact.error().message);
+    std::optional<std::string_view> code = artifact->payload("code", "host");
+    std::optional<std::string_view> manifest =
+        artifact->payload("kernel-manifest", "host");
+    if (!code || !manifest)
+      return std::nullopt; // no host code: kernels only
+    hostCode = std::string(*code);
+    hostManifest = std::string(*manifest);
+    signedArtifact = std::move(*artifact);
+  }
   cpu::Expected<cpu::ModuleDescription> description =
-      cpu::ModuleDescription::parse(compiled.manifest);
+      cpu::ModuleDescription::parse(hostManifest);
   if (!description)
     return std::nullopt;
   std::string entry =
@@ -1312,16 +1338,19 @@ std::optional<int> runIfProgram(const Options &options,
       return error("--device " + options.deviceName + ": " +
                    device.error().message);
     if ((*device)->kind() != DeviceKind::Cpu) {
-      std::string target = (*device)->codeTarget();
-      CompiledCode kernels = compile(options.inputFile, target);
-      if (!kernels.error.empty())
-        return error(options.inputFile + ": " + kernels.error);
-      Result<Artifact> artifact =
-          signForThisRun(options.inputFile, target, std::move(kernels));
-      if (!artifact)
-        return error(artifact.error().message);
+      if (!signedArtifact) {
+        std::string target = (*device)->codeTarget();
+        CompiledCode kernels = compile(options.inputFile, target);
+        if (!kernels.error.empty())
+          return error(options.inputFile + ": " + kernels.error);
+        Result<Artifact> artifact =
+            signForThisRun(options.inputFile, target, std::move(kernels));
+        if (!artifact)
+          return error(artifact.error().message);
+        signedArtifact = std::move(*artifact);
+      }
       Result<std::shared_ptr<Module>> module =
-          (*device)->loadArtifact(*artifact);
+          (*device)->loadArtifact(*signedArtifact);
       if (!module)
         return error(options.inputFile + ": " + module.error().message);
       programOptions.gpuKernels = *module;
@@ -1368,7 +1397,7 @@ std::optional<int> runIfProgram(const Options &options,
   if (!options.quiet)
     std::fprintf(stderr, "device: %s\n", deviceLine.c_str());
   cpu::Expected<std::unique_ptr<program::Program>> program =
-      program::Program::load(compiled.code, compiled.manifest, programOptions);
+      program::Program::load(hostCode, hostManifest, programOptions);
   if (!program)
     return error(options.inputFile + ": " + program.error().message);
   cpu::Expected<program::ProgramOutcome> outcome =
