@@ -904,10 +904,11 @@ Status CudaInstance::reset() {
   uint64_t initialBytes = 0;
   if (hasMemory())
     initialBytes = module->description.memory->minPages * abi::kPageBytes;
-  if (sharedCapacity) {
-    // Shared memory stays where it is: only its size goes back.
-    memorySize = initialBytes;
-  } else if (memorySize != initialBytes) {
+  if (sharedCapacity)
+    return Error{ErrorCode::Unsupported,
+                 "this instance's memory is a program's, whose host code "
+                 "holds its state: it cannot be reset alone"};
+  if (memorySize != initialBytes) {
     // Grown: memory of the initial size takes the grown one's place (freed
     // first: nothing in it is kept, and the peak stays at the larger one).
     gpu.freeForInstance(memory, stream);
@@ -964,14 +965,10 @@ Result<uint32_t> CudaInstance::grow(uint32_t pages) {
     return static_cast<uint32_t>(oldPages);
   if (Status status = gpu.enter(); !status)
     return status.error();
-  if (sharedCapacity) {
-    // Grows in place, within the capacity taken at creation.
-    if (Status status = zero(memory + memorySize, newSize - memorySize);
-        !status)
-      return status.error();
-    memorySize = newSize;
-    return static_cast<uint32_t>(oldPages);
-  }
+  if (sharedCapacity)
+    return Error{ErrorCode::Unsupported,
+                 "this instance's memory is a program's: it grows through "
+                 "the program's host code (memory.grow there)"};
   // Linear memory is one allocation: a larger one takes its place, and the
   // old one is freed only once the new one holds everything.
   Result<CUdeviceptr> allocated = gpu.allocateForInstance(

@@ -593,6 +593,10 @@ host::KernelThread *loneThread() {
 
 } // namespace
 
+bool runsKernel(const abi::host::ThreadContext *thread) {
+  return thread->kernel && thread->kernel != loneThread();
+}
+
 CallResult runGuarded(GuardedBody body, void *context,
                       std::atomic<uint32_t> *controlWord) {
   host::ThreadContext thread{};

@@ -220,6 +220,13 @@ public:
   uint64_t maxPages() const { return maximumPages; }
   uint8_t *data() { return state.base; }
   uint64_t size() const { return state.size; }
+  /// The `bytes` bytes at `address`, or null unless all are inside memory:
+  /// how host functions reach what a Wasm pointer and length name.
+  uint8_t *range(uint64_t address, uint64_t bytes) {
+    if (address > state.size || bytes > state.size - address)
+      return nullptr;
+    return state.base + address;
+  }
   abi::host::MemoryState *abiState() { return &state; }
 
 private:
@@ -255,6 +262,11 @@ inline void recordFirstTrap(abi::host::ThreadContext *thread, uint32_t code,
 /// traps with CallStackExhausted: the thread's stack, less room for the
 /// runtime.
 uint64_t stackLimitOfThisThread();
+
+/// Whether the Wasm code calling on `thread` is a kernel's thread of a
+/// launch (rather than an ordinary call): a host function that only host
+/// code may call (a program's WASI and twasm_host imports) refuses it.
+bool runsKernel(const abi::host::ThreadContext *thread);
 
 /// Runs `body` on this thread with a fresh thread context, which it passes
 /// to the Wasm code it calls: a trap, stack exhaustion or interruption

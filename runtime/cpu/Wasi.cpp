@@ -43,9 +43,7 @@ struct WasiCalls {
   /// range is not all inside it.
   static uint8_t *at(Wasi &wasi, uint64_t address, uint64_t bytes) {
     const std::shared_ptr<LinearMemory> &memory = wasi.instance->memory();
-    if (!memory || address > memory->size() || bytes > memory->size() - address)
-      return nullptr;
-    return memory->data() + address;
+    return memory ? memory->range(address, bytes) : nullptr;
   }
 
   static uint32_t arg(const uint64_t *values, int index) {
@@ -188,22 +186,27 @@ struct WasiCalls {
     values[0] = kSuccess;
   }
 
-  /// Reads the iovec list {buf: u32, len: u32}[count] at `list`.
-  static bool iovecs(Wasi &wasi, uint32_t list, uint32_t count,
-                     std::vector<std::pair<uint8_t *, uint32_t>> &buffers) {
+  /// Checks the iovec list {buf: u32, len: u32}[count] at `list`: every
+  /// entry and every buffer inside memory. Read in place (the count may be
+  /// anything a program writes), never copied.
+  static uint8_t *iovecs(Wasi &wasi, uint32_t list, uint32_t count) {
     uint8_t *entries = at(wasi, list, uint64_t(count) * 8);
     if (!entries)
-      return false;
+      return nullptr;
     for (uint32_t i = 0; i < count; ++i) {
-      uint32_t base, length;
-      std::memcpy(&base, entries + 8 * i, 4);
-      std::memcpy(&length, entries + 8 * i + 4, 4);
-      uint8_t *bytes = at(wasi, base, length);
+      auto [bytes, length] = iovec(wasi, entries, i);
       if (!bytes)
-        return false;
-      buffers.emplace_back(bytes, length);
+        return nullptr;
     }
-    return true;
+    return entries;
+  }
+  /// Entry `i` of a checked iovec list: its bytes and their length.
+  static std::pair<uint8_t *, uint32_t> iovec(Wasi &wasi, uint8_t *entries,
+                                              uint32_t i) {
+    uint32_t base, length;
+    std::memcpy(&base, entries + 8 * uint64_t(i), 4);
+    std::memcpy(&length, entries + 8 * uint64_t(i) + 4, 4);
+    return {at(wasi, base, length), length};
   }
 
   static void fdWrite(void *env, abi::host::ThreadContext *, uint64_t *values) {
@@ -213,14 +216,15 @@ struct WasiCalls {
       values[0] = kBadDescriptor;
       return;
     }
-    std::vector<std::pair<uint8_t *, uint32_t>> buffers;
     uint8_t *written = at(wasi, arg(values, 3), 4);
-    if (!written || !iovecs(wasi, arg(values, 1), arg(values, 2), buffers)) {
+    uint8_t *entries = iovecs(wasi, arg(values, 1), arg(values, 2));
+    if (!written || !entries) {
       values[0] = kFault;
       return;
     }
     uint64_t total = 0;
-    for (auto [bytes, length] : buffers) {
+    for (uint32_t i = 0; i < arg(values, 2); ++i) {
+      auto [bytes, length] = iovec(wasi, entries, i);
       while (length > 0) {
         ssize_t done = ::write(static_cast<int>(fd), bytes, length);
         if (done < 0 && errno == EINTR)
@@ -245,14 +249,15 @@ struct WasiCalls {
       values[0] = kBadDescriptor;
       return;
     }
-    std::vector<std::pair<uint8_t *, uint32_t>> buffers;
     uint8_t *read = at(wasi, arg(values, 3), 4);
-    if (!read || !iovecs(wasi, arg(values, 1), arg(values, 2), buffers)) {
+    uint8_t *entries = iovecs(wasi, arg(values, 1), arg(values, 2));
+    if (!read || !entries) {
       values[0] = kFault;
       return;
     }
     // One read, into the first buffer that has room: what is there now.
-    for (auto [bytes, length] : buffers) {
+    for (uint32_t i = 0; i < arg(values, 2); ++i) {
+      auto [bytes, length] = iovec(wasi, entries, i);
       if (length == 0)
         continue;
       ssize_t got;
@@ -332,40 +337,58 @@ struct WasiFunction {
 const std::vector<WasiFunction> &functions() {
   using V = ValueType;
   static const std::vector<WasiFunction> table = {
-      {"args_get", {V::I32, V::I32}, {V::I32}, WasiCalls::argsGet},
-      {"args_sizes_get", {V::I32, V::I32}, {V::I32}, WasiCalls::argsSizesGet},
-      {"environ_get", {V::I32, V::I32}, {V::I32}, WasiCalls::environGet},
+      {"args_get", {V::I32, V::I32}, {V::I32}, hostOnly<WasiCalls::argsGet>},
+      {"args_sizes_get",
+       {V::I32, V::I32},
+       {V::I32},
+       hostOnly<WasiCalls::argsSizesGet>},
+      {"environ_get",
+       {V::I32, V::I32},
+       {V::I32},
+       hostOnly<WasiCalls::environGet>},
       {"environ_sizes_get",
        {V::I32, V::I32},
        {V::I32},
-       WasiCalls::environSizesGet},
-      {"clock_res_get", {V::I32, V::I32}, {V::I32}, WasiCalls::clockResGet},
+       hostOnly<WasiCalls::environSizesGet>},
+      {"clock_res_get",
+       {V::I32, V::I32},
+       {V::I32},
+       hostOnly<WasiCalls::clockResGet>},
       {"clock_time_get",
        {V::I32, V::I64, V::I32},
        {V::I32},
-       WasiCalls::clockTimeGet},
-      {"random_get", {V::I32, V::I32}, {V::I32}, WasiCalls::randomGet},
+       hostOnly<WasiCalls::clockTimeGet>},
+      {"random_get",
+       {V::I32, V::I32},
+       {V::I32},
+       hostOnly<WasiCalls::randomGet>},
       {"fd_write",
        {V::I32, V::I32, V::I32, V::I32},
        {V::I32},
-       WasiCalls::fdWrite},
+       hostOnly<WasiCalls::fdWrite>},
       {"fd_read",
        {V::I32, V::I32, V::I32, V::I32},
        {V::I32},
-       WasiCalls::fdRead},
-      {"fd_fdstat_get", {V::I32, V::I32}, {V::I32}, WasiCalls::fdFdstatGet},
+       hostOnly<WasiCalls::fdRead>},
+      {"fd_fdstat_get",
+       {V::I32, V::I32},
+       {V::I32},
+       hostOnly<WasiCalls::fdFdstatGet>},
       {"fd_seek",
        {V::I32, V::I64, V::I32, V::I32},
        {V::I32},
-       WasiCalls::fdSeek},
-      {"fd_close", {V::I32}, {V::I32}, WasiCalls::fdClose},
-      {"fd_prestat_get", {V::I32, V::I32}, {V::I32}, WasiCalls::fdPrestatGet},
+       hostOnly<WasiCalls::fdSeek>},
+      {"fd_close", {V::I32}, {V::I32}, hostOnly<WasiCalls::fdClose>},
+      {"fd_prestat_get",
+       {V::I32, V::I32},
+       {V::I32},
+       hostOnly<WasiCalls::fdPrestatGet>},
       {"fd_prestat_dir_name",
        {V::I32, V::I32, V::I32},
        {V::I32},
-       WasiCalls::fdPrestatDirName},
-      {"sched_yield", {}, {V::I32}, WasiCalls::schedYield},
-      {"proc_exit", {V::I32}, {}, WasiCalls::procExit},
+       hostOnly<WasiCalls::fdPrestatDirName>},
+      {"sched_yield", {}, {V::I32}, hostOnly<WasiCalls::schedYield>},
+      {"proc_exit", {V::I32}, {}, hostOnly<WasiCalls::procExit>},
   };
   return table;
 }
@@ -393,6 +416,7 @@ Expected<abi::host::ImportedFunction> Wasi::bind(const std::string &name,
                    " is imported with a type that is not WASI's"};
     return abi::host::ImportedFunction{function.call, this};
   }
+
   std::string list;
   for (const WasiFunction &function : functions())
     list += (list.empty() ? "" : ", ") + std::string(function.name);

@@ -23,6 +23,18 @@
 
 namespace tensorwasm::cpu {
 
+/// `call` for host code only: on a kernel's thread (which the GPU compile
+/// refuses to let reach an import, and the CPU must not run host functions
+/// on: they are not made for many threads at once) it traps (unreachable).
+template <void (*call)(void *, abi::host::ThreadContext *, uint64_t *)>
+void hostOnly(void *environment, abi::host::ThreadContext *thread,
+              uint64_t *values) {
+  if (runsKernel(thread))
+    thread->trap(thread, static_cast<uint32_t>(abi::TrapCode::Unreachable), 0,
+                 0);
+  call(environment, thread, values);
+}
+
 /// The import module WASI preview1's functions come from.
 inline constexpr const char *kWasiModule = "wasi_snapshot_preview1";
 
@@ -45,6 +57,8 @@ public:
   /// ends as a trap (the only way out of Wasm code), which the caller
   /// reports as this exit instead.
   std::optional<uint32_t> exitStatus() const { return exited; }
+  /// Forgets an exit, before another call into the program.
+  void clearExit() { exited.reset(); }
 
   /// The names of the functions provided, for messages and docs.
   static std::vector<std::string> provided();

@@ -33,6 +33,10 @@ enum LaunchError : int32_t {
   kDeviceFailure = -5,
 };
 
+constexpr uint32_t kMaxNameBytes = 4096;
+/// The most of one log line that is written.
+constexpr uint32_t kMaxLogBytes = 64 * 1024;
+
 /// The device kinds `twasm_host.device_kind` tells apart.
 constexpr int32_t kDeviceCpu = 0;
 constexpr int32_t kDeviceCuda = 1;
@@ -46,9 +50,7 @@ struct Program::HostCalls {
 
   static uint8_t *at(Program &program, uint64_t address, uint64_t bytes) {
     const std::shared_ptr<LinearMemory> &memory = program.instance->memory();
-    if (!memory || address > memory->size() || bytes > memory->size() - address)
-      return nullptr;
-    return memory->data() + address;
+    return memory ? memory->range(address, bytes) : nullptr;
   }
 
   static uint32_t arg(const uint64_t *values, int index) {
@@ -65,6 +67,9 @@ struct Program::HostCalls {
     const uint8_t *nameBytes = at(program, arg(values, 0), arg(values, 1));
     if (!nameBytes)
       return fail(kOutsideMemory);
+    // No export name is this long (the importer's limit is far below).
+    if (arg(values, 1) > kMaxNameBytes)
+      return fail(kNoSuchKernel);
     std::string name(reinterpret_cast<const char *>(nameBytes), arg(values, 1));
     const ModuleDescription::Kernel *kernel = program.module.findKernel(name);
     if (!kernel)
@@ -185,11 +190,14 @@ struct Program::HostCalls {
   /// log(text, length): one line on standard error.
   static void log(void *env, abi::host::ThreadContext *, uint64_t *values) {
     Program &program = self(env);
-    const uint8_t *text = at(program, arg(values, 0), arg(values, 1));
+    uint32_t length = std::min(arg(values, 1), kMaxLogBytes);
+    const uint8_t *text = at(program, arg(values, 0), length);
     if (!text)
       return;
-    std::fprintf(stderr, "log: %.*s\n", static_cast<int>(arg(values, 1)),
-                 reinterpret_cast<const char *>(text));
+    std::string line = "log: ";
+    line.append(reinterpret_cast<const char *>(text), length);
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stderr);
   }
 };
 
@@ -208,15 +216,21 @@ const std::vector<HostFunction> &hostFunctions() {
       {"launch",
        std::vector<V>(11, V::I32),
        {V::I32},
-       Program::HostCalls::launch},
-      {"synchronize", {}, {V::I32}, Program::HostCalls::synchronize},
-      {"device_kind", {}, {V::I32}, Program::HostCalls::deviceKind},
+       cpu::hostOnly<Program::HostCalls::launch>},
+      {"synchronize",
+       {},
+       {V::I32},
+       cpu::hostOnly<Program::HostCalls::synchronize>},
+      {"device_kind",
+       {},
+       {V::I32},
+       cpu::hostOnly<Program::HostCalls::deviceKind>},
       {"device_name",
        {V::I32, V::I32},
        {V::I32},
-       Program::HostCalls::deviceName},
-      {"time_ns", {}, {V::I64}, Program::HostCalls::timeNs},
-      {"log", {V::I32, V::I32}, {}, Program::HostCalls::log},
+       cpu::hostOnly<Program::HostCalls::deviceName>},
+      {"time_ns", {}, {V::I64}, cpu::hostOnly<Program::HostCalls::timeNs>},
+      {"log", {V::I32, V::I32}, {}, cpu::hostOnly<Program::HostCalls::log>},
   };
   return table;
 }
@@ -357,6 +371,9 @@ Expected<std::unique_ptr<Program>> Program::load(std::string_view code,
   Expected<CallResult> started = program->instance->instantiate(&controlWord);
   if (!started)
     return started.error();
+  if (started->trapped() && program->wasi.exitStatus())
+    return cpu::Error{"the module's start function exited with status " +
+                      std::to_string(*program->wasi.exitStatus())};
   if (started->trapped())
     return cpu::Error{std::string("the module's start function trapped: ") +
                       abi::trapMessage(started->trap)};
@@ -375,6 +392,9 @@ Expected<ProgramOutcome> Program::run(const std::string &entry,
                       " arguments, not " + std::to_string(arguments.size())};
   arguments.resize(std::max<size_t>(
       {arguments.size(), signature.results.size(), size_t(1)}));
+  wasi.clearExit();
+  pendingTrap = 0;
+  launches = completedLaunches = 0;
   std::atomic<uint32_t> controlWord{abi::kControlRun};
   Expected<CallResult> called =
       instance->call(exported->functionIndex, arguments.data(), &controlWord);
