@@ -213,6 +213,9 @@ public:
 
 private:
   int maxDepth;
+  /// How deep the expressions of the statements being generated may nest:
+  /// maxDepth at a function's top, less inside an expression's block.
+  int exprDepth = maxDepth;
   std::vector<Type> globals;
   std::vector<Signature> helpers;
 
@@ -391,33 +394,33 @@ private:
     case SetLocal: {
       size_t local = oneOf(f.assignable);
       return "(local.set " + std::to_string(local) + " " +
-             expression(f, f.locals[local], maxDepth) + ")";
+             expression(f, f.locals[local], exprDepth) + ")";
     }
     case Store: {
       Type type = anyType();
-      return store(type, storeSuffix(type), offset(), address(f),
-                   expression(f, type, maxDepth), f);
+      return store(type, storeSuffix(type), offset(), address(f, exprDepth),
+                   expression(f, type, exprDepth), f);
     }
     case SetGlobal: {
       size_t g = choose(static_cast<int>(globals.size()));
       return "(global.set $@g" + std::to_string(g) + " " +
-             expression(f, globals[g], maxDepth) + ")";
+             expression(f, globals[g], exprDepth) + ")";
     }
     case Drop:
-      return "(drop " + expression(f, anyType(), maxDepth) + ")";
+      return "(drop " + expression(f, anyType(), exprDepth) + ")";
     case Call: {
       size_t callee = f.firstCallee +
                       choose(static_cast<int>(helpers.size() - f.firstCallee));
-      std::string call = callText(f, callee, maxDepth);
+      std::string call = callText(f, callee, exprDepth);
       return helpers[callee].result ? "(drop " + call + ")" : call;
     }
     case BranchIf:
       return "(br_if " + std::to_string(*branchTarget(f)) + " " +
-             expression(f, Type::I32, maxDepth) + ")";
+             expression(f, Type::I32, exprDepth) + ")";
     case Branch:
       return "(br " + std::to_string(*branchTarget(f)) + ")";
     case If: {
-      std::string condition = expression(f, Type::I32, maxDepth);
+      std::string condition = expression(f, Type::I32, exprDepth);
       f.labels.push_back(true);
       std::string then = statements(f, depth - 1, 1 + choose(3));
       std::string otherwise = statements(f, depth - 1, choose(3));
@@ -445,7 +448,7 @@ private:
       int entries = choose(5);
       for (int i = 0; i <= entries; ++i) // the last one is the default
         text += " " + std::to_string(choose(blocks));
-      text += " " + expression(f, Type::I32, maxDepth) + ")";
+      text += " " + expression(f, Type::I32, exprDepth) + ")";
       for (int i = 0; i < blocks; ++i) {
         text += ")";
         f.labels.pop_back();
@@ -471,12 +474,12 @@ private:
              c + ") (i32.const 1))) (i32.const 0)))))";
     }
     case TrapIf: // mostly not taken
-      return "(if (i32.eq " + expression(f, Type::I32, maxDepth) +
+      return "(if (i32.eq " + expression(f, Type::I32, exprDepth) +
              " (i32.const " + std::to_string(choose(4)) +
              ")) (then unreachable))";
     case Return:
       if (f.result)
-        return "(return " + expression(f, *f.result, maxDepth) + ")";
+        return "(return " + expression(f, *f.result, exprDepth) + ")";
       return "(return)";
     }
     return "(nop)";
@@ -510,21 +513,21 @@ private:
   }
 
   /// An address: in bounds, at the end of memory, masked, or anything.
-  std::string address(Function &f) {
+  std::string address(Function &f, int depth) {
     switch (weighted({20, 2, 20, 20, 1, 1})) {
     case 0:
       return "(i32.const " + std::to_string(choose(1024)) + ")";
     case 1:
       return "(i32.const " + std::to_string(kMemoryBytes - choose(17)) + ")";
     case 2:
-      return "(i32.and " + expression(f, Type::I32, maxDepth - 1) +
+      return "(i32.and " + expression(f, Type::I32, depth - 1) +
              " (i32.const 0xffff))";
     case 3:
       return "(i32.add (i32.const " +
              std::to_string(choose(2) ? kResultsAt : 0) + ") (i32.and " +
-             expression(f, Type::I32, maxDepth - 1) + " (i32.const 0xff)))";
+             expression(f, Type::I32, depth - 1) + " (i32.const 0xff)))";
     case 4:
-      return expression(f, Type::I32, maxDepth - 1);
+      return expression(f, Type::I32, depth - 1);
     default:
       return constText(Type::I32, *rc::gen::arbitrary<uint32_t>());
     }
@@ -547,7 +550,7 @@ private:
            deterministic(type, value, f) + ")";
   }
 
-  std::string load(Function &f, Type type) {
+  std::string load(Function &f, Type type, int depth) {
     std::vector<std::string> suffixes = {""};
     if (!isFloat(type))
       for (const char *suffix : {"8_s", "8_u", "16_s", "16_u"})
@@ -560,7 +563,7 @@ private:
     uint32_t at = offset();
     bool unaligned = choose(4) == 0;
     return "(" + name(type) + ".load" + suffix + memarg(at, unaligned) + " " +
-           address(f) + ")";
+           address(f, depth) + ")";
   }
 
   /// `value` with NaNs made deterministic (see the header): a NaN becomes
@@ -766,7 +769,7 @@ private:
     case Convert:
       return convert(f, type, depth);
     case Load:
-      return load(f, type);
+      return load(f, type, depth);
     case Select:
       return "(select " + expression(f, type, depth - 1) + " " +
              expression(f, type, depth - 1) + " " +
@@ -783,7 +786,12 @@ private:
     case Block: {
       // A block with a result, left early by br_if with a value.
       f.labels.push_back(false);
+      // Its statements' expressions nest less deep than this one, so that
+      // every chain of nesting shortens.
+      int outer = exprDepth;
+      exprDepth = depth - 1;
       std::string before = statements(f, 1, choose(3));
+      exprDepth = outer;
       std::string early = expression(f, type, depth - 1);
       std::string condition = expression(f, Type::I32, depth - 1);
       std::string last = expression(f, type, depth - 1);
