@@ -327,16 +327,9 @@ struct WasiCalls {
 
 namespace {
 
-struct WasiFunction {
-  const char *name;
-  std::vector<ValueType> params;
-  std::vector<ValueType> results;
-  void (*call)(void *, abi::host::ThreadContext *, uint64_t *);
-};
-
-const std::vector<WasiFunction> &functions() {
+const std::vector<HostFunction> &functions() {
   using V = ValueType;
-  static const std::vector<WasiFunction> table = {
+  static const std::vector<HostFunction> table = {
       {"args_get", {V::I32, V::I32}, {V::I32}, hostOnly<WasiCalls::argsGet>},
       {"args_sizes_get",
        {V::I32, V::I32},
@@ -400,29 +393,35 @@ Wasi::Wasi(std::vector<std::string> args, std::vector<std::string> environment)
 
 std::vector<std::string> Wasi::provided() {
   std::vector<std::string> names;
-  for (const WasiFunction &function : functions())
+  for (const HostFunction &function : functions())
     names.push_back(function.name);
   return names;
 }
 
-Expected<abi::host::ImportedFunction> Wasi::bind(const std::string &name,
-                                                 const Signature &signature) {
-  for (const WasiFunction &function : functions()) {
+Expected<abi::host::ImportedFunction>
+bindHostFunction(const std::vector<HostFunction> &functions,
+                 const std::string &module, const std::string &name,
+                 const Signature &signature, void *environment) {
+  for (const HostFunction &function : functions) {
     if (name != function.name)
       continue;
     if (signature.params != function.params ||
         signature.results != function.results)
-      return Error{std::string(kWasiModule) + "." + name +
-                   " is imported with a type that is not WASI's"};
-    return abi::host::ImportedFunction{function.call, this};
+      return Error{module + "." + name + " is imported with a type other " +
+                   "than " + module + "'s"};
+    return abi::host::ImportedFunction{function.call, environment};
   }
-
   std::string list;
-  for (const WasiFunction &function : functions())
+  for (const HostFunction &function : functions)
     list += (list.empty() ? "" : ", ") + std::string(function.name);
-  return Error{"the module imports " + std::string(kWasiModule) + "." + name +
-               ", which TensorWasm does not provide (its WASI subset: " + list +
-               ")"};
+  return Error{"the module imports " + module + "." + name +
+               ", which TensorWasm does not provide (" + module +
+               " has: " + list + ")"};
+}
+
+Expected<abi::host::ImportedFunction> Wasi::bind(const std::string &name,
+                                                 const Signature &signature) {
+  return bindHostFunction(functions(), kWasiModule, name, signature, this);
 }
 
 } // namespace tensorwasm::cpu

@@ -35,6 +35,23 @@ void hostOnly(void *environment, abi::host::ThreadContext *thread,
   call(environment, thread, values);
 }
 
+/// A function the runtime provides for a module to import: its name, its
+/// type, and its code (called with the environment it is bound with).
+struct HostFunction {
+  const char *name;
+  std::vector<ValueType> params;
+  std::vector<ValueType> results;
+  void (*call)(void *, abi::host::ThreadContext *, uint64_t *);
+};
+
+/// Binds the import `module`.`name` of type `signature` to the function of
+/// that name in `functions` (what `module` provides), with `environment`;
+/// an error that names the import if there is none or its type differs.
+Expected<abi::host::ImportedFunction>
+bindHostFunction(const std::vector<HostFunction> &functions,
+                 const std::string &module, const std::string &name,
+                 const Signature &signature, void *environment);
+
 /// The import module WASI preview1's functions come from.
 inline constexpr const char *kWasiModule = "wasi_snapshot_preview1";
 

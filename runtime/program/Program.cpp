@@ -203,12 +203,7 @@ struct Program::HostCalls {
 
 namespace {
 
-struct HostFunction {
-  const char *name;
-  std::vector<cpu::ValueType> params;
-  std::vector<cpu::ValueType> results;
-  void (*call)(void *, abi::host::ThreadContext *, uint64_t *);
-};
+using cpu::HostFunction;
 
 const std::vector<HostFunction> &hostFunctions() {
   using V = cpu::ValueType;
@@ -287,21 +282,11 @@ Expected<std::unique_ptr<Program>> Program::load(std::string_view code,
       continue;
     }
     if (moduleName == kHostModule) {
-      const HostFunction *found = nullptr;
-      for (const HostFunction &function : hostFunctions())
-        if (name == function.name)
-          found = &function;
-      if (!found)
-        return cpu::Error{
-            "the module imports " + moduleName + "." + name +
-            ", which twasm_host does not have (docs/kernel-abi.md "
-            "section 9)"};
-      if (import.signature.params != found->params ||
-          import.signature.results != found->results)
-        return cpu::Error{moduleName + "." + name +
-                          " is imported with another type than twasm_host's "
-                          "(docs/kernel-abi.md section 9)"};
-      imports.functions.push_back({found->call, program.get()});
+      Expected<abi::host::ImportedFunction> bound = cpu::bindHostFunction(
+          hostFunctions(), moduleName, name, import.signature, program.get());
+      if (!bound)
+        return bound.error();
+      imports.functions.push_back(*bound);
       continue;
     }
     return cpu::Error{"the module imports " + moduleName + "." + name +
