@@ -226,6 +226,20 @@ struct RegistryEntry {
   int64_t expires = 0;
   /// When it was pushed, Unix seconds.
   int64_t pushed = 0;
+  /// Who published it through a TenantGateway (its tenant); empty when it
+  /// was pushed directly (`twasm registry push`).
+  std::string publisher;
+};
+
+/// Who pushes an artifact: recorded in its entry, and bounded in what it
+/// keeps in the registry (TenantQuota::registryBytes).
+struct PushPublisher {
+  /// RegistryEntry::publisher; empty: nobody in particular, no bound.
+  std::string name;
+  /// The most bytes the entries this publisher has in the registry may add
+  /// up to, the new one included; a push past it is ResourceExhausted and
+  /// changes nothing.
+  uint64_t maxBytes = UINT64_MAX;
 };
 
 struct ListQuery {
@@ -293,7 +307,11 @@ public:
   /// `alreadyPresent`, if given, reports).
   Result<RegistryEntry> push(std::string bytes,
                              const VerifyOptions &options = {},
-                             bool *alreadyPresent = nullptr);
+                             bool *alreadyPresent = nullptr,
+                             const PushPublisher &publisher = {});
+  /// The bytes of the entries `publisher` has in the registry (removed
+  /// ones no longer count, whether or not gc has run).
+  Result<uint64_t> publishedBytes(std::string_view publisher) const;
   /// "NAME" (its highest version present) or "NAME@VERSION" (a pin).
   Result<RegistryEntry> find(std::string_view reference) const;
   /// find(), then the artifact, verified again against the current trust

@@ -169,6 +169,10 @@ struct TenantQuota {
   /// The largest artifact the tenant may publish, refused before it is
   /// verified.
   uint64_t artifactBytes = uint64_t(64) << 20;
+  /// What the artifacts the tenant has published may add up to in the
+  /// registry (its entries there, RegistryEntry::publisher); a publish past
+  /// it is refused.
+  uint64_t registryBytes = uint64_t(1) << 30;
   /// The longest a launch runs before it is interrupted; a launch asking
   /// for a longer timeout (or none) gets this one.
   std::chrono::milliseconds launchTime{1000};

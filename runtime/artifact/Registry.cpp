@@ -209,13 +209,17 @@ const json &member(const json &object, const char *key) {
 }
 
 void expectKeys(const json &object, std::initializer_list<const char *> keys,
-                const std::string &what) {
+                const std::string &what,
+                std::initializer_list<const char *> optionalKeys = {}) {
   if (!object.is_object())
     throw IndexError{what + " is not an object"};
   for (const char *key : keys)
     if (!object.contains(key))
       throw IndexError{what + " has no \"" + key + "\""};
-  if (object.size() != keys.size())
+  size_t optionalPresent = 0;
+  for (const char *key : optionalKeys)
+    optionalPresent += object.contains(key);
+  if (object.size() != keys.size() + optionalPresent)
     throw IndexError{what + " has fields other than the index's"};
 }
 
@@ -289,7 +293,7 @@ Result<Index> parseIndex(std::string_view text, const std::string &root) {
                            "\" that is not an integer from 1 to its highest"};
         expectKeys(entryJson,
                    {"created", "digest", "expires", "pushed", "signer", "size"},
-                   label(name, *version));
+                   label(name, *version), {"publisher"});
         RegistryEntry entry;
         entry.name = name;
         entry.version = *version;
@@ -299,6 +303,14 @@ Result<Index> parseIndex(std::string_view text, const std::string &root) {
         entry.created = integerMember(entryJson, "created");
         entry.expires = integerMember(entryJson, "expires");
         entry.pushed = integerMember(entryJson, "pushed");
+        if (entryJson.contains("publisher")) {
+          const json &publisher = entryJson["publisher"];
+          if (!publisher.is_string() ||
+              publisher.get_ref<const std::string &>().empty())
+            throw IndexError{label(name, *version) +
+                             "'s \"publisher\" is not a non-empty string"};
+          entry.publisher = publisher.get<std::string>();
+        }
         record.versions.emplace(*version, std::move(entry));
       }
       index.emplace(name, std::move(record));
@@ -325,6 +337,10 @@ std::string serializeIndex(const Index &index) {
       item["pushed"] = entry.pushed;
       item["signer"] = entry.signer;
       item["size"] = entry.size;
+      // Written only when there is one: indexes without publishers read
+      // the same in every version.
+      if (!entry.publisher.empty())
+        item["publisher"] = entry.publisher;
       versions[std::to_string(version)] = std::move(item);
     }
     json item = json::object();
@@ -604,9 +620,22 @@ Registry::updateTrust(const std::function<Status(TrustPolicy &)> &change) {
   return {};
 }
 
+namespace {
+/// The bytes of the entries `publisher` has in `index`.
+uint64_t bytesPublishedBy(const Index &index, std::string_view publisher) {
+  uint64_t total = 0;
+  for (const auto &[name, record] : index)
+    for (const auto &[version, entry] : record.versions)
+      if (entry.publisher == publisher)
+        total += entry.size;
+  return total;
+}
+} // namespace
+
 Result<RegistryEntry> Registry::push(std::string bytes,
                                      const VerifyOptions &options,
-                                     bool *alreadyPresent) {
+                                     bool *alreadyPresent,
+                                     const PushPublisher &publisher) {
   if (alreadyPresent)
     *alreadyPresent = false;
   Result<files::FileLock> lock = lockRegistry(root, true);
@@ -670,6 +699,21 @@ Result<RegistryEntry> Registry::push(std::string bytes,
     }
   }
 
+  // Checked under the exclusive lock, against the index it changes: pushes
+  // from several processes cannot together pass the bound.
+  if (!publisher.name.empty()) {
+    uint64_t kept = bytesPublishedBy(*index, publisher.name);
+    uint64_t size = artifact->bytes().size();
+    if (kept > publisher.maxBytes || size > publisher.maxBytes - kept)
+      return Error{ErrorCode::ResourceExhausted,
+                   "'" + publisher.name + "' keeps " + std::to_string(kept) +
+                       " bytes of artifacts in the registry; " + pushed + " (" +
+                       std::to_string(size) +
+                       " bytes) would take it past its " +
+                       std::to_string(publisher.maxBytes) +
+                       " (entries that are no longer needed are removed "
+                       "with `twasm registry remove`)"};
+  }
   if (Status stored = storeObject(root, *artifact); !stored)
     return stored.error();
   RegistryEntry entry;
@@ -681,12 +725,20 @@ Result<RegistryEntry> Registry::push(std::string bytes,
   entry.created = manifest.created;
   entry.expires = manifest.expires;
   entry.pushed = static_cast<int64_t>(std::time(nullptr));
+  entry.publisher = publisher.name;
   NameRecord &record = (*index)[entry.name];
   record.highest = entry.version;
   record.versions[entry.version] = entry;
   if (Status stored = storeIndex(root, *index); !stored)
     return stored.error();
   return entry;
+}
+
+Result<uint64_t> Registry::publishedBytes(std::string_view publisher) const {
+  Result<LockedIndex> locked = lockIndex(root, false);
+  if (!locked)
+    return locked.error();
+  return bytesPublishedBy(locked->index, publisher);
 }
 
 Result<RegistryEntry> Registry::find(std::string_view text) const {

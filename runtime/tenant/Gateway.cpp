@@ -362,9 +362,11 @@ Result<RegistryEntry> TenantGateway::publish(const Capability &caller,
   if (!state)
     return Error{ErrorCode::Untrusted,
                  "tenant '" + caller.tenant() + "' is not known here"};
+  PushPublisher publisher{caller.tenant(), 0};
   {
     // What costs nothing to check comes first: the size and the rate.
     std::lock_guard<std::mutex> lock(state->mutex);
+    publisher.maxBytes = state->quota.registryBytes;
     if (artifactBytes.size() > state->quota.artifactBytes)
       return state->overQuota(
           "an artifact of " + mebibytes(artifactBytes.size()) +
@@ -386,7 +388,16 @@ Result<RegistryEntry> TenantGateway::publish(const Capability &caller,
                                       artifact->digest(), {}, state.get());
       !status)
     return status.error();
-  return shared->registry.push(std::move(artifactBytes), clock);
+  // The registry checks what the tenant keeps there under its own lock,
+  // so publishes through several gateways or processes cannot together
+  // pass the quota.
+  Result<RegistryEntry> entry = shared->registry.push(
+      std::move(artifactBytes), clock, nullptr, publisher);
+  if (!entry && entry.error().code == ErrorCode::ResourceExhausted) {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    return state->overQuota(entry.error().message);
+  }
+  return entry;
 }
 
 Result<std::unique_ptr<TenantInstance>> TenantGateway::makeInstance(

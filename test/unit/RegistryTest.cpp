@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -414,6 +415,79 @@ TEST_F(RegistryTest, RemoveKeepsTheHighestVersion) {
       << none.error().message;
   EXPECT_FALSE(registry.push(artifact("acme/saxpy", 2, "new")));
   push(artifact("acme/saxpy", 3));
+}
+
+TEST_F(RegistryTest, PublishersAreRecordedAndBoundedInWhatTheyKeep) {
+  trust();
+  std::string first = artifact("acme/saxpy", 1);
+  std::string second = artifact("acme/saxpy", 2);
+  std::string other = artifact("zeta/scale", 1);
+  uint64_t bound = first.size() + second.size();
+
+  // Pushed directly: no publisher, nothing counted.
+  RegistryEntry direct = push(artifact("acme/direct", 1));
+  EXPECT_EQ(direct.publisher, "");
+  Result<RegistryEntry> acme1 =
+      registry.push(first, VerifyOptions(), nullptr, {"acme", bound});
+  ASSERT_TRUE(acme1) << acme1.error().message;
+  EXPECT_EQ(acme1->publisher, "acme");
+  ASSERT_TRUE(registry.push(second, VerifyOptions(), nullptr, {"acme", bound}));
+  EXPECT_EQ(*registry.publishedBytes("acme"), bound);
+  EXPECT_EQ(*registry.publishedBytes("zeta"), 0u);
+
+  // One byte more than the bound allows: refused, and nothing changes.
+  std::optional<std::string> indexBefore =
+      files::readFile(root + "/index.json");
+  ASSERT_TRUE(indexBefore);
+  std::string third = artifact("acme/saxpy", 3);
+  Result<RegistryEntry> over =
+      registry.push(third, VerifyOptions(), nullptr, {"acme", bound});
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, ErrorCode::ResourceExhausted);
+  EXPECT_TRUE(
+      contains(over.error().message, "'acme' keeps " + std::to_string(bound)))
+      << over.error().message;
+  EXPECT_EQ(*files::readFile(root + "/index.json"), *indexBefore);
+  EXPECT_FALSE(registry.find("acme/saxpy@3"));
+  // Another publisher's bound is its own.
+  Result<RegistryEntry> zeta =
+      registry.push(other, VerifyOptions(), nullptr, {"zeta", other.size()});
+  ASSERT_TRUE(zeta) << zeta.error().message;
+  // The very file again is a no-op, not a second charge.
+  bool alreadyPresent = false;
+  ASSERT_TRUE(
+      registry.push(second, VerifyOptions(), &alreadyPresent, {"acme", bound}));
+  EXPECT_TRUE(alreadyPresent);
+  EXPECT_EQ(*registry.publishedBytes("acme"), bound);
+
+  // A removed entry no longer counts.
+  ASSERT_TRUE(registry.remove("acme/saxpy@1"));
+  EXPECT_EQ(*registry.publishedBytes("acme"), second.size());
+  ASSERT_TRUE(registry.push(third, VerifyOptions(), nullptr, {"acme", bound}));
+
+  // The publisher is kept in the index, and read back by another opening.
+  Result<Registry> reopened = Registry::open(root);
+  ASSERT_TRUE(reopened);
+  Result<RegistryEntry> found = reopened->find("acme/saxpy@3");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->publisher, "acme");
+  EXPECT_EQ(reopened->find("acme/direct")->publisher, "");
+  EXPECT_TRUE(fsck().clean());
+
+  // An index entry whose publisher is not a non-empty string is damage.
+  std::optional<std::string> good = files::readFile(root + "/index.json");
+  ASSERT_TRUE(good);
+  for (const char *bad : {"\"publisher\":\"\"", "\"publisher\":7"}) {
+    std::string damaged = *good;
+    size_t at = damaged.find("\"publisher\":\"acme\"");
+    ASSERT_NE(at, std::string::npos);
+    damaged.replace(at, std::strlen("\"publisher\":\"acme\""), bad);
+    writeFile(root + "/index.json", damaged);
+    Result<RegistryEntry> refused = registry.find("acme/saxpy");
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().code, ErrorCode::InvalidModule);
+  }
+  writeFile(root + "/index.json", *good);
 }
 
 TEST_F(RegistryTest, OnlyTrustedKeysPublishTheirNames) {

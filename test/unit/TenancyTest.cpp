@@ -739,6 +739,48 @@ TEST_F(Gateway, PublishingNeedsTheTokenAndTheRegistrysTrust) {
       << big.error().message;
 }
 
+TEST_F(Gateway, WhatATenantKeepsInTheRegistryIsBounded) {
+  // A registry of its own, empty, with the same trust.
+  Result<Registry> empty = Registry::open(directory.str() + "/fresh");
+  ASSERT_TRUE(empty) << empty.error().message;
+  Result<PublicKey> key = PublicKey::readFile(kernelFile("test-publisher.pub"));
+  ASSERT_TRUE(key);
+  ASSERT_TRUE(empty->updateTrust(
+      [&](TrustPolicy &trust) { return trust.add(*key, {"test/*"}); }));
+  CapabilityVerifier verifier;
+  verifier.trustIssuer(issuer.publicKey());
+  GatewayOptions options;
+  options.clock = [this] { return clock.load(); };
+  std::shared_ptr<TenantGateway> fresh =
+      TenantGateway::create(device, *empty, verifier, options);
+  std::string kernels = readTestFile(kernelFile("runtime-kernels.twa"));
+  std::string stateful = readTestFile(kernelFile("stateful.twa"));
+  TenantQuota quota;
+  quota.registryBytes = kernels.size() + stateful.size() - 1;
+  ASSERT_TRUE(fresh->setQuota("acme", quota));
+  ASSERT_TRUE(fresh->setQuota("zeta", quota));
+  Capability acme = capability("acme", {Operation::Publish}, {"test/*"});
+  Capability zeta = capability("zeta", {Operation::Publish}, {"test/*"});
+
+  Result<RegistryEntry> first = fresh->publish(acme, kernels);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->publisher, "acme");
+  // The second would keep one byte more than the quota: refused, for acme
+  // alone, and the registry does not take it.
+  Result<RegistryEntry> second = fresh->publish(acme, stateful);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::ResourceExhausted);
+  EXPECT_NE(second.error().message.find("over its quota"), std::string::npos)
+      << second.error().message;
+  EXPECT_EQ(fresh->usage("acme").refusedForQuota, 1u);
+  EXPECT_FALSE(empty->find("test/stateful"));
+  Result<RegistryEntry> other = fresh->publish(zeta, stateful);
+  ASSERT_TRUE(other) << other.error().message;
+  EXPECT_EQ(other->publisher, "zeta");
+  EXPECT_EQ(*empty->publishedBytes("acme"), kernels.size());
+  EXPECT_EQ(*empty->publishedBytes("zeta"), stateful.size());
+}
+
 TEST_F(Gateway, SnapshotsRestoreForTheirTenantAloneWithinItsQuota) {
   Capability acme = capability("acme",
                                {Operation::Instantiate, Operation::Launch,

@@ -562,10 +562,14 @@ written; the file is written to a temporary file beside it and renamed.
 }
 
 nlohmann::json entryJson(const RegistryEntry &entry) {
-  return {{"created", entry.created}, {"digest", entry.digest},
-          {"expires", entry.expires}, {"name", entry.name},
-          {"pushed", entry.pushed},   {"signer", entry.signer},
-          {"size", entry.size},       {"version", entry.version}};
+  nlohmann::json json = {
+      {"created", entry.created}, {"digest", entry.digest},
+      {"expires", entry.expires}, {"name", entry.name},
+      {"pushed", entry.pushed},   {"signer", entry.signer},
+      {"size", entry.size},       {"version", entry.version}};
+  if (!entry.publisher.empty())
+    json["publisher"] = entry.publisher;
+  return json;
 }
 
 int listCommand(int argc, char **argv, const std::string &directory) {

@@ -71,6 +71,8 @@ Result<TenantQuota> parseQuota(const nlohmann::json &object,
       quota.blocksPerLaunch = n;
     else if (key == "artifact_bytes")
       quota.artifactBytes = n;
+    else if (key == "registry_bytes")
+      quota.registryBytes = n;
     else if (key == "launch_time_ms" && n > 0 && n <= 86400000)
       quota.launchTime = std::chrono::milliseconds(n);
     else if (key == "launch_burst" && n <= UINT32_MAX)
@@ -106,7 +108,7 @@ int serveMain(int argc, char **argv) {
         "JSON: {\"default\": QUOTA, \"tenants\": {\"NAME\": QUOTA}} with "
         "QUOTA's fields memory_bytes, instances, concurrent_launches, "
         "launch_time_ms, launches_per_second, launch_burst, "
-        "blocks_per_launch, artifact_bytes"},
+        "blocks_per_launch, artifact_bytes, registry_bytes"},
        {"known-tenants-only", nullptr,
         "Refuse tenants the quota file does not name"},
        {"snapshot-key", "FILE",
