@@ -1,27 +1,35 @@
 #!/usr/bin/env bash
-# The main job: compile the saxpy kernel from C to WebAssembly with clang-22,
-# run it with `twasm run` on this machine's best device (auto: the GPU where a
-# CUDA driver sees one, else the CPU) over 2^20 elements, check every result
-# bit for bit against float32 arithmetic in Python, and time it. Also
-# compiles it to PTX for an H100 (sm_90) and checks that PTX with ptxas where
-# the CUDA toolkit is installed.
+# The main job, in two parts.
+#
+# 1. A program (examples/programs/saxpy.c): C host code built with clang-22
+#    and wasi-libc into one WebAssembly module with its saxpy kernel. `twasm
+#    run` runs its main() on the CPU, and the kernel it launches through
+#    twasm_host on this machine's best device (auto: the GPU where a CUDA
+#    driver sees one, sharing the program's memory, else the CPU). The
+#    program checks every element against its host code's own computation.
+# 2. The kernel alone (examples/kernels/saxpy.c) with `twasm run` over 2^20
+#    elements, every result checked bit for bit against float32 arithmetic
+#    in Python, and timed. Also compiled to PTX for an H100 (sm_90) and
+#    checked with ptxas where the CUDA toolkit is installed.
 #
 # Where there is no clang-22: set SAXPY_WASM to a prebuilt saxpy.wasm, or the
-# build's examples/kernels/saxpy.wasm is used. TWASM_DEVICE picks another
-# device than auto (cpu, cuda); DEMO_OUT another folder for its files than
-# BUILD/demo.
+# build's examples/kernels/saxpy.wasm is used (and part 1 is left out where
+# there is no wasi-libc). TWASM_DEVICE picks another device than auto (cpu,
+# cuda); DEMO_OUT another folder for its files than BUILD/demo.
 #
 # Where `twasm` cannot run (no libLLVM: a GPU machine), or with
-# TWASM_RUN_COMPILED=1, the kernel compiled ahead of time is run with
+# TWASM_RUN_COMPILED=1, the modules compiled ahead of time are run with
 # `twasm-run` (the same options, no compiler): TWASM_RUN names that binary
-# (default BUILD/bin/twasm-run) and SAXPY_MODULE the module: a signed
-# saxpy.twa, checked against the public key SAXPY_KEY, or (unsigned, run with
+# (default BUILD/bin/twasm-run), SAXPY_PROGRAM the program (a signed .twa
+# with host code and PTX, `twasm compile --target host,sm_90`; part 1 is
+# left out without it) and SAXPY_MODULE the kernel: a signed saxpy.twa,
+# both checked against the public key SAXPY_KEY, or (unsigned, run with
 # --allow-unsigned) a saxpy.ptx or saxpy.so with saxpy.json beside it
 # (default: the build's, PTX for --device cuda, else the host's .so). For
 # example, on a GPU machine:
-#   TWASM_RUN=bin/twasm-run SAXPY_MODULE=runtime/saxpy.twa \
-#     SAXPY_KEY=runtime/publisher.pub TWASM_DEVICE=cuda \
-#     DEMO_OUT=/tmp/demo bash demo.sh
+#   TWASM_RUN=bin/twasm-run SAXPY_PROGRAM=programs/saxpy.twa \
+#     SAXPY_MODULE=runtime/saxpy.twa SAXPY_KEY=runtime/publisher.pub \
+#     TWASM_DEVICE=cuda DEMO_OUT=/tmp/demo bash demo.sh
 set -euo pipefail
 
 build=${1:-build/default}
@@ -76,6 +84,42 @@ else
   runName="twasm run saxpy.wasm"
 fi
 
+echo
+echo "== Part 1: a program whose host code launches its own kernel"
+echo "   (examples/programs/saxpy.c: main() makes x and y, launches saxpy"
+echo "   through twasm_host, checks every element)"
+program_ran=0
+if [[ $compiled == 1 ]]; then
+  if [[ -n ${SAXPY_PROGRAM:-} ]]; then
+    if [[ ! -f $SAXPY_PROGRAM || ! -f ${SAXPY_KEY:-} ]]; then
+      echo "error: no program $SAXPY_PROGRAM, or no SAXPY_KEY=path/to/KEY.pub" >&2
+      exit 1
+    fi
+    echo "   twasm-run $(basename "$SAXPY_PROGRAM") --device $device"
+    "${runner[0]}" "$SAXPY_PROGRAM" --key "$SAXPY_KEY" --device "$device" 2>&1 |
+      sed 's/^/   /'
+    program_ran=1
+  fi
+elif command -v clang-22 >/dev/null &&
+  [[ -f /usr/include/wasm32-wasi/stdio.h ]]; then
+  # wasi-libc is Debian's, installed where clang finds it with --sysroot=/usr.
+  clang-22 --target=wasm32-wasi -Wno-deprecated --sysroot=/usr -O2 \
+    -I "$root/include" "$root/examples/programs/saxpy.c" \
+    -o "$out/saxpy-program.wasm"
+  echo "   clang-22 --target=wasm32-wasi: $out/saxpy-program.wasm," \
+    "$(stat -c %s "$out/saxpy-program.wasm") bytes"
+  echo "   twasm run saxpy-program.wasm --device $device"
+  "$twasm" run "$out/saxpy-program.wasm" --device "$device" 2>&1 |
+    sed 's/^/   /'
+  program_ran=1
+fi
+if [[ $program_ran == 0 ]]; then
+  echo "   left out: no clang-22 with wasi-libc here (scripts/install-deps.sh" \
+    "installs them), or no SAXPY_PROGRAM"
+fi
+
+echo
+echo "== Part 2: the kernel alone, checked bit for bit against Python"
 wasm=${SAXPY_WASM:-}
 if [[ $compiled == 1 ]]; then
   :

@@ -161,6 +161,7 @@ fi
 if [[ $what == demo || $what == all ]]; then
   TWASM_RUN_COMPILED=1 TWASM_RUN="$bundle/bin/twasm-run" \
     SAXPY_MODULE="$bundle/runtime/saxpy.twa" \
+    SAXPY_PROGRAM="$bundle/programs/saxpy.twa" \
     SAXPY_KEY="$bundle/runtime/publisher.pub" TWASM_DEVICE=cuda \
     DEMO_OUT="$out/demo" bash "$bundle/demo.sh" 2>&1 | tee "$out/demo.txt"
   status=$((status | PIPESTATUS[0]))
