@@ -554,6 +554,53 @@ bool memoryCanGrow(MemoryOp memory) {
          *memory.getMaxPages() != memory.getMinPages();
 }
 
+/// A kernel's threads run in one instance and so share its globals: a
+/// kernel that moves the C stack pointer (`__stack_pointer`, where clang
+/// keeps the frames of arrays and address-taken locals) would let its
+/// threads' frames collide, silently. Refused, as the GPU compile refuses it
+/// (docs/kernel-abi.md section 8). Host code may move it: only functions a
+/// kernel can reach, directly or through a table, are checked.
+LogicalResult refuseKernelsMovingTheStackPointer(twasm::ModuleOp wasm,
+                                                 const InstanceLayout &layout) {
+  for (KernelOp kernel : wasm.getBody()->getOps<KernelOp>()) {
+    llvm::SmallVector<FuncOp> pending = {kernel.getFunction()};
+    llvm::DenseSet<Operation *> reached = {kernel.getFunction()};
+    auto reach = [&](FuncOp callee) {
+      if (callee && !callee.isImported() && reached.insert(callee).second)
+        pending.push_back(callee);
+    };
+    while (!pending.empty()) {
+      FuncOp func = pending.pop_back_val();
+      WalkResult walk = func.walk([&](Operation *op) -> WalkResult {
+        if (auto call = dyn_cast<CallOp>(op)) {
+          reach(SymbolTable::lookupNearestSymbolFrom<FuncOp>(
+              op, call.getCalleeAttr()));
+        } else if (auto call = dyn_cast<CallIndirectOp>(op)) {
+          for (const InstanceLayout::Function &candidate : layout.functions())
+            if (candidate.referenced && !candidate.import &&
+                candidate.type == call.getCalleeType())
+              reach(SymbolTable::lookupNearestSymbolFrom<FuncOp>(
+                  wasm, StringAttr::get(op->getContext(), candidate.symbol)));
+        } else if (auto set = dyn_cast<GlobalSetOp>(op);
+                   set && set.getGlobal() == "__stack_pointer") {
+          op->emitError("@")
+              << func.getSymName() << ", which the kernel @"
+              << kernel.getFunction().getSymName()
+              << " can reach, moves the C stack pointer (__stack_pointer), "
+                 "which all its threads share; kernels cannot have stack "
+                 "frames yet: keep arrays out of kernel locals "
+                 "(docs/kernel-abi.md section 8)";
+          return WalkResult::interrupt();
+        }
+        return WalkResult::advance();
+      });
+      if (walk.wasInterrupted())
+        return failure();
+    }
+  }
+  return success();
+}
+
 struct ConvertTwasmToHostPass
     : public twasm::impl::ConvertTwasmToHostPassBase<ConvertTwasmToHostPass> {
   using ConvertTwasmToHostPassBase::ConvertTwasmToHostPassBase;
@@ -576,6 +623,8 @@ struct ConvertTwasmToHostPass
           << maxGlobalsBytes << " an instance's globals block may hold";
       return signalPassFailure();
     }
+    if (failed(refuseKernelsMovingTheStackPointer(wasm, layout)))
+      return signalPassFailure();
 
     OpBuilder builder(context);
     buildInitializer(builder, wasm, layout);
