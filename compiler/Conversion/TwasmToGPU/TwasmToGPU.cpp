@@ -64,6 +64,26 @@ public:
         ArrayAttr());
   }
 
+  /// A move in inline assembly: LLVM cannot fold it into the float
+  /// instruction that computed the value, so the narrow store's register is
+  /// written by an integer instruction, whose low bits ptxas stores.
+  Value integerBits(OpBuilder &builder, Location loc,
+                    Value value) const override {
+    unsigned width = value.getType().getIntOrFloatBitWidth();
+    bool wide = width == 64;
+    if (isa<FloatType>(value.getType()))
+      value = LLVM::BitcastOp::create(builder, loc,
+                                      builder.getIntegerType(width), value);
+    return LLVM::InlineAsmOp::create(
+               builder, loc, value.getType(), ValueRange{value},
+               wide ? "mov.b64 $0, $1;" : "mov.b32 $0, $1;",
+               wide ? "=l,l" : "=r,r",
+               /*has_side_effects=*/false, /*is_align_stack=*/false,
+               LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+               ArrayAttr())
+        .getResult(0);
+  }
+
   void emitStop(OpBuilder &builder, Location loc) const override {
     NVVM::Exit::create(builder, loc);
     LLVM::UnreachableOp::create(builder, loc);

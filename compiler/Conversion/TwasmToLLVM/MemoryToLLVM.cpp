@@ -146,12 +146,22 @@ struct StorePattern : OpConversionPattern<SourceOp> {
   matchAndRewrite(SourceOp op, typename SourceOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value value = lowBytes(rewriter, loc, adaptor.getValue(), bytes);
+    Value stored = adaptor.getValue();
+    unsigned width = stored.getType().getIntOrFloatBitWidth();
+    // A narrow store of an integer that may be a float's bits.
+    if (width > bytes * 8)
+      stored = target.integerBits(rewriter, loc, stored);
+    Value value = lowBytes(rewriter, loc, stored, bytes);
     emitCheckedAccess(
         rewriter, target, op, adaptor.getAddress(), op.getOffset(), bytes,
         op.getAlign(), op.getInBounds(), op.getAligned(), Type(),
         [&](OpBuilder &builder, Value pointer, unsigned alignment) -> Value {
-          LLVM::StoreOp::create(builder, loc, value, pointer,
+          Value toStore = value;
+          // A float that may be misaligned is stored byte by byte: its
+          // bits.
+          if (alignment < bytes && isa<FloatType>(value.getType()))
+            toStore = target.integerBits(builder, loc, value);
+          LLVM::StoreOp::create(builder, loc, toStore, pointer,
                                 std::max(alignment, 1u),
                                 /*isVolatile=*/alignment == 0);
           return Value();
@@ -241,8 +251,9 @@ struct MemoryFillPattern : OpConversionPattern<MemoryFillOp> {
     trapUnless(rewriter, loc,
                fitsInMemory(rewriter, loc, op, dst, size, target),
                abi::TrapCode::MemoryOutOfBounds, target);
-    Value byte = LLVM::TruncOp::create(rewriter, loc, rewriter.getI8Type(),
-                                       adaptor.getValue());
+    Value byte = LLVM::TruncOp::create(
+        rewriter, loc, rewriter.getI8Type(),
+        target.integerBits(rewriter, loc, adaptor.getValue()));
     LLVM::MemsetOp::create(
         rewriter, loc,
         bytePointer(rewriter, loc, hiddenValue(op, abi::kMemoryBase), dst),
