@@ -612,6 +612,8 @@ public:
   }
   /// Set before create(): the bytes of a shared instance's memory.
   uint64_t sharedCapacity = 0;
+  /// The memory size at the last prefetch of shared memory (launch()).
+  uint64_t prefetchedBytes = 0;
 
   // InstanceState
   DeviceKind deviceKind() const override { return gpu.kind; }
@@ -1053,9 +1055,15 @@ Result<LaunchResult> CudaInstance::launch(std::string_view kernel,
   for (uint64_t &slot : parameterSlots)
     parameterPointers.push_back(&slot);
 
-  // Shared memory was last written by the host code: its pages move to
-  // the GPU in one prefetch instead of a fault each.
-  if (sharedCapacity && memorySize) {
+  // Memory shared with host code: its pages move to the GPU in one
+  // prefetch instead of a fault each, at the first launch and after the
+  // host code grew it (new data, typically). Not at every launch: a
+  // prefetch costs tens of microseconds even when nothing moves, and it
+  // pulls back the pages the host code keeps touching (its stack, where a
+  // launch's arguments are made), which then fault back to the CPU; later
+  // writes by host code move to the GPU on demand.
+  if (sharedCapacity && memorySize && memorySize != prefetchedBytes) {
+    prefetchedBytes = memorySize;
     CUmemLocation here{CU_MEM_LOCATION_TYPE_DEVICE, gpu.device};
     if (Status status = gpu.check(
             gpu.driver->memPrefetchAsync(memory, memorySize, here, 0, stream),

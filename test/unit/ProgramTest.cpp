@@ -181,6 +181,8 @@ TEST(ProgramOnMockGpu, KernelsAreGivenTheHostCodesMemoryAndGlobals) {
   ASSERT_EQ(run(*loaded.program, "launch_fill", {1000}).size(), 3u);
   std::vector<std::vector<uint64_t>> launches = mock::launches();
   ASSERT_EQ(launches.size(), 1u);
+  // The first launch moves the memory to the GPU in one prefetch.
+  EXPECT_EQ(mock::callCount("cuMemPrefetchAsync_v2"), 1u);
   const std::vector<uint64_t> slots = launches[0];
   ASSERT_EQ(slots.size(), 6u); // five hidden parameters and n
   EXPECT_EQ(slots[1], kPage);  // memory size
@@ -198,10 +200,14 @@ TEST(ProgramOnMockGpu, KernelsAreGivenTheHostCodesMemoryAndGlobals) {
   ASSERT_EQ(launches.size(), 2u);
   EXPECT_EQ(launches[1][0], slots[0]); // grown in place
   EXPECT_EQ(launches[1][1], 4 * kPage);
+  // Grown: prefetched again.
+  EXPECT_EQ(mock::callCount("cuMemPrefetchAsync_v2"), 2u);
 
   ASSERT_EQ(run(*loaded.program, "share_global", {uint32_t(77)}).size(), 3u);
   launches = mock::launches();
   ASSERT_EQ(launches.size(), 3u);
+  // The same size: no prefetch (docs/host-programs.md).
+  EXPECT_EQ(mock::callCount("cuMemPrefetchAsync_v2"), 2u);
   cpu::Expected<cpu::ModuleDescription> gpuLayout =
       cpu::ModuleDescription::parse(
           tensorwasm::testing::readTestFile(kernelFile("program-gpu.json")),
