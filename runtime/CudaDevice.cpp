@@ -26,6 +26,7 @@
 #include "cuda/CubinCache.h"
 
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -1531,6 +1532,18 @@ openCudaDevice(const DeviceOptions &options,
                  std::string("cannot open the GPU: ") + what +
                      " failed: " + d.describe(result)};
   };
+  if (options.gpuSmGroupSize > 0) {
+    // The green contexts of one process share its hardware work queues:
+    // with the driver's default of 8, a tenant's launch can wait behind
+    // another tenant's long kernel in the same queue (docs/tenancy.md). 32
+    // is the most the driver takes. It reads the variable when it makes the
+    // process's first context, so this counts only before any CUDA use, and
+    // a value the process set itself wins.
+    static std::once_flag queues;
+    std::call_once(queues, [] {
+      setenv("CUDA_DEVICE_MAX_CONNECTIONS", "32", /*overwrite=*/0);
+    });
+  }
   if (CUresult r = d.init(0); r != CUDA_SUCCESS)
     return fail(r, "cuInit");
   int count = 0;

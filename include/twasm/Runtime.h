@@ -260,7 +260,10 @@ struct DeviceOptions {
   /// wait for this one's: the SMs are split into disjoint groups of at
   /// least this many (rounded up to the GPU's granularity, 8 on sm_90) and
   /// the device takes group `gpuSmGroup` (modulo the number of groups).
-  /// Zero: the whole GPU (its primary context).
+  /// Zero: the whole GPU (its primary context). The first such device of a
+  /// process, opened before any other CUDA use, also gives the process 32
+  /// hardware work queues (CUDA_DEVICE_MAX_CONNECTIONS, unless set), which
+  /// the groups' contexts share.
   unsigned gpuSmGroupSize = 0;
   unsigned gpuSmGroup = 0;
   /// cuda, device memory only: a cap the driver enforces on the device
