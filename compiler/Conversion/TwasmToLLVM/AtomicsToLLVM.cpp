@@ -71,8 +71,11 @@ struct AtomicStorePattern : AtomicPattern<SourceOp> {
     unsigned bytes = SourceOp::kAccessBytes;
     Value pointer = checkedAtomicPointer(rewriter, op, adaptor.getAddress(),
                                          op.getOffset(), bytes, this->target);
-    LLVM::StoreOp::create(rewriter, loc,
-                          lowBytes(rewriter, loc, adaptor.getValue(), bytes),
+    Value stored = adaptor.getValue();
+    // A narrow store of what may be a float's bits (LoweringTarget).
+    if (stored.getType().getIntOrFloatBitWidth() > bytes * 8)
+      stored = this->target.integerBits(rewriter, loc, stored);
+    LLVM::StoreOp::create(rewriter, loc, lowBytes(rewriter, loc, stored, bytes),
                           pointer, bytes, /*isVolatile=*/false,
                           /*isNonTemporal=*/false, /*isInvariantGroup=*/false,
                           kSeqCst, this->scope());

@@ -157,9 +157,10 @@ struct StorePattern : OpConversionPattern<SourceOp> {
         op.getAlign(), op.getInBounds(), op.getAligned(), Type(),
         [&](OpBuilder &builder, Value pointer, unsigned alignment) -> Value {
           Value toStore = value;
-          // A float that may be misaligned is stored byte by byte: its
-          // bits.
-          if (alignment < bytes && isa<FloatType>(value.getType()))
+          // A value that may be misaligned is stored byte by byte, each
+          // byte a narrow store of it (it may be a float, or a float's
+          // bits).
+          if (alignment < bytes && bytes > 1)
             toStore = target.integerBits(builder, loc, value);
           LLVM::StoreOp::create(builder, loc, toStore, pointer,
                                 std::max(alignment, 1u),

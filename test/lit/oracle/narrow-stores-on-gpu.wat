@@ -5,7 +5,7 @@
 ;; 0x06 where Wasm stores 0x00; 8.6e22 stored 0xff): LLVM folds the bitcast
 ;; away and the driver's compiler converts. The value now reaches such a
 ;; store through an integer move.
-;; RUN: twasm compile %s --kernel misaligned --kernel bits --kernel fill --target sm_90 -o %t.ptx
+;; RUN: twasm compile %s --kernel misaligned --kernel bits --kernel fill --kernel wordbits --kernel atomicbits --target sm_90 -o %t.ptx
 ;; RUN: FileCheck %s < %t.ptx
 
 ;; CHECK-LABEL: .entry misaligned(
@@ -21,6 +21,17 @@
 ;; CHECK:         mul.rn.f32
 ;; CHECK:         mov.b32 [[BITS:%r[0-9]+]], %r{{[0-9]+}};
 ;; CHECK:         cvt.u16.u32 {{%rs[0-9]+}}, [[BITS]];
+;; A whole i32 of a float's bits, misaligned: stored byte by byte too.
+;; CHECK-LABEL: .entry wordbits(
+;; CHECK:         mul.rn.f32
+;; CHECK:         mov.b32 [[BITS:%r[0-9]+]], %r{{[0-9]+}};
+;; CHECK-NEXT:    // end inline asm
+;; CHECK-NEXT:    st.global.b8 [{{.*}}], [[BITS]];
+;; CHECK-LABEL: .entry atomicbits(
+;; CHECK:         mul.rn.f32
+;; CHECK:         mov.b32 [[BITS:%r[0-9]+]], %r{{[0-9]+}};
+;; CHECK:         cvt.u16.u32 [[BYTE:%rs[0-9]+]], [[BITS]];
+;; CHECK:         st.release.gpu.global.b8 [{{.*}}], [[BYTE]];
 
 (module
   (memory 1 1)
@@ -33,4 +44,10 @@
   (func (export "fill") (param $address i32) (param $x f32)
     (memory.fill (local.get $address)
       (i32.reinterpret_f32 (f32.mul (local.get $x) (f32.const 3)))
-      (i32.const 16))))
+      (i32.const 16)))
+  (func (export "wordbits") (param $address i32) (param $x f32)
+    (i32.store align=1 (local.get $address)
+      (i32.reinterpret_f32 (f32.mul (local.get $x) (f32.const 3)))))
+  (func (export "atomicbits") (param $address i32) (param $x f32)
+    (i32.atomic.store8 (local.get $address)
+      (i32.reinterpret_f32 (f32.mul (local.get $x) (f32.const 3))))))
