@@ -147,9 +147,10 @@ struct StorePattern : OpConversionPattern<SourceOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value stored = adaptor.getValue();
-    unsigned width = stored.getType().getIntOrFloatBitWidth();
-    // A narrow store of an integer that may be a float's bits.
-    if (width > bytes * 8)
+    // A narrow store of an integer that may be a float's bits: its value
+    // from an integer instruction once, for whichever path stores it.
+    bool narrow = stored.getType().getIntOrFloatBitWidth() > bytes * 8;
+    if (narrow)
       stored = target.integerBits(rewriter, loc, stored);
     Value value = lowBytes(rewriter, loc, stored, bytes);
     emitCheckedAccess(
@@ -160,7 +161,7 @@ struct StorePattern : OpConversionPattern<SourceOp> {
           // A value that may be misaligned is stored byte by byte, each
           // byte a narrow store of it (it may be a float, or a float's
           // bits).
-          if (alignment < bytes && bytes > 1)
+          if (!narrow && alignment < bytes && bytes > 1)
             toStore = target.integerBits(builder, loc, value);
           LLVM::StoreOp::create(builder, loc, toStore, pointer,
                                 std::max(alignment, 1u),
