@@ -146,9 +146,12 @@ Result<SnapshotInfo> verifySnapshotFile(const std::string &path,
 
 /// The snapshot's linear memory (zeroes where it left out blocks), after
 /// the same verification: for tools (`twasm snapshot inspect --memory`) and
-/// tests.
+/// tests. A snapshot of a few kilobytes may declare a 4 GiB memory (blocks
+/// of zeroes are left out), so the caller bounds the image it is willing to
+/// hold: a larger one is ResourceExhausted before anything is allocated.
 Result<std::string> readSnapshotMemory(std::string_view bytes,
-                                       const SnapshotKeyring &keys);
+                                       const SnapshotKeyring &keys,
+                                       uint64_t maxMemoryBytes);
 
 struct RestoreOptions {
   /// Replay protection: refuse a snapshot whose counter is lower.

@@ -688,11 +688,18 @@ Result<SnapshotInfo> verifySnapshot(std::string_view bytes,
 }
 
 Result<std::string> readSnapshotMemory(std::string_view bytes,
-                                       const SnapshotKeyring &keys) {
+                                       const SnapshotKeyring &keys,
+                                       uint64_t maxMemoryBytes) {
   Result<snapshot::Opened> opened = snapshot::open(bytes, keys);
   if (!opened)
     return opened.error();
-  std::string memory(opened->head.memoryPages * kPageBytes, '\0');
+  uint64_t memoryBytes = opened->head.memoryPages * kPageBytes;
+  if (memoryBytes > maxMemoryBytes)
+    return Error{ErrorCode::ResourceExhausted,
+                 "the snapshot's memory is " + std::to_string(memoryBytes) +
+                     " bytes, more than the " + std::to_string(maxMemoryBytes) +
+                     " this reader may hold"};
+  std::string memory(memoryBytes, '\0');
   unsigned threads = threadCount(0, opened->head.chunks.size());
   if (Status status =
           forEachChunk(*opened, threads,

@@ -746,7 +746,11 @@ TEST(Snapshot, GoldenFilesOfEveryVersionStillRead) {
     int64_t totalValue = 0;
     std::memcpy(&totalValue, total->bytes.data(), 8);
     EXPECT_EQ(totalValue, 2000000000000 - 5);
-    Result<std::string> memory = readSnapshotMemory(bytes, ring);
+    Result<std::string> tooLarge =
+        readSnapshotMemory(bytes, ring, 16 * 65536 - 1);
+    ASSERT_FALSE(tooLarge);
+    EXPECT_EQ(tooLarge.error().code, ErrorCode::ResourceExhausted);
+    Result<std::string> memory = readSnapshotMemory(bytes, ring, 16 * 65536);
     ASSERT_TRUE(memory) << memory.error().message;
     EXPECT_EQ(memory->substr(3 * 65536, 8192), pattern(8192, 1));
     EXPECT_EQ(memory->substr(3 * 65536 + 8192, 4096), std::string(4096, '\0'));

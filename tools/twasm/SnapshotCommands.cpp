@@ -25,6 +25,10 @@
 namespace tensorwasm::tool {
 namespace {
 
+/// A 32-bit linear memory's largest size (65,536 pages of 64 KiB): what
+/// `inspect --memory` was asked to write, however large.
+constexpr uint64_t kLargestMemoryBytes = uint64_t(65536) * 65536;
+
 constexpr const char *kUsage =
     R"(OVERVIEW: Signed snapshots of instances (docs/snapshot-format.md)
 
@@ -253,7 +257,8 @@ int inspectMain(int argc, char **argv) {
   if (!info)
     return error(file + ": " + info.error().message);
   if (line->has("memory")) {
-    Result<std::string> memory = readSnapshotMemory(*bytes, *keys);
+    Result<std::string> memory =
+        readSnapshotMemory(*bytes, *keys, kLargestMemoryBytes);
     if (!memory)
       return error(file + ": " + memory.error().message);
     const std::string &out = line->last("memory");
