@@ -83,8 +83,9 @@ public:
   Status watch(CudaInstance *instance, Clock::time_point deadline);
   /// After this returns, `instance` is not interrupted by the watch.
   void unwatch(CudaInstance *instance) {
-    std::lock_guard<std::mutex> lock(mutex);
+    std::unique_lock<std::mutex> lock(mutex);
     deadlines.erase(instance);
+    changed.wait(lock, [&] { return interrupting != instance; });
   }
 
 private:
@@ -92,6 +93,10 @@ private:
   std::mutex mutex;
   std::condition_variable changed;
   std::map<CudaInstance *, Clock::time_point> deadlines;
+  /// The instance whose control word the watch is raising, outside the
+  /// lock: a raise waits for a copy to the GPU, and other tenants' launches
+  /// must not wait for it to watch and unwatch their own deadlines.
+  CudaInstance *interrupting = nullptr;
   std::thread thread;
   bool stopping = false;
 };
@@ -784,10 +789,14 @@ void DeadlineWatch::run() {
       changed.wait_until(lock, earliest->second);
       continue;
     }
-    // Interrupting under the lock: unwatch() cannot return while an
-    // interrupt of its instance is under way.
-    earliest->first->interrupt();
+    // Outside the lock; unwatch() of this instance waits until it is done.
+    CudaInstance *instance = interrupting = earliest->first;
     deadlines.erase(earliest);
+    lock.unlock();
+    instance->interrupt();
+    lock.lock();
+    interrupting = nullptr;
+    changed.notify_all();
   }
 }
 
