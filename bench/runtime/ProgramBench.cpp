@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
       fail(kernels.error().message);
     options.gpuKernels = *kernels;
     options.gpuName = (*device)->description();
-    options.sharedMemoryCapacity = 16 << 20;
+    options.memoryCapacity = 16 << 20;
   }
   cpu::Expected<std::unique_ptr<program::Program>> program =
       program::Program::load(readFile(directory + "/program_launch.so"),

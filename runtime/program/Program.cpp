@@ -307,13 +307,21 @@ Expected<std::unique_ptr<Program>> Program::load(std::string_view code,
                         "." + table.import->second +
                         "; a program may import only functions"};
 
+  if (program->module.memory &&
+      program->module.memory->minPages * abi::kPageBytes >
+          program->options.memoryCapacity)
+    return cpu::Error{"the module's memory starts at " +
+                      std::to_string(program->module.memory->minPages) +
+                      " pages, more than the program's capacity of " +
+                      std::to_string(program->options.memoryCapacity) +
+                      " bytes"};
   if (program->options.gpuKernels) {
     // The GPU instance first: its managed memory becomes the host code's.
     if (!program->module.memory)
       return cpu::Error{"a program whose kernels run on a GPU needs a memory"};
     Result<std::unique_ptr<tensorwasm::Instance>> shared =
         runtime::InstanceState::shared(*program->options.gpuKernels,
-                                       program->options.sharedMemoryCapacity);
+                                       program->options.memoryCapacity);
     if (!shared)
       return cpu::Error{"the GPU: " + shared.error().message};
     program->gpuInstance = std::move(*shared);
@@ -321,7 +329,7 @@ Expected<std::unique_ptr<Program>> Program::load(std::string_view code,
         runtime::InstanceState::of(*program->gpuInstance);
     tensorwasm::Instance *gpu = program->gpuInstance.get();
     Expected<std::shared_ptr<LinearMemory>> memory = LinearMemory::adopt(
-        state.sharedMemory(), program->options.sharedMemoryCapacity,
+        state.sharedMemory(), program->options.memoryCapacity,
         program->module.memory->minPages,
         program->module.memory->maxPages.value_or(65536),
         [gpu](uint64_t bytes) {
@@ -344,6 +352,17 @@ Expected<std::unique_ptr<Program>> Program::load(std::string_view code,
              host.type == cpu::ValueType::F64) &&
             gpuGlobal.offset + 8 <= program->gpuGlobals.size())
           program->globalPlaces.emplace_back(host.offset, gpuGlobal.offset);
+  } else if (program->module.memory) {
+    // On the CPU too the memory stops at the capacity, as it does where it
+    // is shared with a GPU.
+    const ModuleDescription::Memory &declared = *program->module.memory;
+    Expected<std::shared_ptr<LinearMemory>> memory = LinearMemory::create(
+        declared.minPages,
+        std::min(declared.maxPages.value_or(65536),
+                 program->options.memoryCapacity / abi::kPageBytes));
+    if (!memory)
+      return memory.error();
+    imports.memory = std::move(*memory);
   }
 
   Expected<std::unique_ptr<cpu::Instance>> instance =

@@ -46,10 +46,12 @@ struct ProgramOptions {
   std::shared_ptr<Module> gpuKernels;
   /// What `device_name` says of the GPU.
   std::string gpuName;
-  /// With kernels on a GPU: the most linear memory the program may have,
-  /// taken as managed memory when it starts (its pages are backed as they
-  /// are touched); the memory cannot grow past it.
-  uint64_t sharedMemoryCapacity = uint64_t(1) << 30;
+  /// The most linear memory the program may have (rounded down to whole
+  /// pages); memory.grow past it fails. The same on every device, so that
+  /// a program behaves alike on each: with kernels on a GPU it is taken as
+  /// managed memory when the program starts (its pages are backed as they
+  /// are touched).
+  uint64_t memoryCapacity = uint64_t(1) << 30;
   /// On the CPU: threads that run a launched kernel's blocks (0: one per
   /// hardware thread).
   unsigned kernelWorkers = 0;

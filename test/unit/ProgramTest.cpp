@@ -50,8 +50,10 @@ struct Loaded {
 };
 
 /// test/runtime/program.wat as a program, its kernels on the CPU or
-/// (`onGpu`) on the GPU under test.
-Loaded load(bool onGpu) {
+/// (`onGpu`) on the GPU under test, its memory at most `capacity` bytes.
+/// With `failure`, the load must fail with a message that contains it.
+Loaded load(bool onGpu, uint64_t capacity = 64 * kPage,
+            const char *failure = nullptr) {
   Loaded loaded;
   program::ProgramOptions options;
   options.args = {"program"};
@@ -76,13 +78,20 @@ Loaded load(bool onGpu) {
       return loaded;
     options.gpuKernels = *module;
     options.gpuName = loaded.device->description();
-    options.sharedMemoryCapacity = 64 * kPage;
   }
+  options.memoryCapacity = capacity;
   cpu::Expected<std::unique_ptr<program::Program>> program =
       program::Program::load(
           tensorwasm::testing::readTestFile(kernelFile("program.so")),
           tensorwasm::testing::readTestFile(kernelFile("program.json")),
           options);
+  if (failure) {
+    EXPECT_FALSE(program);
+    if (!program)
+      EXPECT_NE(program.error().message.find(failure), std::string::npos)
+          << program.error().message;
+    return loaded;
+  }
   EXPECT_TRUE(program) << program.error().message;
   if (program)
     loaded.program = std::move(*program);
@@ -166,6 +175,28 @@ TEST_P(ProgramTest, RefusedLaunchesRunNothing) {
     EXPECT_TRUE(mock::launches().empty());
 }
 
+TEST_P(ProgramTest, MemoryStopsAtItsCapacity) {
+  Loaded loaded = load(GetParam());
+  ASSERT_TRUE(loaded.program);
+  // 64 pages of capacity, on the CPU as on a GPU: grow_and_fill takes 3 at
+  // a time until it fails.
+  int32_t old = 0;
+  int grown = 0;
+  for (; grown < 30; ++grown) {
+    std::vector<int32_t> results = run(*loaded.program, "grow_and_fill", {1});
+    ASSERT_EQ(results.size(), 3u);
+    old = results[0];
+    if (old < 0)
+      break;
+  }
+  EXPECT_EQ(old, -1);
+  EXPECT_EQ(grown, 21); // 1 + 21 * 3 = 64 pages, then no more
+
+  // A capacity under the memory's first page: nothing is run.
+  Loaded tooSmall = load(GetParam(), kPage - 1, "capacity");
+  EXPECT_FALSE(tooSmall.program);
+}
+
 INSTANTIATE_TEST_SUITE_P(KernelsOn, ProgramTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool> &info) {
                            return std::string(info.param ? "Gpu" : "Cpu");
@@ -225,25 +256,6 @@ TEST(ProgramOnMockGpu, KernelsAreGivenTheHostCodesMemoryAndGlobals) {
               4);
   EXPECT_EQ(seen, 77);
   EXPECT_TRUE(mock::misuses().empty());
-}
-
-TEST(ProgramOnMockGpu, MemoryStopsAtTheSharedCapacity) {
-  if (gpuKind() != DeviceKind::Mock)
-    GTEST_SKIP() << "sets the mock's capacity";
-  Loaded loaded = load(true);
-  ASSERT_TRUE(loaded.program);
-  // 64 pages of capacity: grow_and_fill takes 3 at a time until it fails.
-  int32_t old = 0;
-  int grown = 0;
-  for (; grown < 30; ++grown) {
-    std::vector<int32_t> results = run(*loaded.program, "grow_and_fill", {1});
-    ASSERT_EQ(results.size(), 3u);
-    old = results[0];
-    if (old < 0)
-      break;
-  }
-  EXPECT_EQ(old, -1);
-  EXPECT_EQ(grown, 21); // 1 + 21 * 3 = 64 pages, then no more
 }
 
 } // namespace

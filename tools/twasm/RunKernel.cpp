@@ -663,6 +663,9 @@ struct Options {
   bool noLaunch = false;
   /// A program's WASI environment (--env).
   std::vector<std::string> environment;
+  /// A program's largest linear memory (--max-memory); unset: the runtime's
+  /// default.
+  std::optional<uint64_t> maxMemoryBytes;
 };
 
 struct OptionHelp {
@@ -700,6 +703,9 @@ constexpr OptionHelp optionHelps[] = {
     {"key", "KEY.pub",
      "Trust this public key for every name (repeatable; instead of the "
      "registry's trusted keys)"},
+    {"max-memory", "BYTES",
+     "A program's largest linear memory, on every device (default 1 GiB; at "
+     "most 4 GiB): its memory.grow, and so malloc, fails past it"},
     {"memory", "managed|device",
      "cuda: where linear memory lives: managed (unified memory, kept on the "
      "GPU; the default) or device (device memory, copied to and from the "
@@ -878,6 +884,16 @@ bool parseCommandLine(int argc, char **argv, Options &options) {
         error("--memory " + value + ": expected managed or device");
         return false;
       }
+    } else if (name == "max-memory") {
+      std::optional<uint64_t> parsed = parseUnsigned(value);
+      if (!parsed || *parsed < abi::kPageBytes ||
+          *parsed > 65536 * abi::kPageBytes) {
+        error(spelled + " " + value +
+              ": expected a number of bytes from 65536 (one page) to "
+              "4294967296 (4 GiB)");
+        return false;
+      }
+      options.maxMemoryBytes = *parsed;
     } else if (name == "cpu-workers") {
       if (!number(options.cpuWorkers))
         return false;
@@ -1392,6 +1408,8 @@ std::optional<int> runIfProgram(const Options &options,
     programOptions.args.push_back(entry);
   }
   programOptions.environment = options.environment;
+  if (options.maxMemoryBytes)
+    programOptions.memoryCapacity = *options.maxMemoryBytes;
   programOptions.kernelWorkers = options.cpuWorkers;
   programOptions.kernelTimeout = std::chrono::milliseconds(options.timeoutMs);
   if (!options.quiet)
@@ -1459,6 +1477,10 @@ int runMain(int argc, char **argv, const CompileFunction &compile) {
     return *status;
 
   // Everything that can be checked before the device opens.
+  if (options.maxMemoryBytes)
+    return error("--max-memory is a program's (a module run from its entry); "
+                 "a kernel's memory is what its module declares and --grow "
+                 "adds");
   std::optional<DeviceKind> kind = parseDeviceKind(options.deviceName);
   if (!kind)
     return error("--device " + options.deviceName +
