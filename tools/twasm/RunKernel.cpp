@@ -961,28 +961,23 @@ bool parseCommandLine(int argc, char **argv, Options &options) {
 //===----------------------------------------------------------------------===//
 
 /// The trust policy that checks artifacts: --trust, else --key (each for
-/// every name), else the registry's. Prints the error on failure.
-std::optional<TrustPolicy> trustPolicy(const Options &options) {
-  if (!options.trustFile.empty() && !options.keyFiles.empty()) {
-    error("give the trusted keys one way: --trust or --key, not both");
-    return std::nullopt;
-  }
+/// every name), else the registry's.
+Result<TrustPolicy> readTrustPolicy(const Options &options) {
+  if (!options.trustFile.empty() && !options.keyFiles.empty())
+    return Error{ErrorCode::InvalidArgument,
+                 "give the trusted keys one way: --trust or --key, not both"};
   if (!options.trustFile.empty()) {
     Result<TrustPolicy> policy = TrustPolicy::readFile(options.trustFile);
-    if (!policy) {
-      error("--trust " + policy.error().message);
-      return std::nullopt;
-    }
-    return std::move(*policy);
+    if (!policy)
+      return Error{policy.error().code, "--trust " + policy.error().message};
+    return policy;
   }
   if (!options.keyFiles.empty()) {
     TrustPolicy policy;
     for (const std::string &file : options.keyFiles) {
       Result<PublicKey> key = PublicKey::readFile(file);
-      if (!key) {
-        error("--key " + key.error().message);
-        return std::nullopt;
-      }
+      if (!key)
+        return Error{key.error().code, "--key " + key.error().message};
       (void)policy.add(*key, {"*"});
     }
     return policy;
@@ -990,11 +985,49 @@ std::optional<TrustPolicy> trustPolicy(const Options &options) {
   Result<Registry> registry = Registry::open(options.registryDirectory);
   Result<TrustPolicy> policy =
       registry ? registry->trust() : Result<TrustPolicy>(registry.error());
+  if (!policy)
+    return Error{policy.error().code,
+                 "the registry's trusted keys: " + policy.error().message};
+  return policy;
+}
+
+/// readTrustPolicy(), printing the error on failure.
+std::optional<TrustPolicy> trustPolicy(const Options &options) {
+  Result<TrustPolicy> policy = readTrustPolicy(options);
   if (!policy) {
-    error("the registry's trusted keys: " + policy.error().message);
+    error(policy.error().message);
     return std::nullopt;
   }
   return std::move(*policy);
+}
+
+/// The artifact a registry reference (NAME[@VERSION]) names, checked with
+/// the registry's trusted keys and, when --trust or --key is given, with
+/// those too: keys given on the command line must vouch for it as well.
+Result<Artifact> fetchFromRegistry(const Options &options) {
+  Result<Registry> registry = Registry::open(options.registryDirectory);
+  if (!registry)
+    return registry.error();
+  Result<Artifact> artifact = registry->fetch(options.inputFile);
+  if (!artifact)
+    return Error{artifact.error().code,
+                 artifact.error().message +
+                     " (a module is a .twa, .wasm, .wat, .so or .ptx file, or "
+                     "a registry reference NAME[@VERSION])"};
+  if (options.trustFile.empty() && options.keyFiles.empty())
+    return artifact;
+  Result<TrustPolicy> policy = readTrustPolicy(options);
+  if (!policy)
+    return policy.error();
+  return Artifact::verify(std::string(artifact->bytes()), *policy);
+}
+
+/// Whether `inputFile` names a registry entry rather than a file: it has
+/// none of the extensions a module file has.
+bool isRegistryReference(std::string_view inputFile) {
+  std::string_view extension = extensionOf(inputFile);
+  return extension != ".twa" && extension != ".wasm" && extension != ".wat" &&
+         extension != ".so" && extension != ".ptx";
 }
 
 std::shared_ptr<Module> loadVerified(Device &device, const std::string &what,
@@ -1089,31 +1122,13 @@ std::shared_ptr<Module> loadModule(Device &device, const Options &options,
     }
     return *module;
   }
-  if (extension != ".wasm" && extension != ".wat") {
-    // A registry reference, NAME[@VERSION].
-    Result<Registry> registry = Registry::open(options.registryDirectory);
-    if (!registry) {
-      error(registry.error().message);
-      return nullptr;
-    }
-    Result<Artifact> artifact = registry->fetch(inputFile);
+  if (isRegistryReference(inputFile)) {
+    Result<Artifact> artifact = fetchFromRegistry(options);
     if (!artifact)
       return loadVerified(device, inputFile,
                           Error{artifact.error().code,
-                                inputFile + ": " + artifact.error().message +
-                                    " (a module is a .twa, .wasm, .wat, "
-                                    ".so or .ptx file, or a registry "
-                                    "reference NAME[@VERSION])"});
-    if (options.trustFile.empty() && options.keyFiles.empty())
-      return loadVerified(device, inputFile, std::move(artifact));
-    // Keys given on the command line must vouch for it too, not just the
-    // registry's.
-    std::optional<TrustPolicy> policy = trustPolicy(options);
-    if (!policy)
-      return nullptr;
-    return loadVerified(
-        device, inputFile,
-        Artifact::verify(std::string(artifact->bytes()), *policy));
+                                inputFile + ": " + artifact.error().message});
+    return loadVerified(device, inputFile, std::move(artifact));
   }
 
   std::string target = device.codeTarget();
@@ -1287,7 +1302,8 @@ std::optional<int> runIfProgram(const Options &options,
                                 const CompileFunction &compile) {
   std::string_view extension = extensionOf(options.inputFile);
   bool source = extension == ".wasm" || extension == ".wat";
-  if ((!source || !compile) && extension != ".twa")
+  bool fetched = isRegistryReference(options.inputFile);
+  if ((!source || !compile) && extension != ".twa" && !fetched)
     return std::nullopt;
   if (!options.gridText.empty() || !options.blockText.empty() ||
       !options.fillTexts.empty() || !options.printTexts.empty() ||
@@ -1296,7 +1312,8 @@ std::optional<int> runIfProgram(const Options &options,
     return std::nullopt;
   // The host code: compiled here from a .wasm or .wat, or a signed
   // artifact's "host" target (`twasm compile --target host,sm_90 --sign`,
-  // one artifact with both, which twasm-run runs without a compiler).
+  // one artifact with both, which twasm-run runs without a compiler), from
+  // a file or the registry.
   std::string hostCode, hostManifest;
   std::optional<Artifact> signedArtifact;
   if (source) {
@@ -1306,10 +1323,14 @@ std::optional<int> runIfProgram(const Options &options,
     hostCode = std::move(compiled.code);
     hostManifest = std::move(compiled.manifest);
   } else {
-    std::optional<TrustPolicy> policy = trustPolicy(options);
-    if (!policy)
+    std::optional<TrustPolicy> policy;
+    if (!fetched && !(policy = trustPolicy(options)))
       return 1;
-    Result<Artifact> artifact = Artifact::readFile(options.inputFile, *policy);
+    Result<Artifact> artifact =
+        fetched ? fetchFromRegistry(options)
+                : Artifact::readFile(options.inputFile, *policy);
+    if (!artifact && fetched)
+      return std::nullopt; // the kernel path says why, for either
     if (!artifact)
       return error(artifact.error().message);
     std::optional<std::string_view> code = artifact->payload("code", "host");
