@@ -3,7 +3,7 @@
 // twasm-bench-tenancy ARTIFACT.twa PUBLISHER.pub [--device cpu|cuda]
 //     [--memory managed|device] [--cpu-slice-us N] [--sm-group-size N]
 //     [--elements N] [--launches N] [--attackers looper,trapper,crowd,bomber]
-//     [--max-ratio R] [--json FILE]
+//     [--hostile-blocks N] [--max-ratio R] [--json FILE]
 //
 // What hostile tenants cost a well-behaved one (include/twasm/Tenancy.h,
 // docs/tenancy.md). Through one TenantGateway, tenant "good" launches the
@@ -20,8 +20,9 @@
 //    launch traps), and host reads and writes at such addresses;
 //  * crowd: a grid of 65535 x 65535 x 16 blocks of 1024 threads (refused:
 //    more blocks than its quota allows), then the largest grid allowed, 2^20
-//    blocks of 1024 threads, interrupted at the launch time on the cpu (on
-//    a GPU its loop-free blocks run to the end);
+//    blocks of 1024 threads (the hostile tenants' quota of blocks per
+//    launch: --hostile-blocks), interrupted at the launch time on the cpu
+//    (on a GPU its loop-free blocks run to the end);
 //  * bomber: memory growth of thousands of pages and new instances, past
 //    its memory quota.
 //
@@ -142,8 +143,9 @@ int main(int argc, char **argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (argc < 3)
     fail("usage: twasm-bench-tenancy ARTIFACT.twa PUBLISHER.pub [--device "
-         "cpu|cuda] [--elements N] [--launches N] [--max-ratio R] [--json "
-         "FILE]");
+         "cpu|cuda] [--memory managed|device] [--cpu-slice-us N] "
+         "[--sm-group-size N] [--elements N] [--launches N] [--attackers "
+         "LIST] [--hostile-blocks N] [--max-ratio R] [--json FILE]");
   std::string artifactPath = argv[1], publisherPath = argv[2];
   DeviceKind kind = DeviceKind::Cpu;
   uint32_t elements = 16384;
@@ -154,6 +156,8 @@ int main(int argc, char **argv) {
   long cpuSliceMicroseconds = 2000;
   unsigned smGroupSize = 0;
   std::string attackerList = "looper,trapper,crowd,bomber";
+  // The hostile tenants' quota of blocks per launch: the crowd's grid.
+  uint64_t hostileBlocks = TenantQuota().blocksPerLaunch;
   for (int i = 3; i < argc; ++i) {
     std::string option = argv[i];
     if (i + 1 >= argc)
@@ -174,6 +178,8 @@ int main(int argc, char **argv) {
       smGroupSize = static_cast<unsigned>(std::stoul(value));
     } else if (option == "--attackers") {
       attackerList = value;
+    } else if (option == "--hostile-blocks") {
+      hostileBlocks = std::stoull(value);
     } else if (option == "--elements") {
       elements = static_cast<uint32_t>(std::stoul(value));
     } else if (option == "--launches") {
@@ -226,6 +232,7 @@ int main(int argc, char **argv) {
   TenantQuota hostileQuota;
   hostileQuota.launchTime = 100ms;
   hostileQuota.memoryBytes = 8 * 65536;
+  hostileQuota.blocksPerLaunch = hostileBlocks;
   for (const char *tenant : {"looper", "trapper", "crowd", "bomber"})
     if (Status status = gateway->setQuota(tenant, hostileQuota); !status)
       fail(status.error().message);
@@ -272,9 +279,10 @@ int main(int argc, char **argv) {
       Value::i32(static_cast<int32_t>(elements)), Value::i32(3), Value::i32(0),
       Value::i32(static_cast<int32_t>(elements * 4))};
   uint64_t wrong = 0;
-  // Besides each launch's whole time, the part of it between the driver's
-  // launch and the end of its synchronize (LaunchResult::elapsed): what is
-  // left is the runtime's and the gateway's own (their locks, the gate).
+  // Besides each launch's whole time, the launch itself as the device
+  // timed it (LaunchResult::elapsed: on a GPU from the driver's launch to
+  // the end of its synchronize): what is left is the runtime's and the
+  // gateway's own (their locks, the launch gate, the deadline watch).
   std::vector<double> driverSamples;
   auto measure = [&](int count) {
     std::vector<double> samples;
@@ -376,7 +384,8 @@ int main(int argc, char **argv) {
     // grid allowed.
     options.grid = {65535, 65535, 16};
     crowdCounts.count(instance.launch(capability, "scale", options, nothing));
-    options.grid = {1u << 20};
+    options.grid = {
+        static_cast<uint32_t>(std::min<uint64_t>(hostileBlocks, 0x7fffffff))};
     crowdCounts.count(instance.launch(capability, "scale", options, nothing));
   }));
   attackers.push_back(
@@ -409,7 +418,7 @@ int main(int argc, char **argv) {
   std::printf("  under attack  median %8.3f ms  p90 %8.3f  p99 %8.3f  mean "
               "%8.3f\n",
               b.p50, b.p90, b.p99, b.mean);
-  std::printf("  of which from the driver's launch to its synchronize's end: "
+  std::printf("  of which the launch itself (LaunchResult::elapsed): "
               "median %.3f ms alone, %.3f ms under attack\n",
               aloneInDriver.p50, attackedInDriver.p50);
   std::printf("  ratio         median %.2f  p99 %.2f; wrong results: %llu\n",
@@ -426,6 +435,7 @@ int main(int argc, char **argv) {
         {"cpu_slice_us", cpuSliceMicroseconds},
         {"sm_group_size", smGroupSize},
         {"attackers_enabled", attackerList},
+        {"hostile_blocks_per_launch", hostileBlocks},
         {"elements", elements},
         {"launches", launches},
         {"alone_ms", {{"p50", a.p50}, {"p90", a.p90}, {"p99", a.p99}}},
