@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
-"""Checks PTX for byte and halfword stores of registers a float instruction
-wrote.
+"""Checks PTX for narrow stores of registers a float instruction wrote: byte
+and halfword stores of any register, and 32-bit stores of a 64-bit one.
 
 On an H100 the driver's compiler stores such a register's number, converted,
 instead of its low bits (the differential oracle found 6.0 stored as the byte
-0x06), so every narrow store must take a register an integer instruction
-wrote (docs/testing.md). Reads the PTX files given; prints each offending
-store and exits 1 if there is one.
+0x06, and +inf stored as the word 0xffffffff where LLVM had forwarded an f64
+store's bits to a later i32 load), so every narrow store must take a register
+an integer instruction wrote (docs/testing.md). Reads the PTX files given;
+prints each offending store and exits 1 if there is one.
 """
 import re
 import sys
 
-NARROW_STORE = re.compile(r"^\s*st\.[\w.]*\.b(8|16)\s+\[[^\]]*\],\s*(%r[sd]?\d+);")
+STORE = re.compile(r"^\s*st\.[\w.]*\.b(8|16|32)\s+\[[^\]]*\],\s*(%r[sd]?\d+);")
 TYPE = re.compile(r"[fsub]\d+")
 
 
@@ -28,8 +29,10 @@ def offending_stores(path):
     lines = open(path).read().split("\n")
     stores = found = 0
     for index, line in enumerate(lines):
-        store = NARROW_STORE.match(line)
-        if not store:
+        store = STORE.match(line)
+        # A 32-bit store is narrow when its register has 64 bits.
+        if not store or (store.group(1) == "32" and
+                         not store.group(2).startswith("%rd")):
             continue
         stores += 1
         register = store.group(2)

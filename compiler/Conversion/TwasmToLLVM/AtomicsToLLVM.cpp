@@ -72,8 +72,9 @@ struct AtomicStorePattern : AtomicPattern<SourceOp> {
     Value pointer = checkedAtomicPointer(rewriter, op, adaptor.getAddress(),
                                          op.getOffset(), bytes, this->target);
     Value stored = adaptor.getValue();
-    // A narrow store of what may be a float's bits (LoweringTarget).
-    if (stored.getType().getIntOrFloatBitWidth() > bytes * 8)
+    // Of 32 bits or fewer, it may be a narrow store of what may be a
+    // float's bits (StorePattern, LoweringTarget).
+    if (bytes <= 4)
       stored = this->target.integerBits(rewriter, loc, stored);
     LLVM::StoreOp::create(rewriter, loc, lowBytes(rewriter, loc, stored, bytes),
                           pointer, bytes, /*isVolatile=*/false,

@@ -124,14 +124,17 @@ public:
   /// the target supplies.
   virtual bool callsHostImports() const { return false; }
 
-  /// `value`, an i32 or i64 about to be stored in fewer bytes than it has,
-  /// or any value that may be stored byte by byte (misaligned), as the
-  /// result of an integer instruction (of the same width). On the GPU a narrow
-  /// store takes the low bits of the register that holds the value, and when a
-  /// float instruction wrote that register (LLVM folds the bitcast away), the
-  /// driver's compiler converts the number instead: 6.0 stored as a byte became
-  /// 0x06, not 0x00 (found by the differential oracle on an H100). Identity
-  /// where no such conversion happens.
+  /// `value` as the result of an integer instruction (of the same width)
+  /// that LLVM cannot see through. Used for an i32 or i64 about to be stored
+  /// in fewer bytes than it has, or any value that may be stored byte by
+  /// byte (misaligned): on the GPU a narrow store takes the low bits of the
+  /// register that holds the value, and when a float instruction wrote that
+  /// register (LLVM folds the bitcast away), the driver's compiler converts
+  /// the number instead: 6.0 stored as a byte became 0x06, not 0x00. And for
+  /// the bits of abs, neg and copysign, which LLVM would otherwise turn back
+  /// into float instructions that quiet a signalling NaN on the GPU. Both
+  /// found by the differential oracle on an H100. Identity where neither
+  /// happens.
   virtual Value integerBits(OpBuilder &builder, Location loc,
                             Value value) const {
     return value;

@@ -147,9 +147,12 @@ struct StorePattern : OpConversionPattern<SourceOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value stored = adaptor.getValue();
-    // A narrow store of an integer that may be a float's bits: its value
-    // from an integer instruction once, for whichever path stores it.
-    bool narrow = stored.getType().getIntOrFloatBitWidth() > bytes * 8;
+    // A store of 32 bits or fewer takes its value from an integer
+    // instruction (LoweringTarget::integerBits), once, for whichever path
+    // stores it: it may be narrower than its value, which may be a float's
+    // bits, and even an i32.store of an i32 may become one where LLVM
+    // forwards a stored f64's bits to the i32.load that made the value.
+    bool narrow = bytes <= 4;
     if (narrow)
       stored = target.integerBits(rewriter, loc, stored);
     Value value = lowBytes(rewriter, loc, stored, bytes);

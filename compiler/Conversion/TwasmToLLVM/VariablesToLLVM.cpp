@@ -48,9 +48,13 @@ struct GlobalSetPattern : OpConversionPattern<GlobalSetOp> {
     if (!slot)
       return rewriter.notifyMatchFailure(op, "global without a slot");
     Value value = adaptor.getValue();
+    unsigned bytes = value.getType().getIntOrFloatBitWidth() / 8;
+    // As a memory store of 32 bits or fewer (StorePattern): LLVM may make
+    // it store part of a wider float's bits.
+    if (bytes <= 4)
+      value = target.integerBits(rewriter, op.getLoc(), value);
     rewriter.replaceOpWithNewOp<LLVM::StoreOp>(
-        op, value, globalsPointer(rewriter, op.getLoc(), op, *slot),
-        value.getType().getIntOrFloatBitWidth() / 8);
+        op, value, globalsPointer(rewriter, op.getLoc(), op, *slot), bytes);
     return success();
   }
   const LoweringTarget &target;

@@ -11,8 +11,7 @@
 ;; CHECK-LABEL: .entry misaligned(
 ;; CHECK:         mul.rn.f32
 ;; CHECK:         mov.b32 [[BITS:%r[0-9]+]], %r{{[0-9]+}};
-;; CHECK-NEXT:    // end inline asm
-;; CHECK-NEXT:    st.global.b8 [{{.*}}], [[BITS]];
+;; CHECK:         st.global.b8 [{{.*}}], [[BITS]];
 ;; CHECK-LABEL: .entry bits(
 ;; CHECK:         mul.rn.f32
 ;; CHECK:         mov.b32 [[BITS:%r[0-9]+]], %r{{[0-9]+}};
@@ -25,8 +24,7 @@
 ;; CHECK-LABEL: .entry wordbits(
 ;; CHECK:         mul.rn.f32
 ;; CHECK:         mov.b32 [[BITS:%r[0-9]+]], %r{{[0-9]+}};
-;; CHECK-NEXT:    // end inline asm
-;; CHECK-NEXT:    st.global.b8 [{{.*}}], [[BITS]];
+;; CHECK:         st.global.b8 [{{.*}}], [[BITS]];
 ;; CHECK-LABEL: .entry atomicbits(
 ;; CHECK:         mul.rn.f32
 ;; CHECK:         mov.b32 [[BITS:%r[0-9]+]], %r{{[0-9]+}};
