@@ -3,7 +3,8 @@
 // twasm-bench-tenancy ARTIFACT.twa PUBLISHER.pub [--device cpu|cuda]
 //     [--memory managed|device] [--cpu-slice-us N] [--sm-group-size N]
 //     [--elements N] [--launches N] [--attackers looper,trapper,crowd,bomber]
-//     [--hostile-blocks N] [--max-ratio R] [--json FILE]
+//     [--hostile-blocks N] [--attack-seconds S] [--samples FILE]
+//     [--max-ratio R] [--json FILE]
 //
 // What hostile tenants cost a well-behaved one (include/twasm/Tenancy.h,
 // docs/tenancy.md). Through one TenantGateway, tenant "good" launches the
@@ -35,11 +36,17 @@
 //
 // Reported: the good tenant's latency (median, 90th and 99th percentile)
 // alone and under attack, their ratios, and what each attacker's launches
-// came to. An attacker refused for its quota waits a millisecond before its
-// next request, as a client over the network would at least wait for the
-// refusal to reach it. With --max-ratio, the exit status is 1 when the median
-// under attack is more than R times the median alone (and always when a result
-// was wrong).
+// came to (with their mean time from launch to synchronize). With
+// --attack-seconds, the measurement under attack stops after S seconds
+// however few launches it has made, and says so: a starved tenant then
+// still yields figures. With --samples, every launch of the good tenant
+// goes to FILE as CSV (phase, index, seconds since the phase began, the
+// whole call and the launch itself in milliseconds), to tell steady
+// slowness from rare long stalls. An attacker refused for its quota waits a
+// millisecond before its next request, as a client over the network would at
+// least wait for the refusal to reach it. With --max-ratio, the exit status is
+// 1 when the median under attack is more than R times the median alone (and
+// always when a result was wrong).
 //
 //===----------------------------------------------------------------------===//
 
@@ -104,8 +111,12 @@ Percentiles percentiles(std::vector<double> samples) {
 struct AttackCounts {
   std::atomic<uint64_t> launches{0}, completed{0}, trapped{0}, interrupted{0},
       refused{0}, hostAccessesRefused{0}, growthsRefused{0};
+  // The launches that ran: their summed time from launch to synchronize.
+  std::atomic<uint64_t> ranNanoseconds{0};
   nlohmann::json report() const {
+    uint64_t ran = completed + trapped + interrupted;
     return {{"launches", launches.load()},
+            {"mean_launch_ms", ran ? ranNanoseconds / 1e6 / ran : 0.0},
             {"completed", completed.load()},
             {"trapped", trapped.load()},
             {"interrupted", interrupted.load()},
@@ -121,6 +132,7 @@ struct AttackCounts {
       std::this_thread::sleep_for(1ms);
       return;
     }
+    ranNanoseconds += static_cast<uint64_t>(result->elapsed.count());
     switch (result->outcome) {
     case LaunchResult::Outcome::Completed:
       ++completed;
@@ -145,13 +157,14 @@ int main(int argc, char **argv) {
     fail("usage: twasm-bench-tenancy ARTIFACT.twa PUBLISHER.pub [--device "
          "cpu|cuda] [--memory managed|device] [--cpu-slice-us N] "
          "[--sm-group-size N] [--elements N] [--launches N] [--attackers "
-         "LIST] [--hostile-blocks N] [--max-ratio R] [--json FILE]");
+         "LIST] [--hostile-blocks N] [--attack-seconds S] [--samples FILE] "
+         "[--max-ratio R] [--json FILE]");
   std::string artifactPath = argv[1], publisherPath = argv[2];
   DeviceKind kind = DeviceKind::Cpu;
   uint32_t elements = 16384;
   int launches = 2000;
-  double maxRatio = 0;
-  std::string jsonPath;
+  double maxRatio = 0, attackSeconds = 0;
+  std::string jsonPath, samplesPath;
   MemoryMode memory = MemoryMode::Managed;
   long cpuSliceMicroseconds = 2000;
   unsigned smGroupSize = 0;
@@ -184,6 +197,10 @@ int main(int argc, char **argv) {
       elements = static_cast<uint32_t>(std::stoul(value));
     } else if (option == "--launches") {
       launches = std::stoi(value);
+    } else if (option == "--attack-seconds") {
+      attackSeconds = std::stod(value);
+    } else if (option == "--samples") {
+      samplesPath = value;
     } else if (option == "--max-ratio") {
       maxRatio = std::stod(value);
     } else if (option == "--json") {
@@ -284,11 +301,17 @@ int main(int argc, char **argv) {
   // the end of its synchronize): what is left is the runtime's and the
   // gateway's own (their locks, the launch gate, the deadline watch).
   std::vector<double> driverSamples;
-  auto measure = [&](int count) {
+  std::string samplesCsv = "phase,index,at_s,whole_ms,launch_ms\n";
+  // Up to `count` launches, or fewer when `seconds` (if not 0) run out.
+  auto measure = [&](const char *phase, int count, double seconds) {
     std::vector<double> samples;
     driverSamples.clear();
+    Clock::time_point began = Clock::now();
     for (int i = 0; i < count; ++i) {
       auto start = Clock::now();
+      if (seconds > 0 &&
+          std::chrono::duration<double>(start - began).count() > seconds)
+        break;
       LaunchResult result =
           check(goodInstance->launch(good, "scale", goodLaunch, goodArguments),
                 "launch");
@@ -297,6 +320,13 @@ int main(int argc, char **argv) {
               .count());
       driverSamples.push_back(
           std::chrono::duration<double, std::milli>(result.elapsed).count());
+      if (!samplesPath.empty()) {
+        char line[128];
+        std::snprintf(line, sizeof line, "%s,%d,%.6f,%.4f,%.4f\n", phase, i,
+                      std::chrono::duration<double>(start - began).count(),
+                      samples.back(), driverSamples.back());
+        samplesCsv += line;
+      }
       if (result.outcome != LaunchResult::Outcome::Completed) {
         ++wrong;
         continue;
@@ -325,8 +355,8 @@ int main(int argc, char **argv) {
                      std::to_string(cpuSliceMicroseconds) + " us")
                         .c_str()
                   : "none: every tenant on the one device");
-  measure(std::max(5, launches / 20)); // warm-up
-  std::vector<double> alone = measure(launches);
+  measure("warm-up", std::max(5, launches / 20), 0);
+  std::vector<double> alone = measure("alone", launches, 0);
   Percentiles aloneInDriver = percentiles(driverSamples);
 
   std::atomic<bool> stop{false};
@@ -401,7 +431,9 @@ int main(int argc, char **argv) {
       }));
   // Let every attack be under way before measuring.
   std::this_thread::sleep_for(200ms);
-  std::vector<double> attacked = measure(launches);
+  std::vector<double> attacked = measure("attacked", launches, attackSeconds);
+  if (attacked.empty())
+    fail("no launch of the good tenant ended within --attack-seconds");
   Percentiles attackedInDriver = percentiles(driverSamples);
   stop = true;
   for (std::thread &thread : attackers)
@@ -410,8 +442,12 @@ int main(int argc, char **argv) {
 
   Percentiles a = percentiles(alone), b = percentiles(attacked);
   double ratio50 = b.p50 / a.p50, ratio99 = b.p99 / a.p99;
-  std::printf("good tenant: scale over %u elements, %d launches each\n",
-              elements, launches);
+  std::printf("good tenant: scale over %u elements, %d launches alone, %zu "
+              "under attack%s\n",
+              elements, launches, attacked.size(),
+              attacked.size() < size_t(launches)
+                  ? " (cut short by --attack-seconds)"
+                  : "");
   std::printf("  alone         median %8.3f ms  p90 %8.3f  p99 %8.3f  mean "
               "%8.3f\n",
               a.p50, a.p90, a.p99, a.mean);
@@ -438,6 +474,8 @@ int main(int argc, char **argv) {
         {"hostile_blocks_per_launch", hostileBlocks},
         {"elements", elements},
         {"launches", launches},
+        {"attacked_launches", attacked.size()},
+        {"attack_seconds", attackSeconds},
         {"alone_ms", {{"p50", a.p50}, {"p90", a.p90}, {"p99", a.p99}}},
         {"attacked_ms", {{"p50", b.p50}, {"p90", b.p90}, {"p99", b.p99}}},
         {"alone_launch_to_sync_ms",
@@ -450,6 +488,8 @@ int main(int argc, char **argv) {
         {"attackers", attacks}};
     std::ofstream(jsonPath) << report.dump(2) << "\n";
   }
+  if (!samplesPath.empty())
+    std::ofstream(samplesPath) << samplesCsv;
   std::error_code ignored;
   std::filesystem::remove_all(directory, ignored);
   if (wrong)
