@@ -1445,6 +1445,13 @@ CudaDevice::loadCompiled(std::string_view code, std::string_view manifest) {
   module->description = std::move(*description);
   module->kernelList = std::move(*kernels);
   module->initialGlobals = std::move(*globals);
+  // Behind the gate, as the module's loading: with lazy loading (the
+  // driver's default since CUDA 12.2, unless openCudaDevice's EAGER took
+  // effect) the driver loads a kernel here, and loading one may wait for
+  // the kernels running on the GPU; while it waits, an endless kernel of
+  // another tenant may not be interrupted (its control word's copy waits
+  // for the load), and every tenant hangs.
+  LaunchGate::Management managing(*gpu->gate);
   for (const auto &kernel : module->description.kernels) {
     CUfunction function = nullptr;
     CUresult result = gpu->driver->moduleGetFunction(&function, module->module,
@@ -1541,6 +1548,17 @@ openCudaDevice(const DeviceOptions &options,
                  std::string("cannot open the GPU: ") + what +
                      " failed: " + d.describe(result)};
   };
+  // Every kernel loaded with its module, when the module loads (behind the
+  // launch gate), not at its first launch: the driver's lazy loading may
+  // make a launch wait for the kernels running on the GPU, another
+  // tenant's endless kernel included, while that kernel's interruption
+  // waits for the launch (docs/tenancy.md). The driver reads the variable
+  // when the process first initializes CUDA; a value the process set
+  // itself wins, and loadModule asks for each kernel behind the gate in
+  // any case.
+  static std::once_flag loading;
+  std::call_once(
+      loading, [] { setenv("CUDA_MODULE_LOADING", "EAGER", /*overwrite=*/0); });
   if (options.gpuSmGroupSize > 0) {
     // The green contexts of one process share its hardware work queues:
     // with the driver's default of 8, a tenant's launch can wait behind

@@ -59,6 +59,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -302,6 +303,7 @@ int main(int argc, char **argv) {
   // gateway's own (their locks, the launch gate, the deadline watch).
   std::vector<double> driverSamples;
   std::string samplesCsv = "phase,index,at_s,whole_ms,launch_ms\n";
+  std::atomic<int> goodLaunchesEnded{0};
   // Up to `count` launches, or fewer when `seconds` (if not 0) run out.
   auto measure = [&](const char *phase, int count, double seconds) {
     std::vector<double> samples;
@@ -318,6 +320,7 @@ int main(int argc, char **argv) {
       samples.push_back(
           std::chrono::duration<double, std::milli>(Clock::now() - start)
               .count());
+      ++goodLaunchesEnded;
       driverSamples.push_back(
           std::chrono::duration<double, std::milli>(result.elapsed).count());
       if (!samplesPath.empty()) {
@@ -429,9 +432,38 @@ int main(int argc, char **argv) {
           ++bomberCounts.refused;
         std::this_thread::sleep_for(1ms);
       }));
+  // With --attack-seconds, how far every tenant has come, each second, on
+  // stderr: a run that stalls shows who stalled.
+  std::atomic<bool> measured{false};
+  std::thread progress;
+  if (attackSeconds > 0)
+    progress = std::thread([&] {
+      Clock::time_point began = Clock::now();
+      while (!measured) {
+        std::this_thread::sleep_for(100ms);
+        double at = std::chrono::duration<double>(Clock::now() - began).count();
+        if (at - std::floor(at) >= 0.1)
+          continue;
+        auto ran = [](const AttackCounts &counts) {
+          return std::to_string(counts.launches.load()) + "/" +
+                 std::to_string(counts.completed + counts.trapped +
+                                counts.interrupted);
+        };
+        std::fprintf(stderr,
+                     "progress %.0f s: good %d launches; launches/ran: "
+                     "looper %s, trapper %s, crowd %s; bomber %llu\n",
+                     at, goodLaunchesEnded.load(), ran(looperCounts).c_str(),
+                     ran(trapperCounts).c_str(), ran(crowdCounts).c_str(),
+                     static_cast<unsigned long long>(
+                         bomberCounts.growthsRefused.load()));
+      }
+    });
   // Let every attack be under way before measuring.
   std::this_thread::sleep_for(200ms);
   std::vector<double> attacked = measure("attacked", launches, attackSeconds);
+  measured = true;
+  if (progress.joinable())
+    progress.join();
   if (attacked.empty())
     fail("no launch of the good tenant ended within --attack-seconds");
   Percentiles attackedInDriver = percentiles(driverSamples);

@@ -56,6 +56,16 @@ struct PlannedFailure {
   unsigned remaining;
   CUresult result;
 };
+/// A green context: its SMs, and the context handle cuCtxFromGreenCtx gives
+/// (the address of `handle`).
+struct MockGreenContext {
+  unsigned smCount;
+  char handle;
+};
+/// A descriptor of a set of SMs (cuDevResourceGenerateDesc).
+struct MockResourceDesc {
+  unsigned smCount;
+};
 
 /// The simulated GPU. One lock guards it; an endless launch's wait polls
 /// its control word without it, so that another thread can set the word.
@@ -80,8 +90,17 @@ struct State {
   std::vector<std::string> callLog;
   std::vector<std::string> misuseLog;
   std::vector<std::vector<uint64_t>> launchLog;
+  std::vector<const void *> launchStreamLog;
   std::multimap<std::string, PlannedFailure> plannedFailures;
+  std::set<MockGreenContext *> greenContexts;
+  std::set<MockResourceDesc *> resourceDescs;
+  /// Every stream made, in order, with the context current on the thread
+  /// that made it; a green context's default stream is made with it.
+  std::vector<mock::MadeStream> streamsMade;
 };
+
+/// The context current on the calling thread, as cuCtxSetCurrent made it.
+thread_local const void *currentContext = nullptr;
 
 State &state() {
   static State *simulated = new State(); // lives as long as any driver table
@@ -225,8 +244,89 @@ CUresult mockPrimaryCtxRelease(CUdevice) {
 }
 CUresult mockCtxSetCurrent(CUcontext context) {
   MOCK_ENTER("cuCtxSetCurrent");
-  if (context != reinterpret_cast<CUcontext>(&gpu))
+  bool green = std::any_of(gpu.greenContexts.begin(), gpu.greenContexts.end(),
+                           [&](MockGreenContext *made) {
+                             return context ==
+                                    reinterpret_cast<CUcontext>(&made->handle);
+                           });
+  if (context != reinterpret_cast<CUcontext>(&gpu) && !green)
     return misuse(gpu, "cuCtxSetCurrent of an unknown context");
+  currentContext = context;
+  return CUDA_SUCCESS;
+}
+// Green contexts: the GPU's 132 SMs split into groups of at least the
+// count asked for (rounded up to an even number, as SMs come in pairs).
+constexpr unsigned kSmCount = 132;
+CUresult mockDeviceGetDevResource(CUdevice, CUdevResource *resource, int type) {
+  MOCK_ENTER("cuDeviceGetDevResource");
+  if (!resource || type != CU_DEV_RESOURCE_TYPE_SM)
+    return misuse(gpu, "cuDeviceGetDevResource of no SM resource");
+  *resource = CUdevResource{};
+  resource->type = CU_DEV_RESOURCE_TYPE_SM;
+  resource->sm.smCount = kSmCount;
+  resource->sm.minSmPartitionSize = 2;
+  resource->sm.smCoscheduledAlignment = 2;
+  return CUDA_SUCCESS;
+}
+CUresult mockDevSmResourceSplitByCount(CUdevResource *result, unsigned *groups,
+                                       const CUdevResource *input,
+                                       CUdevResource *remaining, unsigned flags,
+                                       unsigned minimumCount) {
+  MOCK_ENTER("cuDevSmResourceSplitByCount");
+  if (!groups || !input || input->type != CU_DEV_RESOURCE_TYPE_SM || flags ||
+      minimumCount == 0)
+    return misuse(gpu, "cuDevSmResourceSplitByCount with wrong arguments");
+  unsigned size = (minimumCount + 1) / 2 * 2;
+  unsigned possible = input->sm.smCount / size;
+  if (!result) {
+    *groups = possible;
+    return CUDA_SUCCESS;
+  }
+  *groups = std::min(*groups, possible);
+  for (unsigned i = 0; i < *groups; ++i) {
+    result[i] = *input;
+    result[i].sm.smCount = size;
+  }
+  if (remaining) {
+    *remaining = *input;
+    remaining->sm.smCount = input->sm.smCount - *groups * size;
+  }
+  return CUDA_SUCCESS;
+}
+CUresult mockDevResourceGenerateDesc(CUdevResourceDesc *description,
+                                     CUdevResource *resources, unsigned count) {
+  MOCK_ENTER("cuDevResourceGenerateDesc");
+  if (!description || !resources || count != 1 ||
+      resources->type != CU_DEV_RESOURCE_TYPE_SM)
+    return misuse(gpu, "cuDevResourceGenerateDesc of no one SM resource");
+  auto *made = new MockResourceDesc{resources->sm.smCount};
+  gpu.resourceDescs.insert(made);
+  *description = reinterpret_cast<CUdevResourceDesc>(made);
+  return CUDA_SUCCESS;
+}
+CUresult mockGreenCtxCreate(CUgreenCtx *context, CUdevResourceDesc description,
+                            CUdevice, unsigned flags) {
+  MOCK_ENTER("cuGreenCtxCreate");
+  auto *desc = reinterpret_cast<MockResourceDesc *>(description);
+  if (!context || !gpu.resourceDescs.count(desc) ||
+      flags != CU_GREEN_CTX_DEFAULT_STREAM)
+    return misuse(gpu, "cuGreenCtxCreate of an unknown descriptor or "
+                       "without its default stream");
+  auto *made = new MockGreenContext{desc->smCount, 0};
+  gpu.greenContexts.insert(made);
+  // It retains the primary context, and its default stream takes a
+  // hardware queue as it is made.
+  ++gpu.contextRetains;
+  gpu.streamsMade.push_back({nullptr, &made->handle});
+  *context = reinterpret_cast<CUgreenCtx>(made);
+  return CUDA_SUCCESS;
+}
+CUresult mockCtxFromGreenCtx(CUcontext *context, CUgreenCtx green) {
+  MOCK_ENTER("cuCtxFromGreenCtx");
+  auto *made = reinterpret_cast<MockGreenContext *>(green);
+  if (!context || !gpu.greenContexts.count(made))
+    return misuse(gpu, "cuCtxFromGreenCtx of an unknown green context");
+  *context = reinterpret_cast<CUcontext>(&made->handle);
   return CUDA_SUCCESS;
 }
 CUresult mockCtxSynchronize() {
@@ -280,6 +380,21 @@ CUresult releaseCall(const char *symbol, const char *unknown, Known known,
     return result;
   release(gpu);
   return result;
+}
+
+CUresult mockGreenCtxDestroy(CUgreenCtx context) {
+  auto *destroyed = reinterpret_cast<MockGreenContext *>(context);
+  return releaseCall(
+      "cuGreenCtxDestroy", "an unknown green context",
+      [&](State &gpu) {
+        return gpu.greenContexts.count(destroyed) != 0 &&
+               gpu.contextRetains > 1;
+      },
+      [&](State &gpu) {
+        gpu.greenContexts.erase(destroyed);
+        delete destroyed;
+        --gpu.contextRetains;
+      });
 }
 
 CUresult mockMemFree(CUdeviceptr pointer) {
@@ -607,6 +722,7 @@ CUresult mockLaunchKernel(CUfunction function, unsigned gridX, unsigned gridY,
     slots.push_back(slot);
   }
   gpu.launchLog.push_back(slots);
+  gpu.launchStreamLog.push_back(stream);
   // The kernel ABI's hidden parameters: the trap record and the control
   // word are the third and fourth.
   if (slots.size() < 4)
@@ -629,6 +745,7 @@ CUresult mockStreamCreate(CUstream *stream, unsigned) {
   MOCK_ENTER("cuStreamCreate");
   auto *created = new MockStream();
   gpu.streams.insert(created);
+  gpu.streamsMade.push_back({created, currentContext});
   *stream = reinterpret_cast<CUstream>(created);
   return CUDA_SUCCESS;
 }
@@ -782,7 +899,8 @@ bool mock::LiveObjects::operator==(const LiveObjects &other) const {
          hostAllocations == other.hostAllocations && modules == other.modules &&
          streams == other.streams && events == other.events &&
          linkStates == other.linkStates && memoryPools == other.memoryPools &&
-         contextRetains == other.contextRetains;
+         contextRetains == other.contextRetains &&
+         greenContexts == other.greenContexts;
 }
 
 std::unique_ptr<Driver> mock::load() {
@@ -840,6 +958,12 @@ std::unique_ptr<Driver> mock::load() {
   driver->memPoolGetAttribute = mockMemPoolGetAttribute;
   driver->getErrorName = mockGetErrorName;
   driver->getErrorString = mockGetErrorString;
+  driver->deviceGetDevResource = mockDeviceGetDevResource;
+  driver->devSmResourceSplitByCount = mockDevSmResourceSplitByCount;
+  driver->devResourceGenerateDesc = mockDevResourceGenerateDesc;
+  driver->greenCtxCreate = mockGreenCtxCreate;
+  driver->greenCtxDestroy = mockGreenCtxDestroy;
+  driver->ctxFromGreenCtx = mockCtxFromGreenCtx;
   return driver;
 }
 
@@ -861,6 +985,9 @@ void releaseEverything(State &gpu) {
     delete link;
   for (MockPool *pool : gpu.pools)
     delete pool;
+  for (MockGreenContext *green : gpu.greenContexts)
+    delete green;
+  gpu.greenContexts.clear();
   gpu.pools.clear();
   gpu.pooledMemory.clear();
   gpu.deviceMemory.clear();
@@ -886,6 +1013,11 @@ void mock::reset(uint64_t totalBytes) {
   gpu.callLog.clear();
   gpu.misuseLog.clear();
   gpu.launchLog.clear();
+  gpu.launchStreamLog.clear();
+  gpu.streamsMade.clear();
+  for (MockResourceDesc *desc : gpu.resourceDescs)
+    delete desc;
+  gpu.resourceDescs.clear();
   gpu.plannedFailures.clear();
 }
 
@@ -941,6 +1073,7 @@ mock::LiveObjects mock::live() {
   objects.linkStates = gpu.linkStates.size();
   objects.memoryPools = gpu.pools.size();
   objects.contextRetains = gpu.contextRetains;
+  objects.greenContexts = gpu.greenContexts.size();
   return objects;
 }
 
@@ -964,4 +1097,16 @@ std::vector<std::vector<uint64_t>> mock::launches() {
   State &gpu = state();
   std::lock_guard<std::mutex> lock(gpu.mutex);
   return gpu.launchLog;
+}
+
+std::vector<const void *> mock::launchStreams() {
+  State &gpu = state();
+  std::lock_guard<std::mutex> lock(gpu.mutex);
+  return gpu.launchStreamLog;
+}
+
+std::vector<mock::MadeStream> mock::streamsMade() {
+  State &gpu = state();
+  std::lock_guard<std::mutex> lock(gpu.mutex);
+  return gpu.streamsMade;
 }

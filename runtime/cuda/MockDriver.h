@@ -7,6 +7,9 @@
 // so tests can drive every error and cleanup path of the cuda device on a
 // machine without a GPU and check that nothing leaks.
 //
+// Green contexts split its 132 SMs into groups; each retains the primary
+// context while it lives.
+//
 // Launches can be told to trap (the trap record is written as a trapping
 // thread would) or to run until the control word is set (an endless
 // kernel), which exercises trap read-back, timeouts and cancellation.
@@ -38,6 +41,7 @@ struct LiveObjects {
   size_t linkStates = 0;
   size_t memoryPools = 0;
   size_t contextRetains = 0;
+  size_t greenContexts = 0;
   bool operator==(const LiveObjects &other) const;
 };
 
@@ -73,6 +77,19 @@ std::vector<size_t> poolLimits();
 std::vector<std::string> misuses();
 /// The launches so far: the kernel parameters' 64-bit slots, as passed.
 std::vector<std::vector<uint64_t>> launches();
+/// The stream of each launch so far.
+std::vector<const void *> launchStreams();
+
+/// A stream as it was made: the stream (null for a green context's default
+/// stream, which is made with the green context) and the context current
+/// on the thread that made it. The driver hands the process's hardware
+/// work queues to streams in this order.
+struct MadeStream {
+  const void *stream;
+  const void *context;
+};
+/// Every stream made since the last reset, in order.
+std::vector<MadeStream> streamsMade();
 
 } // namespace tensorwasm::cuda::mock
 

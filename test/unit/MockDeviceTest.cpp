@@ -24,6 +24,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <sys/stat.h>
@@ -96,7 +97,8 @@ std::string describe(const mock::LiveObjects &objects) {
          std::to_string(objects.streams) + ", events " +
          std::to_string(objects.events) + ", link states " +
          std::to_string(objects.linkStates) + ", context retains " +
-         std::to_string(objects.contextRetains);
+         std::to_string(objects.contextRetains) + ", green contexts " +
+         std::to_string(objects.greenContexts);
 }
 
 class MockDevice : public ::testing::Test {
@@ -516,6 +518,102 @@ TEST_F(MockDevice, DeviceMemoryComesFromAPoolTheDriverCaps) {
   EXPECT_EQ(managed.error().code, ErrorCode::InvalidArgument);
   EXPECT_NE(managed.error().message.find("device memory"), std::string::npos)
       << managed.error().message;
+}
+
+/// Options for a mock device on SM group `group` (of 16 SMs: eight groups).
+DeviceOptions onSmGroup(unsigned group) {
+  DeviceOptions options = mockOptions();
+  options.memory = MemoryMode::Device;
+  options.gpuSmGroupSize = 16;
+  options.gpuSmGroup = group;
+  return options;
+}
+
+// Devices on groups of SMs, opened and filled from several threads at once:
+// each is a green context of its own group, its instances launch on
+// streams made in that context alone, and closing them leaves nothing.
+TEST_F(MockDevice, DevicesOnSmGroupsLaunchInGreenContextsOfTheirOwn) {
+  constexpr unsigned kDevices = 4, kInstances = 3;
+  std::vector<std::shared_ptr<Device>> devices(kDevices);
+  std::vector<std::shared_ptr<Module>> modules(kDevices);
+  std::vector<std::vector<std::unique_ptr<Instance>>> instances(kDevices);
+  std::vector<std::thread> openers;
+  for (unsigned d = 0; d < kDevices; ++d)
+    openers.emplace_back([&, d] {
+      auto device = Device::open(onSmGroup(d));
+      ASSERT_TRUE(device) << device.error().message;
+      EXPECT_NE((*device)->description().find("SM group " + std::to_string(d) +
+                                              " of 8 (16 of 132 SMs)"),
+                std::string::npos)
+          << (*device)->description();
+      devices[d] = *device;
+      auto module = devices[d]->loadModule(kernelsPtx(), kernelsManifest());
+      ASSERT_TRUE(module) << module.error().message;
+      modules[d] = *module;
+      for (unsigned i = 0; i < kInstances; ++i) {
+        auto instance = modules[d]->instantiate();
+        ASSERT_TRUE(instance) << instance.error().message;
+        instances[d].push_back(std::move(*instance));
+      }
+    });
+  for (std::thread &opener : openers)
+    opener.join();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  EXPECT_EQ(mock::live().greenContexts, kDevices);
+
+  std::map<const void *, const void *> contextOf;
+  for (const mock::MadeStream &made : mock::streamsMade())
+    contextOf[made.stream] = made.context;
+  std::set<const void *> contextsUsed;
+  for (unsigned d = 0; d < kDevices; ++d) {
+    size_t before = mock::launchStreams().size();
+    for (auto &instance : instances[d]) {
+      auto launched = instance->launch("scale", oneBlock(), kScaleArguments);
+      ASSERT_TRUE(launched) << launched.error().message;
+    }
+    std::vector<const void *> used = mock::launchStreams();
+    std::set<const void *> contexts;
+    for (size_t at = before; at < used.size(); ++at)
+      contexts.insert(contextOf.at(used[at]));
+    ASSERT_EQ(contexts.size(), 1u) << "one device launched in two contexts";
+    EXPECT_NE(*contexts.begin(), nullptr);
+    EXPECT_TRUE(contextsUsed.insert(*contexts.begin()).second)
+        << "two devices launched in one green context";
+  }
+
+  instances.clear();
+  modules.clear();
+  devices.clear();
+  EXPECT_EQ(mock::live(), mock::LiveObjects()) << describe(mock::live());
+}
+
+// Opening a device on a group of SMs fails cleanly at each driver call it
+// makes for the group: a clear error, nothing left behind.
+TEST_F(MockDevice, AGroupOfSmsThatCannotBeHadIsAnErrorAndLeaksNothing) {
+  for (auto [symbol, ordinal] : std::vector<std::pair<std::string, unsigned>>{
+           {"cuDeviceGetDevResource", 1},
+           {"cuDevSmResourceSplitByCount", 1},
+           {"cuDevSmResourceSplitByCount", 2},
+           {"cuDevResourceGenerateDesc", 1},
+           {"cuGreenCtxCreate", 1},
+           {"cuCtxFromGreenCtx", 1}}) {
+    SCOPED_TRACE(symbol + " #" + std::to_string(ordinal));
+    mock::reset();
+    mock::failCall(symbol, cuda::CUDA_ERROR_OUT_OF_MEMORY, ordinal);
+    auto device = Device::open(onSmGroup(0));
+    ASSERT_FALSE(device);
+    EXPECT_NE(device.error().message.find(symbol), std::string::npos)
+        << device.error().message;
+    EXPECT_EQ(mock::live(), mock::LiveObjects()) << describe(mock::live());
+  }
+  // A group larger than the GPU.
+  DeviceOptions tooLarge = onSmGroup(0);
+  tooLarge.gpuSmGroupSize = 200;
+  auto refused = Device::open(tooLarge);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::InvalidArgument);
+  EXPECT_NE(refused.error().message.find("the GPU has 132"), std::string::npos)
+      << refused.error().message;
 }
 
 TEST_F(MockDevice, ALostContextFailsEveryCallClearly) {
