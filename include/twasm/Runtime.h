@@ -251,7 +251,11 @@ struct DeviceOptions {
   /// devices' launches (other tenants', include/twasm/Tenancy.h) run first
   /// whenever they have work. Zero: never.
   std::chrono::microseconds cpuDemoteAfter{0};
-  /// cuda: the GPU's ordinal.
+  /// cuda: the GPU's ordinal. The first cuda device of a process, opened
+  /// before any other CUDA use, also asks the driver to load every kernel
+  /// with its module (CUDA_MODULE_LOADING=EAGER, unless set): a kernel
+  /// loaded lazily, at its first launch, may wait for every kernel running
+  /// on the GPU, another tenant's endless one included (docs/tenancy.md).
   int gpuOrdinal = 0;
   /// cuda: where linear memory lives.
   MemoryMode memory = MemoryMode::Managed;
