@@ -11,8 +11,9 @@
 // `scale` kernel of test/runtime/kernels.wat over N int32 elements (blocks
 // of 64 threads) and checks every result; each launch's latency is the wall
 // time of TenantInstance::launch. First `--launches` launches alone, then
-// as many while four hostile tenants, each on threads of its own, attack
-// without pause:
+// as many while hostile tenants (by default these four; --attackers lists
+// them in order, a kind listed twice being two tenants, "looper" and
+// "looper-2"), each on threads of its own, attack without pause:
 //
 //  * looper: an endless kernel (`spin`, 64 blocks of 32), interrupted at
 //    its quota's launch time, launched again at once;
@@ -32,7 +33,10 @@
 // when a launch runs past --cpu-slice-us (default 2000; 0: every tenant on
 // the device's one pool, taking turns); on a GPU, with --sm-group-size,
 // each tenant on a green context of its own group of SMs (default: every
-// tenant on the whole GPU).
+// tenant on the whole GPU). Each tenant makes its instance before any
+// attack starts, the good tenant first and then the attackers in the order
+// listed, so that each has the same device, or group of SMs, in every run;
+// the output names them.
 //
 // Reported: the good tenant's latency (median, 90th and 99th percentile)
 // alone and under attack, their ratios, and what each attacker's launches
@@ -66,6 +70,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -251,9 +256,6 @@ int main(int argc, char **argv) {
   hostileQuota.launchTime = 100ms;
   hostileQuota.memoryBytes = 8 * 65536;
   hostileQuota.blocksPerLaunch = hostileBlocks;
-  for (const char *tenant : {"looper", "trapper", "crowd", "bomber"})
-    if (Status status = gateway->setQuota(tenant, hostileQuota); !status)
-      fail(status.error().message);
   TenantQuota goodQuota;
   goodQuota.launchesPerSecond = 1e6;
   goodQuota.launchBurst = 1000000;
@@ -364,34 +366,19 @@ int main(int argc, char **argv) {
 
   std::atomic<bool> stop{false};
   AttackCounts looperCounts, trapperCounts, crowdCounts, bomberCounts;
-  auto attacker =
-      [&](const char *tenant,
-          std::function<void(TenantInstance &, const Capability &, uint64_t)>
-              attack) {
-        if (("," + attackerList + ",").find("," + std::string(tenant) + ",") ==
-            std::string::npos)
-          return std::thread();
-        return std::thread([&, tenant, attack] {
-          Capability capability = token(tenant);
-          std::unique_ptr<TenantInstance> instance =
-              check(gateway->instantiate(capability, entry.name), tenant);
-          for (uint64_t round = 0; !stop; ++round)
-            attack(*instance, capability, round);
-        });
-      };
-  std::vector<std::thread> attackers;
-  attackers.push_back(
-      attacker("looper", [&](TenantInstance &instance,
-                             const Capability &capability, uint64_t) {
-        LaunchOptions options;
-        options.grid = {64};
-        options.block = {32};
-        looperCounts.count(
-            instance.launch(capability, "spin", options, {Value::i32(0)}));
-      }));
-  attackers.push_back(attacker("trapper", [&](TenantInstance &instance,
-                                              const Capability &capability,
-                                              uint64_t round) {
+  using Attack =
+      std::function<void(TenantInstance &, const Capability &, uint64_t)>;
+  std::map<std::string, Attack> attackByKind;
+  attackByKind["looper"] = [&](TenantInstance &instance,
+                               const Capability &capability, uint64_t) {
+    LaunchOptions options;
+    options.grid = {64};
+    options.block = {32};
+    looperCounts.count(
+        instance.launch(capability, "spin", options, {Value::i32(0)}));
+  };
+  attackByKind["trapper"] = [&](TenantInstance &instance,
+                                const Capability &capability, uint64_t round) {
     LaunchOptions options;
     options.grid = {16};
     options.block = {64};
@@ -405,10 +392,9 @@ int main(int argc, char **argv) {
       ++trapperCounts.hostAccessesRefused;
     if (!instance.write(capability, address, &value, 4))
       ++trapperCounts.hostAccessesRefused;
-  }));
-  attackers.push_back(attacker("crowd", [&](TenantInstance &instance,
-                                            const Capability &capability,
-                                            uint64_t) {
+  };
+  attackByKind["crowd"] = [&](TenantInstance &instance,
+                              const Capability &capability, uint64_t) {
     LaunchOptions options;
     options.block = {1024};
     std::vector<Value> nothing = {Value::i32(0), Value::i32(1), Value::i32(0),
@@ -420,18 +406,59 @@ int main(int argc, char **argv) {
     options.grid = {
         static_cast<uint32_t>(std::min<uint64_t>(hostileBlocks, 0x7fffffff))};
     crowdCounts.count(instance.launch(capability, "scale", options, nothing));
-  }));
-  attackers.push_back(
-      attacker("bomber", [&](TenantInstance &instance,
-                             const Capability &capability, uint64_t round) {
-        if (!instance.grow(capability, 1000 + round % 30000))
-          ++bomberCounts.growthsRefused;
-        Result<std::unique_ptr<TenantInstance>> more =
-            gateway->instantiate(capability, entry.name);
-        if (!more)
-          ++bomberCounts.refused;
-        std::this_thread::sleep_for(1ms);
-      }));
+  };
+  attackByKind["bomber"] = [&](TenantInstance &instance,
+                               const Capability &capability, uint64_t round) {
+    if (!instance.grow(capability, 1000 + round % 30000))
+      ++bomberCounts.growthsRefused;
+    Result<std::unique_ptr<TenantInstance>> more =
+        gateway->instantiate(capability, entry.name);
+    if (!more)
+      ++bomberCounts.refused;
+    std::this_thread::sleep_for(1ms);
+  };
+
+  // The attackers in the order listed, each a tenant of its own (a kind
+  // listed again is another tenant: "looper-2"), each with its instance
+  // made here, one after the other, before any attack starts: so each
+  // tenant's device (on a GPU with --sm-group-size, its group of SMs, which
+  // the gateway gives out in turn) is the same from run to run.
+  struct Attacker {
+    std::string tenant;
+    Attack attack;
+    Capability capability;
+    std::unique_ptr<TenantInstance> instance;
+  };
+  std::vector<Attacker> hostile;
+  std::map<std::string, int> listed;
+  std::printf("tenant good: %s\n", gateway->usage("good").device.c_str());
+  for (size_t at = 0; at <= attackerList.size();) {
+    size_t comma = std::min(attackerList.find(',', at), attackerList.size());
+    std::string kind = attackerList.substr(at, comma - at);
+    at = comma + 1;
+    if (kind.empty())
+      continue;
+    if (!attackByKind.count(kind))
+      fail("unknown attacker '" + kind +
+           "' (looper, trapper, crowd or bomber)");
+    int nth = ++listed[kind];
+    std::string tenant = nth == 1 ? kind : kind + "-" + std::to_string(nth);
+    if (Status status = gateway->setQuota(tenant, hostileQuota); !status)
+      fail(status.error().message);
+    Capability capability = token(tenant);
+    std::unique_ptr<TenantInstance> instance =
+        check(gateway->instantiate(capability, entry.name), "instantiate");
+    std::printf("tenant %s: %s\n", tenant.c_str(),
+                gateway->usage(tenant).device.c_str());
+    hostile.push_back(Attacker{tenant, attackByKind[kind],
+                               std::move(capability), std::move(instance)});
+  }
+  std::vector<std::thread> attackers;
+  for (Attacker &attacker : hostile)
+    attackers.emplace_back([&] {
+      for (uint64_t round = 0; !stop; ++round)
+        attacker.attack(*attacker.instance, attacker.capability, round);
+    });
   // With --attack-seconds, how far every tenant has come, each second, on
   // stderr: a run that stalls shows who stalled.
   std::atomic<bool> measured{false};

@@ -198,6 +198,10 @@ struct TenantUsage {
   uint64_t refusedForQuota = 0;
   /// Calls refused for the token (expired, revoked, not covering it).
   uint64_t refusedForToken = 0;
+  /// Where the tenant's instances run: its device's description (with
+  /// GatewayOptions::tenantDevices on a GPU, the group of SMs it has).
+  /// Empty until its first instance.
+  std::string device;
 };
 
 class TenantGateway;

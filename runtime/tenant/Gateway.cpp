@@ -647,7 +647,10 @@ TenantUsage TenantGateway::usage(std::string_view tenant) const {
     state = found->second;
   }
   std::lock_guard<std::mutex> lock(state->mutex);
-  return state->usage;
+  TenantUsage usage = state->usage;
+  if (state->device)
+    usage.device = state->device->description();
+  return usage;
 }
 
 //===----------------------------------------------------------------------===//

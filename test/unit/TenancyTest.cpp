@@ -649,6 +649,54 @@ TEST_F(Gateway, TenantGpuDevicesInDeviceMemoryAreCappedByTheDriver) {
   EXPECT_EQ(cuda::mock::live(), cuda::mock::LiveObjects());
 }
 
+// On a GPU with tenant devices on groups of SMs, tenants take the groups in
+// turn as they make their first instances, and keep theirs: a device opened
+// again for a new quota is on the same group. usage() names each tenant's.
+TEST_F(Gateway, TenantsTakeGroupsOfSmsInTurnAndKeepThem) {
+  cuda::mock::reset();
+  CapabilityVerifier verifier;
+  verifier.trustIssuer(issuer.publicKey());
+  GatewayOptions options;
+  options.clock = [this] { return clock.load(); };
+  DeviceOptions perTenant;
+  perTenant.kind = DeviceKind::Mock;
+  perTenant.memory = MemoryMode::Device;
+  perTenant.cubinCache = "none";
+  perTenant.gpuSmGroupSize = 16;
+  options.tenantDevices = perTenant;
+  gateway = TenantGateway::create(device, *registry, verifier, options);
+  EXPECT_EQ(gateway->usage("acme").device, "");
+  std::vector<std::unique_ptr<TenantInstance>> instances;
+  for (const char *tenant : {"acme", "bravo", "charlie"}) {
+    instances.push_back(
+        instantiate(everything(tenant), "test/runtime-kernels"));
+    ASSERT_TRUE(instances.back());
+  }
+  auto group = [&](const char *tenant) {
+    std::string device = gateway->usage(tenant).device;
+    size_t at = device.find("SM group "), end = device.find(')', at);
+    return end == std::string::npos ? "none: " + device
+                                    : device.substr(at, end + 1 - at);
+  };
+  EXPECT_EQ(group("acme"), "SM group 0 of 8 (16 of 132 SMs)");
+  EXPECT_EQ(group("bravo"), "SM group 1 of 8 (16 of 132 SMs)");
+  EXPECT_EQ(group("charlie"), "SM group 2 of 8 (16 of 132 SMs)");
+  EXPECT_EQ(cuda::mock::live().greenContexts, 3u);
+
+  // A new memory quota opens acme's device again, on its own group.
+  instances.front().reset();
+  TenantQuota quota;
+  quota.memoryBytes = 16 << 20;
+  ASSERT_TRUE(gateway->setQuota("acme", quota));
+  instances.front() = instantiate(everything("acme"), "test/runtime-kernels");
+  ASSERT_TRUE(instances.front());
+  EXPECT_EQ(group("acme"), "SM group 0 of 8 (16 of 132 SMs)");
+  EXPECT_EQ(cuda::mock::live().greenContexts, 3u);
+  instances.clear();
+  gateway.reset();
+  EXPECT_EQ(cuda::mock::live(), cuda::mock::LiveObjects());
+}
+
 TEST_F(Gateway, LaunchesAreLimitedInTimeRateAndConcurrency) {
   TenantQuota quota;
   quota.launchTime = 50ms;
