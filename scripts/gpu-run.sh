@@ -128,10 +128,14 @@ if [[ $what == tenancy || $what == all ]]; then
   status=$((status | PIPESTATUS[0]))
   run=0
   # Each attack alone and all together, each tenant on its own group of 16
-  # SMs with device memory from its own capped pool; the same in managed
-  # memory; the whole GPU shared; and this machine's CPU.
+  # SMs with device memory from its own capped pool (the attackers in two
+  # orders, so on other groups, and three endless kernels: how many busy
+  # tenants against which attack); the same in managed memory; the whole
+  # GPU shared; and this machine's CPU. Each attacked phase stops after 10 s.
   groups="--device cuda --memory device --sm-group-size 16"
-  for options in "$groups" "$groups --attackers looper" \
+  for options in "$groups" "$groups --attackers bomber,crowd,trapper,looper" \
+    "$groups --attackers looper,looper,looper" \
+    "$groups --attackers looper" \
     "$groups --attackers trapper" "$groups --attackers crowd" \
     "$groups --attackers bomber" \
     "--device cuda --memory managed --sm-group-size 16" \
@@ -143,7 +147,7 @@ if [[ $what == tenancy || $what == all ]]; then
     timeout 60 "$bundle/bin/twasm-bench-tenancy" \
       "$bundle/runtime/tenancy_kernels.twa" \
       "$bundle/runtime/tenancy_kernels-publisher.pub" $options \
-      --json "$out/bench-tenancy-$run.json" 2>&1 |
+      --attack-seconds 10 --json "$out/bench-tenancy-$run.json" 2>&1 |
       tee -a "$out/bench-tenancy-$run.txt"
     status=$((status | PIPESTATUS[0]))
   done
