@@ -192,6 +192,7 @@ public:
       if (!lost.load()) {
         releaseStaging();
         releaseSlots();
+        releaseSpares();
         if (pool)
           driver->memPoolDestroy(pool);
       }
@@ -278,12 +279,15 @@ public:
 
   /// An instance's memory (linear memory, or its globals block, which is
   /// always device memory): from the pool in the order of `stream` where
-  /// there is one, else behind the gate.
+  /// there is one, else a spare block of that size, else behind the gate.
   Result<CUdeviceptr> allocateForInstance(uint64_t bytes, bool managed,
                                           CUstream stream,
                                           const char *purpose) {
-    if (!pool)
+    if (!pool) {
+      if (std::optional<CUdeviceptr> spare = takeSpare(bytes, managed))
+        return *spare;
       return allocate(bytes, managed, purpose);
+    }
     // What the pool holds and has not handed out is free for this device.
     uint64_t reserved = 0, used = 0;
     for (auto [attribute, value] :
@@ -313,17 +317,62 @@ public:
       return status.error();
     return pointer;
   }
-  /// Frees what allocateForInstance() gave, in the order of `stream`.
-  void freeForInstance(CUdeviceptr pointer, CUstream stream) {
+  /// Frees what allocateForInstance() gave (`bytes` of it, managed or
+  /// not), in the order of `stream`; without a pool, keeps it as a spare
+  /// block where `reusable` and there is room. A reusable block has nothing
+  /// queued on it any more: an instance waits for each piece of its work
+  /// (launch, copy, memset) before it returns.
+  void freeForInstance(CUdeviceptr pointer, uint64_t bytes, bool managed,
+                       bool reusable, CUstream stream) {
     if (!pointer)
       return;
     if (pool) {
       driver->memFreeAsync(pointer, stream);
       return;
     }
+    if (reusable) {
+      std::lock_guard<std::mutex> lock(spareMutex);
+      if (spareBytes + bytes <= kSpareBytes) {
+        spareBlocks.insert({{managed, bytes}, pointer});
+        spareBytes += bytes;
+        return;
+      }
+    }
     LaunchGate::Management managing(*gate);
     driver->memFree(pointer);
   }
+
+  /// Without a pool (linear memory in managed memory, which has none),
+  /// every allocation and free passes the launch gate, and so waits for
+  /// every launch in flight while holding up new ones: a tenant making and
+  /// freeing instances held every other tenant's launches for up to the
+  /// longest launch's time (100 ms on an H100, docs/tenancy.md). So blocks
+  /// that instances free are kept, by size and kind, for the next
+  /// instances, up to kSpareBytes a device; each instance writes the whole
+  /// of a block it takes (memory zeroed, globals copied, growth copied and
+  /// zeroed) before anything reads it. Managed memory shared with a
+  /// program's host code is never kept: only its used part is zeroed.
+  static constexpr uint64_t kSpareBytes = uint64_t(64) << 20;
+  std::optional<CUdeviceptr> takeSpare(uint64_t bytes, bool managed) {
+    std::lock_guard<std::mutex> lock(spareMutex);
+    auto found = spareBlocks.find({managed, bytes});
+    if (found == spareBlocks.end())
+      return std::nullopt;
+    CUdeviceptr block = found->second;
+    spareBlocks.erase(found);
+    spareBytes -= bytes;
+    return block;
+  }
+  void releaseSpares() {
+    LaunchGate::Management managing(*gate);
+    for (const auto &[kind, block] : spareBlocks)
+      driver->memFree(block);
+    spareBlocks.clear();
+    spareBytes = 0;
+  }
+  std::multimap<std::pair<bool, uint64_t>, CUdeviceptr> spareBlocks;
+  uint64_t spareBytes = 0;
+  std::mutex spareMutex;
 
   /// What a launch of an instance needs besides its memory: a stream for
   /// its work, one for raising its control word beside a running kernel,
@@ -590,8 +639,11 @@ public:
     // Releases whatever was acquired, also after a failed instantiation.
     if (!gpu.enterForRelease())
       return; // the context is gone, and everything in it
-    gpu.freeForInstance(memory, stream);
-    gpu.freeForInstance(globals, stream);
+    gpu.freeForInstance(memory, sharedCapacity ? maxBytes : memorySize,
+                        gpu.managedMemory || sharedCapacity,
+                        /*reusable=*/!sharedCapacity, stream);
+    gpu.freeForInstance(globals, module->initialGlobals.size(),
+                        /*managed=*/false, /*reusable=*/true, stream);
     // The frees are queued on the slot's stream, before whatever its next
     // instance queues there.
     if (stream)
@@ -923,7 +975,8 @@ Status CudaInstance::reset() {
   if (memorySize != initialBytes) {
     // Grown: memory of the initial size takes the grown one's place (freed
     // first: nothing in it is kept, and the peak stays at the larger one).
-    gpu.freeForInstance(memory, stream);
+    gpu.freeForInstance(memory, memorySize, gpu.managedMemory,
+                        /*reusable=*/true, stream);
     memory = 0;
     memorySize = 0;
     if (initialBytes) {
@@ -996,10 +1049,13 @@ Result<uint32_t> CudaInstance::grow(uint32_t pages) {
   if (copied)
     copied = zero(*allocated + memorySize, newSize - memorySize);
   if (!copied) {
-    gpu.freeForInstance(*allocated, stream);
+    // The copy may still be queued: not a block to hand out again.
+    gpu.freeForInstance(*allocated, newSize, gpu.managedMemory,
+                        /*reusable=*/false, stream);
     return copied.error();
   }
-  gpu.freeForInstance(memory, stream);
+  gpu.freeForInstance(memory, memorySize, gpu.managedMemory,
+                      /*reusable=*/true, stream);
   memory = *allocated;
   memorySize = newSize;
   if (Status status = placeOnGpu(); !status)

@@ -448,12 +448,13 @@ TEST_F(MockDevice, ObjectsReleaseTheirResourcesWhileTheDeviceLives) {
       afterFirst = mock::live();
   }
   // What stays is the device's stock of launch slots (one block: its
-  // streams, trap records and control words), the same after 100 cycles
-  // as after one.
+  // streams, trap records and control words) and the spare blocks of the
+  // last instance (its linear memory and globals, kept for the next), the
+  // same after 100 cycles as after one.
   mock::LiveObjects stock = onlyTheContext();
   stock.streams = 2 * 16;
   stock.hostAllocations = 1;
-  stock.deviceAllocations = 1;
+  stock.deviceAllocations = 1 + 2;
   EXPECT_EQ(afterFirst, stock) << describe(afterFirst);
   EXPECT_EQ(mock::live(), stock) << describe(mock::live());
 }
@@ -518,6 +519,54 @@ TEST_F(MockDevice, DeviceMemoryComesFromAPoolTheDriverCaps) {
   EXPECT_EQ(managed.error().code, ErrorCode::InvalidArgument);
   EXPECT_NE(managed.error().message.find("device memory"), std::string::npos)
       << managed.error().message;
+}
+
+// In managed memory there is no stream-ordered pool, and every allocation
+// and free passes the launch gate (waiting for every launch in flight and
+// holding up new ones). Instances that come and go reuse the blocks the
+// last ones freed instead, zeroed before use; a block larger than the
+// spare room goes back to the driver.
+TEST_F(MockDevice, ManagedInstancesReuseFreedBlocksZeroedAndBounded) {
+  auto device = Device::open(mockOptions());
+  ASSERT_TRUE(device) << device.error().message;
+  auto module = (*device)->loadModule(kernelsPtx(), manifestUpTo4GiB());
+  ASSERT_TRUE(module) << module.error().message;
+  {
+    auto first = (*module)->instantiate();
+    ASSERT_TRUE(first) << first.error().message;
+    uint32_t word = 0xdeadbeef;
+    ASSERT_TRUE((*first)->write(100, &word, 4));
+  }
+  auto allocations = [] {
+    return mock::callCount("cuMemAllocManaged") +
+           mock::callCount("cuMemAlloc_v2") + mock::callCount("cuMemFree_v2");
+  };
+  unsigned before = allocations();
+  for (int cycle = 0; cycle < 20; ++cycle) {
+    auto instance = (*module)->instantiate();
+    ASSERT_TRUE(instance) << instance.error().message;
+    uint32_t word = 1;
+    ASSERT_TRUE((*instance)->read(100, &word, 4));
+    EXPECT_EQ(word, 0u) << "a reused block kept an earlier instance's bytes";
+    word = 0xdeadbeef;
+    ASSERT_TRUE((*instance)->write(100, &word, 4));
+    auto launched = (*instance)->launch("scale", oneBlock(), kScaleArguments);
+    ASSERT_TRUE(launched) << launched.error().message;
+  }
+  EXPECT_EQ(allocations(), before) << "instances that come and go allocated";
+
+  // Grown past the spare room (64 MiB): its memory goes back to the driver
+  // (the page it grew from, and its globals, are kept).
+  unsigned frees = mock::callCount("cuMemFree_v2");
+  {
+    auto large = (*module)->instantiate();
+    ASSERT_TRUE(large);
+    ASSERT_TRUE((*large)->grow(1100)) << "to 1101 pages, 68.8 MiB";
+  }
+  EXPECT_EQ(mock::callCount("cuMemFree_v2"), frees + 1);
+  module->reset();
+  device->reset();
+  EXPECT_EQ(mock::live(), mock::LiveObjects()) << describe(mock::live());
 }
 
 /// Options for a mock device on SM group `group` (of 16 SMs: eight groups).
