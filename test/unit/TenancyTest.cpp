@@ -348,6 +348,23 @@ protected:
       throw std::runtime_error(verified.error().message);
     return *verified;
   }
+  /// The gateway again, each tenant on a mock GPU device of its own, in
+  /// device memory, on groups of `smGroupSize` SMs (0: the whole GPU).
+  void useTenantMockDevices(unsigned smGroupSize = 0) {
+    cuda::mock::reset();
+    CapabilityVerifier verifier;
+    verifier.trustIssuer(issuer.publicKey());
+    GatewayOptions options;
+    options.clock = [this] { return clock.load(); };
+    DeviceOptions perTenant;
+    perTenant.kind = DeviceKind::Mock;
+    perTenant.memory = MemoryMode::Device;
+    perTenant.cubinCache = "none";
+    perTenant.gpuSmGroupSize = smGroupSize;
+    options.tenantDevices = perTenant;
+    gateway = TenantGateway::create(device, *registry, verifier, options);
+  }
+
   /// A tenant that may instantiate and launch everything in test/.
   Capability everything(const std::string &tenant) {
     return capability(tenant, {Operation::Instantiate, Operation::Launch},
@@ -594,17 +611,7 @@ TEST_F(Gateway, AnInstancePoolHandsItsTenantZeroedInstancesAndNoOneElse) {
 }
 
 TEST_F(Gateway, TenantGpuDevicesInDeviceMemoryAreCappedByTheDriver) {
-  cuda::mock::reset();
-  CapabilityVerifier verifier;
-  verifier.trustIssuer(issuer.publicKey());
-  GatewayOptions options;
-  options.clock = [this] { return clock.load(); };
-  DeviceOptions perTenant;
-  perTenant.kind = DeviceKind::Mock;
-  perTenant.memory = MemoryMode::Device;
-  perTenant.cubinCache = "none";
-  options.tenantDevices = perTenant;
-  gateway = TenantGateway::create(device, *registry, verifier, options);
+  useTenantMockDevices();
   TenantQuota quota;
   quota.memoryBytes = 8 << 20;
   quota.instances = 3;
@@ -653,18 +660,7 @@ TEST_F(Gateway, TenantGpuDevicesInDeviceMemoryAreCappedByTheDriver) {
 // turn as they make their first instances, and keep theirs: a device opened
 // again for a new quota is on the same group. usage() names each tenant's.
 TEST_F(Gateway, TenantsTakeGroupsOfSmsInTurnAndKeepThem) {
-  cuda::mock::reset();
-  CapabilityVerifier verifier;
-  verifier.trustIssuer(issuer.publicKey());
-  GatewayOptions options;
-  options.clock = [this] { return clock.load(); };
-  DeviceOptions perTenant;
-  perTenant.kind = DeviceKind::Mock;
-  perTenant.memory = MemoryMode::Device;
-  perTenant.cubinCache = "none";
-  perTenant.gpuSmGroupSize = 16;
-  options.tenantDevices = perTenant;
-  gateway = TenantGateway::create(device, *registry, verifier, options);
+  useTenantMockDevices(/*smGroupSize=*/16);
   EXPECT_EQ(gateway->usage("acme").device, "");
   std::vector<std::unique_ptr<TenantInstance>> instances;
   for (const char *tenant : {"acme", "bravo", "charlie"}) {
