@@ -320,8 +320,9 @@ public:
   /// Frees what allocateForInstance() gave (`bytes` of it, managed or
   /// not), in the order of `stream`; without a pool, keeps it as a spare
   /// block where `reusable` and there is room. A reusable block has nothing
-  /// queued on it any more: an instance waits for each piece of its work
-  /// (launch, copy, memset) before it returns.
+  /// queued on it any more (the caller knows: an instance waits for each
+  /// piece of its work before it returns, and checks its stream before it
+  /// goes).
   void freeForInstance(CUdeviceptr pointer, uint64_t bytes, bool managed,
                        bool reusable, CUstream stream) {
     if (!pointer)
@@ -639,11 +640,14 @@ public:
     // Releases whatever was acquired, also after a failed instantiation.
     if (!gpu.enterForRelease())
       return; // the context is gone, and everything in it
+    // Its blocks serve other instances only if nothing it queued is left
+    // (a failed instantiation may leave a copy behind).
+    bool idle = stream && gpu.driver->streamQuery(stream) == CUDA_SUCCESS;
     gpu.freeForInstance(memory, sharedCapacity ? maxBytes : memorySize,
                         gpu.managedMemory || sharedCapacity,
-                        /*reusable=*/!sharedCapacity, stream);
+                        /*reusable=*/idle && !sharedCapacity, stream);
     gpu.freeForInstance(globals, module->initialGlobals.size(),
-                        /*managed=*/false, /*reusable=*/true, stream);
+                        /*managed=*/false, /*reusable=*/idle, stream);
     // The frees are queued on the slot's stream, before whatever its next
     // instance queues there.
     if (stream)
@@ -1610,7 +1614,7 @@ openCudaDevice(const DeviceOptions &options,
   // tenant's endless kernel included, while that kernel's interruption
   // waits for the launch (docs/tenancy.md). The driver reads the variable
   // when the process first initializes CUDA; a value the process set
-  // itself wins, and loadModule asks for each kernel behind the gate in
+  // itself wins, and loadCompiled looks each kernel up behind the gate in
   // any case.
   static std::once_flag loading;
   std::call_once(
