@@ -56,16 +56,16 @@ struct PlannedFailure {
   unsigned remaining;
   CUresult result;
 };
-/// A green context: its SMs, and the context handle cuCtxFromGreenCtx gives
-/// (the address of `handle`).
+/// A green context: the context handle cuCtxFromGreenCtx gives is the
+/// address of `handle`.
 struct MockGreenContext {
-  unsigned smCount;
   char handle;
 };
-/// A descriptor of a set of SMs (cuDevResourceGenerateDesc).
-struct MockResourceDesc {
-  unsigned smCount;
-};
+/// A descriptor of a set of SMs (cuDevResourceGenerateDesc): only its
+/// identity matters, to tell a descriptor made here from any other pointer.
+struct MockResourceDesc {};
+/// The simulated GPU's streaming multiprocessors.
+constexpr unsigned kSmCount = 132;
 
 /// The simulated GPU. One lock guards it; an endless launch's wait polls
 /// its control word without it, so that another thread can set the word.
@@ -192,7 +192,7 @@ CUresult mockDeviceGetAttribute(int *value, int attribute, CUdevice) {
   MOCK_ENTER("cuDeviceGetAttribute");
   switch (attribute) {
   case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT:
-    *value = 132;
+    *value = kSmCount;
     return CUDA_SUCCESS;
   case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR:
     *value = 9;
@@ -254,9 +254,8 @@ CUresult mockCtxSetCurrent(CUcontext context) {
   currentContext = context;
   return CUDA_SUCCESS;
 }
-// Green contexts: the GPU's 132 SMs split into groups of at least the
-// count asked for (rounded up to an even number, as SMs come in pairs).
-constexpr unsigned kSmCount = 132;
+// Green contexts: the GPU's SMs split into groups of at least the count
+// asked for (rounded up to an even number, as SMs come in pairs).
 CUresult mockDeviceGetDevResource(CUdevice, CUdevResource *resource, int type) {
   MOCK_ENTER("cuDeviceGetDevResource");
   if (!resource || type != CU_DEV_RESOURCE_TYPE_SM)
@@ -299,7 +298,7 @@ CUresult mockDevResourceGenerateDesc(CUdevResourceDesc *description,
   if (!description || !resources || count != 1 ||
       resources->type != CU_DEV_RESOURCE_TYPE_SM)
     return misuse(gpu, "cuDevResourceGenerateDesc of no one SM resource");
-  auto *made = new MockResourceDesc{resources->sm.smCount};
+  auto *made = new MockResourceDesc{};
   gpu.resourceDescs.insert(made);
   *description = reinterpret_cast<CUdevResourceDesc>(made);
   return CUDA_SUCCESS;
@@ -312,7 +311,7 @@ CUresult mockGreenCtxCreate(CUgreenCtx *context, CUdevResourceDesc description,
       flags != CU_GREEN_CTX_DEFAULT_STREAM)
     return misuse(gpu, "cuGreenCtxCreate of an unknown descriptor or "
                        "without its default stream");
-  auto *made = new MockGreenContext{desc->smCount, 0};
+  auto *made = new MockGreenContext{};
   gpu.greenContexts.insert(made);
   // It retains the primary context, and its default stream takes a
   // hardware queue as it is made.
