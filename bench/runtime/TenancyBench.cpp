@@ -17,6 +17,9 @@
 //
 //  * looper: an endless kernel (`spin`, 64 blocks of 32), interrupted at
 //    its quota's launch time, launched again at once;
+//  * idler (only when listed): an endless kernel like the looper's that
+//    touches no memory (`idle`), to tell what the SMs' being busy costs
+//    from what the looper's stores to one word cost;
 //  * trapper: a storm of `poke` launches that load and store at addresses
 //    spread over the whole 4 GiB space (nearly all out of bounds, so each
 //    launch traps), and host reads and writes at such addresses;
@@ -63,7 +66,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -71,6 +74,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -365,7 +369,13 @@ int main(int argc, char **argv) {
   Percentiles aloneInDriver = percentiles(driverSamples);
 
   std::atomic<bool> stop{false};
-  AttackCounts looperCounts, trapperCounts, crowdCounts, bomberCounts;
+  // What each kind of attack came to (tenants of one kind together).
+  std::map<std::string, AttackCounts> countsByKind;
+  AttackCounts &looperCounts = countsByKind["looper"];
+  AttackCounts &idlerCounts = countsByKind["idler"];
+  AttackCounts &trapperCounts = countsByKind["trapper"];
+  AttackCounts &crowdCounts = countsByKind["crowd"];
+  AttackCounts &bomberCounts = countsByKind["bomber"];
   using Attack =
       std::function<void(TenantInstance &, const Capability &, uint64_t)>;
   std::map<std::string, Attack> attackByKind;
@@ -376,6 +386,14 @@ int main(int argc, char **argv) {
     options.block = {32};
     looperCounts.count(
         instance.launch(capability, "spin", options, {Value::i32(0)}));
+  };
+  attackByKind["idler"] = [&](TenantInstance &instance,
+                              const Capability &capability, uint64_t) {
+    LaunchOptions options;
+    options.grid = {64};
+    options.block = {32};
+    idlerCounts.count(
+        instance.launch(capability, "idle", options, {Value::i32(1)}));
   };
   attackByKind["trapper"] = [&](TenantInstance &instance,
                                 const Capability &capability, uint64_t round) {
@@ -424,7 +442,6 @@ int main(int argc, char **argv) {
   // tenant's device (on a GPU with --sm-group-size, its group of SMs, which
   // the gateway gives out in turn) is the same from run to run.
   struct Attacker {
-    std::string tenant;
     Attack attack;
     Capability capability;
     std::unique_ptr<TenantInstance> instance;
@@ -440,7 +457,7 @@ int main(int argc, char **argv) {
       continue;
     if (!attackByKind.count(kind))
       fail("unknown attacker '" + kind +
-           "' (looper, trapper, crowd or bomber)");
+           "' (looper, idler, trapper, crowd or bomber)");
     int nth = ++listed[kind];
     std::string tenant = nth == 1 ? kind : kind + "-" + std::to_string(nth);
     if (Status status = gateway->setQuota(tenant, hostileQuota); !status)
@@ -450,8 +467,8 @@ int main(int argc, char **argv) {
         check(gateway->instantiate(capability, entry.name), "instantiate");
     std::printf("tenant %s: %s\n", tenant.c_str(),
                 gateway->usage(tenant).device.c_str());
-    hostile.push_back(Attacker{tenant, attackByKind[kind],
-                               std::move(capability), std::move(instance)});
+    hostile.push_back(Attacker{attackByKind[kind], std::move(capability),
+                               std::move(instance)});
   }
   std::vector<std::thread> attackers;
   for (Attacker &attacker : hostile)
@@ -461,26 +478,29 @@ int main(int argc, char **argv) {
     });
   // With --attack-seconds, how far every tenant has come, each second, on
   // stderr: a run that stalls shows who stalled.
-  std::atomic<bool> measured{false};
+  std::mutex measuring;
+  std::condition_variable measuredChanged;
+  bool measured = false;
   std::thread progress;
   if (attackSeconds > 0)
     progress = std::thread([&] {
       Clock::time_point began = Clock::now();
-      while (!measured) {
-        std::this_thread::sleep_for(100ms);
-        double at = std::chrono::duration<double>(Clock::now() - began).count();
-        if (at - std::floor(at) >= 0.1)
-          continue;
-        auto ran = [](const AttackCounts &counts) {
-          return std::to_string(counts.launches.load()) + "/" +
-                 std::to_string(counts.completed + counts.trapped +
-                                counts.interrupted);
-        };
+      for (int at = 1;; ++at) {
+        std::unique_lock<std::mutex> lock(measuring);
+        if (measuredChanged.wait_until(lock, began + std::chrono::seconds(at),
+                                       [&] { return measured; }))
+          return;
+        std::string ran;
+        for (const auto &[kind, counts] : countsByKind)
+          if (counts.launches)
+            ran += ", " + kind + " " + std::to_string(counts.launches.load()) +
+                   "/" +
+                   std::to_string(counts.completed + counts.trapped +
+                                  counts.interrupted);
         std::fprintf(stderr,
-                     "progress %.0f s: good %d launches; launches/ran: "
-                     "looper %s, trapper %s, crowd %s; bomber %llu\n",
-                     at, goodLaunchesEnded.load(), ran(looperCounts).c_str(),
-                     ran(trapperCounts).c_str(), ran(crowdCounts).c_str(),
+                     "progress %d s: good %d launches; launches/ran%s; "
+                     "bomber %llu\n",
+                     at, goodLaunchesEnded.load(), ran.c_str(),
                      static_cast<unsigned long long>(
                          bomberCounts.growthsRefused.load()));
       }
@@ -488,7 +508,11 @@ int main(int argc, char **argv) {
   // Let every attack be under way before measuring.
   std::this_thread::sleep_for(200ms);
   std::vector<double> attacked = measure("attacked", launches, attackSeconds);
-  measured = true;
+  {
+    std::lock_guard<std::mutex> lock(measuring);
+    measured = true;
+  }
+  measuredChanged.notify_all();
   if (progress.joinable())
     progress.join();
   if (attacked.empty())
@@ -518,10 +542,9 @@ int main(int argc, char **argv) {
               aloneInDriver.p50, attackedInDriver.p50);
   std::printf("  ratio         median %.2f  p99 %.2f; wrong results: %llu\n",
               ratio50, ratio99, static_cast<unsigned long long>(wrong));
-  nlohmann::json attacks = {{"looper", looperCounts.report()},
-                            {"trapper", trapperCounts.report()},
-                            {"crowd", crowdCounts.report()},
-                            {"bomber", bomberCounts.report()}};
+  nlohmann::json attacks = nlohmann::json::object();
+  for (const auto &[kind, counts] : countsByKind)
+    attacks[kind] = counts.report();
   std::printf("attackers (%s): %s\n", attackerList.c_str(),
               attacks.dump().c_str());
   if (!jsonPath.empty()) {

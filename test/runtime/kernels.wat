@@ -1,7 +1,7 @@
 ;; Kernels for the runtime API's and the tenancy tests (RuntimeApiTest.cpp,
 ;; TenancyTest.cpp), compiled by the build: one that computes, one that traps
-;; in a known thread, one that never ends, and one that reads and writes
-;; wherever it is told.
+;; in a known thread, two that never end (one storing to memory, one touching
+;; none), and one that reads and writes wherever it is told.
 (module
   (import "twasm" "thread_id_x" (func $tx (result i32)))
   (import "twasm" "block_id_x" (func $bx (result i32)))
@@ -38,6 +38,15 @@
         (i32.add (i32.load (local.get $counter)) (i32.const 1)))
       (br $forever)))
 
+  ;; Never ends and touches no memory (only its epoch checks read the
+  ;; control word): an endless kernel that keeps its SMs busy without any
+  ;; traffic to the memory system.
+  (func (export "idle") (param $seed i32)
+    (loop $forever
+      (local.set $seed (i32.add (i32.mul (local.get $seed) (i32.const 1103515245))
+                                (i32.const 12345)))
+      (br $forever)))
+
   ;; Each thread adds 1 to the i32 at $base + (its global index) * $stride,
   ;; wrapping at 4 GiB: with a large stride, accesses all over the 32-bit
   ;; address space, nearly all of them out of bounds.
@@ -48,4 +57,4 @@
     (i32.store (local.get $address)
       (i32.add (i32.load (local.get $address)) (i32.const 1))))
 
-  (@custom "twasm.kernels" "scale\00store_out_of_bounds\00spin\00poke\00"))
+  (@custom "twasm.kernels" "scale\00store_out_of_bounds\00spin\00idle\00poke\00"))

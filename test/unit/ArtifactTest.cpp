@@ -181,7 +181,7 @@ TEST(Artifact, BuiltArtifactsVerifyAndDescribeThemselves) {
   EXPECT_EQ(manifest.created, kCreated);
   EXPECT_EQ(manifest.expires, kExpires);
   EXPECT_EQ(manifest.compiler, compilerIdentity());
-  ASSERT_EQ(manifest.kernels.size(), 4u);
+  ASSERT_EQ(manifest.kernels.size(), 5u);
   EXPECT_EQ(manifest.kernels[0].name, "scale");
   EXPECT_EQ(manifest.kernels[0].params,
             std::vector<ValueType>(4, ValueType::I32));

@@ -133,7 +133,7 @@ TEST_F(MockDevice, LaunchPassesTheHiddenParametersThenTheArguments) {
   ASSERT_TRUE(device) << device.error().message;
   auto module = (*device)->loadModule(kernelsPtx(), kernelsManifest());
   ASSERT_TRUE(module) << module.error().message;
-  ASSERT_EQ((*module)->kernels().size(), 4u);
+  ASSERT_EQ((*module)->kernels().size(), 5u);
   auto instance = (*module)->instantiate();
   ASSERT_TRUE(instance) << instance.error().message;
   EXPECT_EQ((*instance)->memoryBytes(), 65536u);

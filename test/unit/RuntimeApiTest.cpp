@@ -223,7 +223,7 @@ TEST(RuntimeApi, BadModulesAreErrors) {
 TEST(RuntimeApi, KernelsAreListedWithTheirParameters) {
   auto device = openDevice();
   auto module = loadKernels(*device);
-  ASSERT_EQ(module->kernels().size(), 4u);
+  ASSERT_EQ(module->kernels().size(), 5u);
   const KernelInfo *scale = module->findKernel("scale");
   ASSERT_NE(scale, nullptr);
   EXPECT_EQ(scale->params, std::vector<ValueType>(4, ValueType::I32));
