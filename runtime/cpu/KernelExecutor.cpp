@@ -491,6 +491,17 @@ void KernelExecutor::demoteWorkers() {
       (void)sched_setscheduler(id, SCHED_IDLE, &parameters);
 }
 
+bool KernelExecutor::workersYield() const {
+  bool any = false;
+  for (const std::unique_ptr<WorkerState> &state : states)
+    if (pid_t id = state->threadId.load()) {
+      if (sched_getscheduler(id) != SCHED_IDLE)
+        return false;
+      any = true;
+    }
+  return any;
+}
+
 void KernelExecutor::renewWorkers() {
   {
     std::lock_guard<std::mutex> lock(mutex);
@@ -609,8 +620,14 @@ KernelExecutor::launch(Instance &instance, std::string_view name,
   launch.blockCount = grid.count();
 
   std::lock_guard<std::mutex> serial(launchMutex);
+  if (demoted &&
+      std::chrono::steady_clock::now() - demotedSince >= kDemotionHold) {
+    renewWorkers();
+    demoted = false;
+  }
   if (demoteAfter.count() > 0 && threads.empty()) {
     startWorkers();
+    demoted = false;
     if (threads.empty())
       return Error{"the executor could not start its worker threads"};
   }
@@ -622,13 +639,17 @@ KernelExecutor::launch(Instance &instance, std::string_view name,
     busy = static_cast<unsigned>(threads.size());
   }
   wake.notify_all();
-  bool demoted = false;
+  bool overran = false;
   if (demoteAfter.count() > 0) {
     std::unique_lock<std::mutex> lock(mutex);
     if (!done.wait_for(lock, demoteAfter, [&] { return busy == 0; })) {
       lock.unlock();
-      demoteWorkers();
-      demoted = true;
+      overran = true;
+      if (!demoted) {
+        demoteWorkers();
+        demoted = true;
+        demotedSince = std::chrono::steady_clock::now();
+      }
     }
   } else {
     runShare(launch, *states[0]);
@@ -638,8 +659,12 @@ KernelExecutor::launch(Instance &instance, std::string_view name,
     done.wait(lock, [&] { return busy == 0; });
     current = nullptr;
   }
-  if (demoted)
+  // A launch that began in the idle class and still ended within its slice
+  // has earned the normal class back.
+  if (demoted && !overran) {
     renewWorkers();
+    demoted = false;
+  }
   instance.endLaunch();
 
   if (launch.trapped)

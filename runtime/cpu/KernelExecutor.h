@@ -53,9 +53,12 @@ public:
   /// has them moved to the idle scheduling class (SCHED_IDLE) for its
   /// remaining time: the kernels of other executors (other tenants) then
   /// get the processors whenever they have work, and an endless or huge
-  /// launch uses only what is left over until its timeout. The demoted
-  /// threads are replaced by new ones after that launch (an unprivileged
-  /// thread cannot leave the idle class).
+  /// launch uses only what is left over until its timeout. The launches
+  /// after it start in the idle class too (an endless kernel launched again
+  /// at once never takes the processors back for a slice), until one of
+  /// them ends within `demoteAfter` or kDemotionHold has passed since the
+  /// demotion; then the threads are replaced by new ones of the normal
+  /// class (an unprivileged thread cannot leave the idle class).
   explicit KernelExecutor(unsigned workers = 0,
                           std::chrono::nanoseconds demoteAfter = {});
   ~KernelExecutor();
@@ -80,6 +83,14 @@ public:
       const std::vector<uint64_t> &arguments, std::chrono::nanoseconds timeout);
 
   unsigned workerCount() const { return static_cast<unsigned>(states.size()); }
+  /// Whether the worker threads are in the idle scheduling class now (as
+  /// the kernel reports them).
+  bool workersYield() const;
+
+  /// How long demoted workers start each launch in the idle class at most:
+  /// a tenant whose launches have become short but that other tenants'
+  /// work starves in the idle class is back in the normal class after it.
+  static constexpr std::chrono::seconds kDemotionHold{1};
 
   struct Launch;
   struct WorkerState;
@@ -100,6 +111,10 @@ private:
   unsigned busy = 0;
   bool stopping = false;
   const std::chrono::nanoseconds demoteAfter;
+  /// Whether the workers are in the idle class (launchMutex guards it),
+  /// and since when.
+  bool demoted = false;
+  std::chrono::steady_clock::time_point demotedSince;
   std::vector<std::unique_ptr<WorkerState>> states;
   std::vector<std::thread> threads;
 };

@@ -340,6 +340,42 @@ TEST_F(HostKernels, EndlessKernelsStopAtTheirTimeout) {
   EXPECT_FALSE(result.trapped());
 }
 
+TEST_F(HostKernels, ALaunchPastItsSliceLeavesTheNextOnesInTheIdleClass) {
+  // A slice long enough that a short launch ends within it even on a busy
+  // machine, where the idle class gets little of the processors.
+  cpu::KernelExecutor demoting{2, std::chrono::milliseconds(20)};
+  auto result =
+      demoting.launchWithTimeout(*instance, "reverse", {{1}, {32}, 128},
+                                 {0, 4096, 32}, std::chrono::seconds(20));
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_FALSE(result->trapped());
+  EXPECT_FALSE(demoting.workersYield());
+
+  // An endless kernel: past its slice its workers yield, and they still do
+  // after it, so that launching it again takes no slice from others.
+  for (int round = 0; round < 2; ++round) {
+    result = demoting.launchWithTimeout(*instance, "spin", {{4}, {32}}, {},
+                                        std::chrono::milliseconds(60));
+    ASSERT_TRUE(result) << result.error().message;
+    EXPECT_EQ(result->trap, TrapCode::Interrupted);
+    EXPECT_TRUE(demoting.workersYield()) << round;
+  }
+
+  // Short launches again: the first to end within its slice (or any, once
+  // the demotion is older than kDemotionHold) brings the normal class back.
+  auto started = std::chrono::steady_clock::now();
+  do {
+    result =
+        demoting.launchWithTimeout(*instance, "reverse", {{1}, {32}, 128},
+                                   {0, 4096, 32}, std::chrono::seconds(20));
+    ASSERT_TRUE(result) << result.error().message;
+    EXPECT_FALSE(result->trapped());
+  } while (demoting.workersYield() &&
+           std::chrono::steady_clock::now() - started <
+               3 * cpu::KernelExecutor::kDemotionHold);
+  EXPECT_FALSE(demoting.workersYield());
+}
+
 TEST_F(HostKernels, AtomicsCountEveryThreadAndMemoryDoesNotGrowInAKernel) {
   fill(0, {0, 0});
   cpu::LaunchResult result = launch("count", {1000}, {256}, {0, 4});
