@@ -371,30 +371,27 @@ int main(int argc, char **argv) {
   std::atomic<bool> stop{false};
   // What each kind of attack came to (tenants of one kind together).
   std::map<std::string, AttackCounts> countsByKind;
-  AttackCounts &looperCounts = countsByKind["looper"];
-  AttackCounts &idlerCounts = countsByKind["idler"];
   AttackCounts &trapperCounts = countsByKind["trapper"];
   AttackCounts &crowdCounts = countsByKind["crowd"];
   AttackCounts &bomberCounts = countsByKind["bomber"];
   using Attack =
       std::function<void(TenantInstance &, const Capability &, uint64_t)>;
   std::map<std::string, Attack> attackByKind;
-  attackByKind["looper"] = [&](TenantInstance &instance,
-                               const Capability &capability, uint64_t) {
-    LaunchOptions options;
-    options.grid = {64};
-    options.block = {32};
-    looperCounts.count(
-        instance.launch(capability, "spin", options, {Value::i32(0)}));
+  // An endless kernel of 64 blocks of 32 threads with one i32 argument,
+  // launched again as soon as its launch time ends it.
+  auto endless = [](const char *kernel, int32_t argument,
+                    AttackCounts &counts) -> Attack {
+    return [kernel, argument, &counts](TenantInstance &instance,
+                                       const Capability &capability, uint64_t) {
+      LaunchOptions options;
+      options.grid = {64};
+      options.block = {32};
+      counts.count(
+          instance.launch(capability, kernel, options, {Value::i32(argument)}));
+    };
   };
-  attackByKind["idler"] = [&](TenantInstance &instance,
-                              const Capability &capability, uint64_t) {
-    LaunchOptions options;
-    options.grid = {64};
-    options.block = {32};
-    idlerCounts.count(
-        instance.launch(capability, "idle", options, {Value::i32(1)}));
-  };
+  attackByKind["looper"] = endless("spin", 0, countsByKind["looper"]);
+  attackByKind["idler"] = endless("idle", 1, countsByKind["idler"]);
   attackByKind["trapper"] = [&](TenantInstance &instance,
                                 const Capability &capability, uint64_t round) {
     LaunchOptions options;
