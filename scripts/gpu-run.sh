@@ -8,14 +8,16 @@
 # tests with GPU -> CPU -> GPU round trips, and the snapshot benchmark in
 # managed and device memory), `tenancy` (the tenancy tests with the full
 # stress run, and the tenancy benchmark with and without SM groups, and on
-# this machine's CPU), `server` (the HTTP API's load benchmark),
+# this machine's CPU), `tenancy-causes` (which attacks, together, slow a
+# tenant on its own SM group: each mix three times, docs/tenancy.md "Not
+# yet"), `server` (the HTTP API's load benchmark),
 # `programs` (programs launching their kernels on the GPU: the program tests,
 # the example programs on the CPU and the GPU side by side, and the launch
 # benchmark from Wasm host code against the C++ API) or `all`.
 set -uo pipefail
 
 bundle=$(cd "$(dirname "$0")" && pwd)
-out=${1:?usage: run.sh OUTDIR [tests|bench|runtime|demo|snapshot|tenancy|server|programs|all]}
+out=${1:?usage: run.sh OUTDIR [tests|bench|runtime|demo|snapshot|tenancy|tenancy-causes|server|programs|all]}
 what=${2:-all}
 mkdir -p "$out"
 status=0
@@ -150,6 +152,38 @@ if [[ $what == tenancy || $what == all ]]; then
       --attack-seconds 10 --json "$out/bench-tenancy-$run.json" 2>&1 |
       tee -a "$out/bench-tenancy-$run.txt"
     status=$((status | PIPESTATUS[0]))
+  done
+fi
+if [[ $what == tenancy-causes ]]; then
+  # Three or four attackers at once cost the good tenant 1 to 16 times its
+  # time alone, steady within a run, varying between runs (bench/README.md).
+  # Each mix three times, each tenant on its own group of 16 SMs in the same
+  # order every run (the groups are printed): endless kernels that store to
+  # one word (looper) against ones that touch no linear memory (idler), so
+  # the memory system against busy SMs; and which of the endless kernel,
+  # the trap storm and the huge grids must be there. Each attacked phase
+  # stops after 4 s or 1,000 launches.
+  groups="--device cuda --memory device --sm-group-size 16"
+  run=0
+  for mix in looper,trapper,crowd,bomber bomber,crowd,trapper,looper \
+    looper,looper,looper idler,idler,idler idler,idler,idler,idler,idler,idler \
+    looper,trapper,crowd idler,trapper,crowd crowd,crowd,crowd \
+    trapper,trapper,trapper looper,crowd idler,crowd looper,trapper \
+    trapper,crowd; do
+    for repeat in 1 2 3; do
+      run=$((run + 1))
+      name=$(printf 'causes-%02d' "$run")
+      echo "== twasm-bench-tenancy $groups --attackers $mix (run $repeat)" |
+        tee "$out/$name.txt"
+      # shellcheck disable=SC2086 # the options are words
+      timeout 30 "$bundle/bin/twasm-bench-tenancy" \
+        "$bundle/runtime/tenancy_kernels.twa" \
+        "$bundle/runtime/tenancy_kernels-publisher.pub" $groups \
+        --attackers "$mix" --launches 1000 --attack-seconds 4 \
+        --json "$out/$name.json" --samples "$out/$name.csv" >>"$out/$name.txt" 2>&1
+      status=$((status | $?))
+      grep -h 'ratio  ' "$out/$name.txt"
+    done
   done
 fi
 if [[ $what == server || $what == all ]]; then
