@@ -56,10 +56,13 @@ struct PlannedFailure {
   unsigned remaining;
   CUresult result;
 };
-/// A green context: the context handle cuCtxFromGreenCtx gives is the
-/// address of `handle`.
+/// A green context. Its CUgreenCtx is its address, and the CUcontext that
+/// cuCtxFromGreenCtx gives is the address of `context`: two different
+/// values, so that the mock refuses one where the other belongs, as the
+/// driver does.
 struct MockGreenContext {
-  char handle;
+  char green;
+  char context;
 };
 /// A descriptor of a set of SMs (cuDevResourceGenerateDesc): only its
 /// identity matters, to tell a descriptor made here from any other pointer.
@@ -247,7 +250,7 @@ CUresult mockCtxSetCurrent(CUcontext context) {
   bool green = std::any_of(gpu.greenContexts.begin(), gpu.greenContexts.end(),
                            [&](MockGreenContext *made) {
                              return context ==
-                                    reinterpret_cast<CUcontext>(&made->handle);
+                                    reinterpret_cast<CUcontext>(&made->context);
                            });
   if (context != reinterpret_cast<CUcontext>(&gpu) && !green)
     return misuse(gpu, "cuCtxSetCurrent of an unknown context");
@@ -316,7 +319,7 @@ CUresult mockGreenCtxCreate(CUgreenCtx *context, CUdevResourceDesc description,
   // It retains the primary context, and its default stream takes a
   // hardware queue as it is made.
   ++gpu.contextRetains;
-  gpu.streamsMade.push_back({nullptr, &made->handle});
+  gpu.streamsMade.push_back({nullptr, &made->context});
   *context = reinterpret_cast<CUgreenCtx>(made);
   return CUDA_SUCCESS;
 }
@@ -325,7 +328,7 @@ CUresult mockCtxFromGreenCtx(CUcontext *context, CUgreenCtx green) {
   auto *made = reinterpret_cast<MockGreenContext *>(green);
   if (!context || !gpu.greenContexts.count(made))
     return misuse(gpu, "cuCtxFromGreenCtx of an unknown green context");
-  *context = reinterpret_cast<CUcontext>(&made->handle);
+  *context = reinterpret_cast<CUcontext>(&made->context);
   return CUDA_SUCCESS;
 }
 CUresult mockCtxSynchronize() {
