@@ -481,21 +481,24 @@ void KernelExecutor::startWorkers() {
   }
 }
 
-void KernelExecutor::demoteWorkers() {
+bool KernelExecutor::demoteWorkers() {
   sched_param parameters{};
   parameters.sched_priority = 0;
+  bool any = false;
   for (const std::unique_ptr<WorkerState> &state : states)
     if (pid_t id = state->threadId.load())
       // A failure leaves the thread as it was: the launch is then only as
       // fair as the kernel's scheduler makes equals.
-      (void)sched_setscheduler(id, SCHED_IDLE, &parameters);
+      any |= sched_setscheduler(id, SCHED_IDLE, &parameters) == 0;
+  return any;
 }
 
 bool KernelExecutor::workersYield() const {
+  std::lock_guard<std::mutex> serial(launchMutex);
   bool any = false;
   for (const std::unique_ptr<WorkerState> &state : states)
     if (pid_t id = state->threadId.load()) {
-      if (sched_getscheduler(id) != SCHED_IDLE)
+      if ((sched_getscheduler(id) & ~SCHED_RESET_ON_FORK) != SCHED_IDLE)
         return false;
       any = true;
     }
@@ -620,14 +623,14 @@ KernelExecutor::launch(Instance &instance, std::string_view name,
   launch.blockCount = grid.count();
 
   std::lock_guard<std::mutex> serial(launchMutex);
-  if (demoted &&
-      std::chrono::steady_clock::now() - demotedSince >= kDemotionHold) {
+  if (heldInIdleClass &&
+      std::chrono::steady_clock::now() - heldSince >= kDemotionHold) {
     renewWorkers();
-    demoted = false;
+    heldInIdleClass = false;
   }
   if (demoteAfter.count() > 0 && threads.empty()) {
     startWorkers();
-    demoted = false;
+    heldInIdleClass = false;
     if (threads.empty())
       return Error{"the executor could not start its worker threads"};
   }
@@ -639,17 +642,13 @@ KernelExecutor::launch(Instance &instance, std::string_view name,
     busy = static_cast<unsigned>(threads.size());
   }
   wake.notify_all();
-  bool overran = false;
+  bool demoted = heldInIdleClass;
   if (demoteAfter.count() > 0) {
     std::unique_lock<std::mutex> lock(mutex);
     if (!done.wait_for(lock, demoteAfter, [&] { return busy == 0; })) {
       lock.unlock();
-      overran = true;
-      if (!demoted) {
-        demoteWorkers();
-        demoted = true;
-        demotedSince = std::chrono::steady_clock::now();
-      }
+      if (!demoted)
+        demoted = demoteWorkers();
     }
   } else {
     runShare(launch, *states[0]);
@@ -659,24 +658,34 @@ KernelExecutor::launch(Instance &instance, std::string_view name,
     done.wait(lock, [&] { return busy == 0; });
     current = nullptr;
   }
-  // A launch that began in the idle class and still ended within its slice
-  // has earned the normal class back.
-  if (demoted && !overran) {
-    renewWorkers();
-    demoted = false;
-  }
   instance.endLaunch();
 
-  if (launch.trapped)
-    return launch.result;
-  if (launch.blocksDone.load() == launch.blockCount)
-    return LaunchResult{};
-  if (!launch.failure.empty())
-    return Error{launch.failure};
-  // Blocks were left unstarted because the control word was raised.
-  LaunchResult interrupted;
-  interrupted.trap = abi::TrapCode::Interrupted;
-  return interrupted;
+  Expected<LaunchResult> outcome = [&]() -> Expected<LaunchResult> {
+    if (launch.trapped)
+      return launch.result;
+    if (launch.blocksDone.load() == launch.blockCount)
+      return LaunchResult{};
+    if (!launch.failure.empty())
+      return Error{launch.failure};
+    // Blocks were left unstarted because the control word was raised.
+    LaunchResult interrupted;
+    interrupted.trap = abi::TrapCode::Interrupted;
+    return interrupted;
+  }();
+  if (demoteAfter.count() == 0)
+    return outcome;
+  // A launch whose time ran out (or that was cancelled) holds the workers
+  // in the idle class for the launches that start within kDemotionHold of
+  // it; any other launch that outlasted its slice gets fresh threads of the
+  // normal class, unless they are held already.
+  if (outcome && outcome->trap == abi::TrapCode::Interrupted &&
+      (demoted || demoteWorkers())) {
+    heldInIdleClass = true;
+    heldSince = std::chrono::steady_clock::now();
+  } else if (demoted && !heldInIdleClass) {
+    renewWorkers();
+  }
+  return outcome;
 }
 
 Expected<LaunchResult> KernelExecutor::launchWithTimeout(

@@ -53,12 +53,15 @@ public:
   /// has them moved to the idle scheduling class (SCHED_IDLE) for its
   /// remaining time: the kernels of other executors (other tenants) then
   /// get the processors whenever they have work, and an endless or huge
-  /// launch uses only what is left over until its timeout. The launches
-  /// after it start in the idle class too (an endless kernel launched again
-  /// at once never takes the processors back for a slice), until one of
-  /// them ends within `demoteAfter` or kDemotionHold has passed since the
-  /// demotion; then the threads are replaced by new ones of the normal
-  /// class (an unprivileged thread cannot leave the idle class).
+  /// launch uses only what is left over until its timeout. After a launch
+  /// that outlasted its slice and ended otherwise, the threads are replaced
+  /// by new ones of the normal class (an unprivileged thread cannot leave
+  /// the idle class). After one that was interrupted (its time ran out, or
+  /// it was cancelled), they stay in the idle class for the launches that
+  /// start within kDemotionHold of the last such launch: an endless kernel
+  /// launched again at once, or after a short launch, does not take the
+  /// processors back for a slice each time. A tenant whose launch only
+  /// waited for a core past its slice is not held.
   explicit KernelExecutor(unsigned workers = 0,
                           std::chrono::nanoseconds demoteAfter = {});
   ~KernelExecutor();
@@ -84,12 +87,13 @@ public:
 
   unsigned workerCount() const { return static_cast<unsigned>(states.size()); }
   /// Whether the worker threads are in the idle scheduling class now (as
-  /// the kernel reports them).
+  /// the kernel reports them); waits for a launch in progress to end.
   bool workersYield() const;
 
-  /// How long demoted workers start each launch in the idle class at most:
-  /// a tenant whose launches have become short but that other tenants'
-  /// work starves in the idle class is back in the normal class after it.
+  /// How long after an interrupted launch the next launches still start in
+  /// the idle class: the first launch to start later gets fresh threads of
+  /// the normal class, so a tenant whose kernels stopped running out of
+  /// time is not left starving behind busy ones.
   static constexpr std::chrono::seconds kDemotionHold{1};
 
   struct Launch;
@@ -98,12 +102,12 @@ public:
 private:
   void workerLoop(size_t index, uint64_t seen);
   void startWorkers();
-  /// Moves every worker thread to SCHED_IDLE.
-  void demoteWorkers();
+  /// Moves every worker thread to SCHED_IDLE; false when none could be.
+  bool demoteWorkers();
   /// Replaces the worker threads by new ones (of the normal class).
   void renewWorkers();
 
-  std::mutex launchMutex;
+  mutable std::mutex launchMutex;
   std::mutex mutex;
   std::condition_variable wake, done;
   Launch *current = nullptr;
@@ -111,10 +115,10 @@ private:
   unsigned busy = 0;
   bool stopping = false;
   const std::chrono::nanoseconds demoteAfter;
-  /// Whether the workers are in the idle class (launchMutex guards it),
-  /// and since when.
-  bool demoted = false;
-  std::chrono::steady_clock::time_point demotedSince;
+  /// Whether the workers are held in the idle class after an interrupted
+  /// launch, and since when (launchMutex guards both).
+  bool heldInIdleClass = false;
+  std::chrono::steady_clock::time_point heldSince;
   std::vector<std::unique_ptr<WorkerState>> states;
   std::vector<std::thread> threads;
 };
