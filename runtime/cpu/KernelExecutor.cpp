@@ -674,12 +674,12 @@ KernelExecutor::launch(Instance &instance, std::string_view name,
   }();
   if (demoteAfter.count() == 0)
     return outcome;
-  // A launch whose time ran out (or that was cancelled) holds the workers
-  // in the idle class for the launches that start within kDemotionHold of
-  // it; any other launch that outlasted its slice gets fresh threads of the
-  // normal class, unless they are held already.
-  if (outcome && outcome->trap == abi::TrapCode::Interrupted &&
-      (demoted || demoteWorkers())) {
+  // A launch that outlasted its slice and then ran out of time (or was
+  // cancelled) holds the workers in the idle class for the launches that
+  // start within kDemotionHold of it; any other launch that outlasted its
+  // slice gets fresh threads of the normal class, unless they are held
+  // already. One cancelled within its slice is not held.
+  if (demoted && outcome && outcome->trap == abi::TrapCode::Interrupted) {
     heldInIdleClass = true;
     heldSince = std::chrono::steady_clock::now();
   } else if (demoted && !heldInIdleClass) {

@@ -56,9 +56,9 @@ public:
   /// launch uses only what is left over until its timeout. After a launch
   /// that outlasted its slice and ended otherwise, the threads are replaced
   /// by new ones of the normal class (an unprivileged thread cannot leave
-  /// the idle class). After one that was interrupted (its time ran out, or
-  /// it was cancelled), they stay in the idle class for the launches that
-  /// start within kDemotionHold of the last such launch: an endless kernel
+  /// the idle class). After one that was then interrupted (its time ran
+  /// out, or it was cancelled), they stay in the idle class for the launches
+  /// that start within kDemotionHold of the last such launch: an endless kernel
   /// launched again at once, or after a short launch, does not take the
   /// processors back for a slice each time. A tenant whose launch only
   /// waited for a core past its slice is not held.

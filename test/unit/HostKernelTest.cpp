@@ -137,6 +137,11 @@ const char *kKernels = R"(
     (func (export "spin_sync") (loop $forever (call $barrier) (br $forever)))
     (func (export "spin") (loop $forever (br $forever)))
 
+    ;; Loops until the i32 at $flag is not zero (the test sets it).
+    (func (export "wait_for") (param $flag i32)
+      (loop $waiting
+        (br_if $waiting (i32.eqz (i32.atomic.load (local.get $flag))))))
+
     ;; Adds one per thread to *counter, and stores memory.grow(1) (which
     ;; fails inside a kernel) at out.
     (func (export "count") (param $counter i32) (param $out i32)
@@ -158,7 +163,7 @@ protected:
     context.loadAllAvailableDialects();
     mlir::twasm::ImportOptions options;
     options.kernels = {"where",     "reverse", "warp",  "victim", "divergent",
-                       "spin_sync", "spin",    "count", "shared"};
+                       "spin_sync", "spin",    "count", "shared", "wait_for"};
     auto module = mlir::twasm::importWasmModule(context, "kernels.wat",
                                                 kKernels, options);
     ASSERT_TRUE(static_cast<bool>(module))
@@ -365,24 +370,39 @@ TEST_F(HostKernels, AnInterruptedLaunchHoldsTheNextOnesInTheIdleClass) {
   shortLaunch();
   EXPECT_FALSE(demoting.workersYield());
 
+  // A launch that outlasts its slice but ends by itself is demoted while
+  // it runs, and gets fresh threads of the normal class after it.
+  fill(0, {0});
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    __atomic_store_n(reinterpret_cast<uint32_t *>(instance->memory()->data()),
+                     1u, __ATOMIC_SEQ_CST);
+  });
+  auto waited = demoting.launchWithTimeout(*instance, "wait_for", {{2}, {1}},
+                                           {0}, std::chrono::seconds(60));
+  release.join();
+  ASSERT_TRUE(waited) << waited.error().message;
+  EXPECT_FALSE(waited->trapped());
+  EXPECT_FALSE(demoting.workersYield());
+
   // An endless kernel runs out of time: its workers stay in the idle
   // class, and the next launches start there, short ones included, so
   // that neither launching it again nor a short launch in between takes
-  // the processors back.
-  // The hold begins as an interrupted launch ends: after `heldFrom`, and
-  // before `heldBy`.
-  auto heldFrom = std::chrono::steady_clock::now(), heldBy = heldFrom;
+  // the processors back. Each round's hold begins as its interrupted
+  // launch ends, after `heldFrom` and before `heldBy`; a short launch that
+  // ended within kDemotionHold of `heldFrom` began within the hold.
+  auto heldBy = std::chrono::steady_clock::now();
   for (int round = 0; round < 2; ++round) {
+    auto heldFrom = std::chrono::steady_clock::now();
     auto result = demoting.launchWithTimeout(*instance, "spin", {{4}, {32}}, {},
-                                             std::chrono::milliseconds(200));
+                                             std::chrono::milliseconds(100));
     heldBy = std::chrono::steady_clock::now();
     ASSERT_TRUE(result) << result.error().message;
     EXPECT_EQ(result->trap, TrapCode::Interrupted);
     EXPECT_TRUE(demoting.workersYield()) << round;
-    bool withinHold = std::chrono::steady_clock::now() - heldFrom <
-                      cpu::KernelExecutor::kDemotionHold;
     shortLaunch();
-    if (withinHold)
+    if (std::chrono::steady_clock::now() - heldFrom <
+        cpu::KernelExecutor::kDemotionHold)
       EXPECT_TRUE(demoting.workersYield()) << round;
   }
 

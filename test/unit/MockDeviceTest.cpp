@@ -569,6 +569,48 @@ TEST_F(MockDevice, ManagedInstancesReuseFreedBlocksZeroedAndBounded) {
   EXPECT_EQ(mock::live(), mock::LiveObjects()) << describe(mock::live());
 }
 
+// The mock tells a green context from the context cuCtxFromGreenCtx gives
+// for it, as the driver does: each passed where the other belongs is a
+// misuse, so the device's tests would catch such a mix-up.
+TEST_F(MockDevice, AGreenContextAndItsContextAreNotInterchangeable) {
+  using namespace tensorwasm::cuda;
+  std::unique_ptr<cuda::Driver> driver = mock::load();
+  CUdevice gpu = 0;
+  CUcontext primary = nullptr;
+  ASSERT_EQ(driver->init(0), CUDA_SUCCESS);
+  ASSERT_EQ(driver->deviceGet(&gpu, 0), CUDA_SUCCESS);
+  ASSERT_EQ(driver->primaryCtxRetain(&primary, gpu), CUDA_SUCCESS);
+  CUdevResource all{}, group{};
+  unsigned groups = 1;
+  ASSERT_EQ(driver->deviceGetDevResource(gpu, &all, CU_DEV_RESOURCE_TYPE_SM),
+            CUDA_SUCCESS);
+  ASSERT_EQ(
+      driver->devSmResourceSplitByCount(&group, &groups, &all, nullptr, 0, 16),
+      CUDA_SUCCESS);
+  CUdevResourceDesc description = nullptr;
+  ASSERT_EQ(driver->devResourceGenerateDesc(&description, &group, 1),
+            CUDA_SUCCESS);
+  CUgreenCtx green = nullptr;
+  ASSERT_EQ(driver->greenCtxCreate(&green, description, gpu,
+                                   CU_GREEN_CTX_DEFAULT_STREAM),
+            CUDA_SUCCESS);
+  CUcontext context = nullptr;
+  ASSERT_EQ(driver->ctxFromGreenCtx(&context, green), CUDA_SUCCESS);
+
+  EXPECT_NE(static_cast<const void *>(green),
+            static_cast<const void *>(context));
+  EXPECT_NE(driver->ctxSetCurrent(reinterpret_cast<CUcontext>(green)),
+            CUDA_SUCCESS);
+  EXPECT_NE(driver->greenCtxDestroy(reinterpret_cast<CUgreenCtx>(context)),
+            CUDA_SUCCESS);
+  EXPECT_EQ(mock::misuses().size(), 2u);
+  EXPECT_EQ(driver->ctxSetCurrent(context), CUDA_SUCCESS);
+  EXPECT_EQ(driver->greenCtxDestroy(green), CUDA_SUCCESS);
+  EXPECT_EQ(driver->primaryCtxRelease(gpu), CUDA_SUCCESS);
+  // The two misuses were this test's own.
+  mock::reset();
+}
+
 /// Options for a mock device on SM group `group` (of 16 SMs: eight groups).
 DeviceOptions onSmGroup(unsigned group) {
   DeviceOptions options = mockOptions();
