@@ -47,6 +47,8 @@ struct KernelExecutor::Launch {
   bool synchronizes = true;
   std::atomic<uint32_t> *controlWord = nullptr;
   uint64_t blockCount = 0;
+  /// Workers 0 to runners - 1 run blocks; the others sit the launch out.
+  size_t runners = 0;
   std::atomic<uint64_t> nextBlock{0};
   std::atomic<uint64_t> blocksDone{0};
 
@@ -542,7 +544,8 @@ void KernelExecutor::workerLoop(size_t index, uint64_t seen) {
     // An exception may not leave a worker thread (it would end the
     // process): running out of memory fails the launch.
     try {
-      runShare(*launch, *states[index]);
+      if (index < launch->runners)
+        runShare(*launch, *states[index]);
     } catch (const std::bad_alloc &) {
       std::lock_guard<std::mutex> lock(launch->trapMutex);
       launch->failure = "out of memory in a worker thread";
@@ -634,6 +637,9 @@ KernelExecutor::launch(Instance &instance, std::string_view name,
     if (threads.empty())
       return Error{"the executor could not start its worker threads"};
   }
+  // A tenant held in the idle class runs on one of its threads: its
+  // threads then take turns with fewer others' at the scheduler's floor.
+  launch.runners = heldInIdleClass ? 1 : states.size();
   instance.beginLaunch();
   {
     std::lock_guard<std::mutex> lock(mutex);

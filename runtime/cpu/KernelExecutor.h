@@ -60,8 +60,10 @@ public:
   /// out, or it was cancelled), they stay in the idle class for the launches
   /// that start within kDemotionHold of the last such launch: an endless kernel
   /// launched again at once, or after a short launch, does not take the
-  /// processors back for a slice each time. A tenant whose launch only
-  /// waited for a core past its slice is not held.
+  /// processors back for a slice each time. A held tenant's launches run
+  /// on one of its threads (the others sit them out), so that few threads
+  /// of the idle class compete for the scheduler's leftovers. A tenant
+  /// whose launch only waited for a core past its slice is not held.
   explicit KernelExecutor(unsigned workers = 0,
                           std::chrono::nanoseconds demoteAfter = {});
   ~KernelExecutor();

@@ -405,6 +405,15 @@ TEST_F(HostKernels, AnInterruptedLaunchHoldsTheNextOnesInTheIdleClass) {
         cpu::KernelExecutor::kDemotionHold)
       EXPECT_TRUE(demoting.workersYield()) << round;
   }
+  // Held, the tenant runs on one of its threads, every block still run.
+  auto spread =
+      demoting.launchWithTimeout(*instance, "where", {{3, 2, 1}, {5, 3, 2}},
+                                 {0}, std::chrono::seconds(60));
+  ASSERT_TRUE(spread) << spread.error().message;
+  EXPECT_FALSE(spread->trapped());
+  std::vector<uint32_t> slots = words(0, 6 * 180);
+  for (uint32_t g = 0; g < 180; ++g)
+    EXPECT_EQ(slots[6 * g + 3] + 3 * slots[6 * g + 4], g / 30) << g;
 
   // Once the hold is over, the next launch has fresh threads of the normal
   // class.
